@@ -1,0 +1,21 @@
+//! `random`: uniform random choice (not an AWS setting; the textbook baseline).
+//!
+//! With Poisson arrivals, random splitting makes each of `N` identical targets an
+//! independent M/M/1 queue at rate λ/N (Poisson splitting; Kleinrock, *Queueing Systems*
+//! Vol. 1, 1975, §4.4), which the validation tests check.
+
+use rand::RngExt;
+
+use super::RoutingPolicy;
+use crate::engine::SimRng;
+
+/// Picks each target with probability 1/N, independently of load.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Random;
+
+impl RoutingPolicy for Random {
+    #[inline]
+    fn choose(&mut self, outstanding: &[u32], rng: &mut SimRng) -> usize {
+        rng.random_range(0..outstanding.len())
+    }
+}

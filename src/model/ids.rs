@@ -1,0 +1,35 @@
+//! Typed indices of the model's entities. Entities live in `Vec`s and refer to each other
+//! by these ids, never by pointers, so a [`World`](super::World) is plain `Send` data.
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            /// The position of the entity in its `Vec`.
+            #[inline]
+            pub fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A client (a source of requests), in scenario order.
+    ClientId
+);
+id_type!(
+    /// A target group, in scenario order.
+    TargetGroupId
+);
+id_type!(
+    /// An ECS service, in scenario order.
+    ServiceId
+);
+id_type!(
+    /// An ECS task, numbered in launch order across all services.
+    TaskId
+);

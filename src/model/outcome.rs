@@ -1,0 +1,46 @@
+//! How a request ends. Every request ends exactly once, with one [`Cause`].
+
+use serde::Serialize;
+
+/// Why a request ended, which fixes the HTTP status code the client saw.
+///
+/// Names follow the ALB's split between target-generated and ELB-generated responses
+/// (CloudWatch `HTTPCode_Target_*` vs `HTTPCode_ELB_*`,
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The target answered (HTTP 200).
+    Ok,
+    /// The forward action's target group had no registered targets: the ALB answers 503
+    /// itself ("The target groups for the load balancer have no registered targets",
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-503-issues>).
+    Elb503NoTargets,
+}
+
+impl Cause {
+    /// Every cause, in output column order.
+    pub const ALL: [Cause; 2] = [Cause::Ok, Cause::Elb503NoTargets];
+
+    /// The stable name used in output files (`ok`, `elb_503_no_targets`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Cause::Ok => "ok",
+            Cause::Elb503NoTargets => "elb_503_no_targets",
+        }
+    }
+
+    /// The HTTP status code the client receives.
+    pub const fn status(self) -> u16 {
+        match self {
+            Cause::Ok => 200,
+            Cause::Elb503NoTargets => 503,
+        }
+    }
+
+    /// Position in [`Cause::ALL`], for per-cause counters.
+    #[inline]
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}

@@ -1,0 +1,253 @@
+//! The resolved, validated description of a world: plain data that `scenario` builds from a
+//! file and `model` turns into a running [`World`](super::World).
+//!
+//! Every value here is already checked (the `scenario` module reports bad input with file,
+//! field and allowed range); the model re-checks only what it cannot run without and
+//! returns [`ModelError`](super::ModelError) rather than panicking. All durations are
+//! [`SimDuration`] nanoseconds; rates are requests per second (rps).
+
+use std::sync::Arc;
+
+use crate::engine::{SimDuration, SimTime};
+
+/// Everything needed to build one simulation run.
+#[derive(Clone, Debug)]
+pub struct WorldSpec {
+    /// Scenario name, copied into outputs.
+    pub name: String,
+    /// Master seed: every random stream is derived from it and its own name.
+    pub seed: u64,
+    /// Simulated time to run, from t = 0.
+    pub duration: SimDuration,
+    /// Initial span excluded from latency and throughput statistics.
+    pub warmup: SimDuration,
+    /// Width of one row of `metrics.csv`.
+    pub metrics_interval: SimDuration,
+    /// Sources of requests.
+    pub clients: Vec<ClientSpec>,
+    /// The one load balancer in front of the target groups.
+    pub load_balancer: LoadBalancerSpec,
+    /// Target groups, referred to by index.
+    pub target_groups: Vec<TargetGroupSpec>,
+    /// ECS services, each registering its tasks in one target group.
+    pub services: Vec<ServiceSpec>,
+}
+
+/// A source of requests.
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    /// Unique name; also names the client's random streams.
+    pub name: String,
+    /// When requests reach the load balancer.
+    pub arrivals: ArrivalSpec,
+    /// Client ↔ load balancer round-trip time added to each request's latency as the client
+    /// sees it (it does not delay the load balancer's decisions).
+    pub rtt: DistSpec,
+    /// Index of the listener the client sends to.
+    pub listener: usize,
+}
+
+/// The process by which a client's requests arrive at the load balancer.
+#[derive(Clone, Debug)]
+pub enum ArrivalSpec {
+    /// Homogeneous Poisson process at `rate_rps` requests per second.
+    Poisson {
+        /// Mean arrival rate, requests/s, > 0.
+        rate_rps: f64,
+    },
+    /// Non-homogeneous Poisson process whose rate follows a piecewise profile (a schedule or
+    /// a replayed trace).
+    Profile(RateProfile),
+}
+
+/// A piecewise-linear (or piecewise-constant) arrival-rate function of simulated time.
+#[derive(Clone, Debug)]
+pub struct RateProfile {
+    /// Contiguous segments starting at t = 0, in time order.
+    pub segments: Arc<[RateSegment]>,
+    /// If set, the profile repeats with this period (the end of the last segment);
+    /// otherwise the rate is 0 after the last segment.
+    pub period: Option<SimDuration>,
+}
+
+/// One segment of a [`RateProfile`]: the rate goes linearly from `rate_start_rps` at `start`
+/// to `rate_end_rps` at `end` (equal for a step).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateSegment {
+    /// Segment start (inclusive).
+    pub start: SimTime,
+    /// Segment end (exclusive), > `start`.
+    pub end: SimTime,
+    /// Rate at `start`, requests/s, ≥ 0.
+    pub rate_start_rps: f64,
+    /// Rate just before `end`, requests/s, ≥ 0.
+    pub rate_end_rps: f64,
+}
+
+/// A distribution of durations (CPU time of a request, a network delay...).
+#[derive(Clone, Debug)]
+pub enum DistSpec {
+    /// Always the same value.
+    Deterministic(SimDuration),
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean, > 0.
+        mean: SimDuration,
+    },
+    /// Uniform on `[min, max]`.
+    Uniform {
+        /// Lower bound.
+        min: SimDuration,
+        /// Upper bound, ≥ `min`.
+        max: SimDuration,
+    },
+    /// Log-normal with the given mean and coefficient of variation (σ/mean).
+    LogNormal {
+        /// Mean, > 0.
+        mean: SimDuration,
+        /// Coefficient of variation, > 0.
+        cv: f64,
+    },
+    /// Gamma with the given mean and coefficient of variation (shape = 1/cv²).
+    Gamma {
+        /// Mean, > 0.
+        mean: SimDuration,
+        /// Coefficient of variation, > 0.
+        cv: f64,
+    },
+    /// Pareto (type I) with the given mean and tail index `alpha` (> 1); the scale is
+    /// `mean·(alpha−1)/alpha`.
+    Pareto {
+        /// Mean, > 0.
+        mean: SimDuration,
+        /// Tail index, > 1.
+        alpha: f64,
+    },
+    /// Resampling (uniformly, with replacement) of observed values.
+    Empirical(Arc<[SimDuration]>),
+}
+
+impl DistSpec {
+    /// The distribution's mean.
+    pub fn mean(&self) -> SimDuration {
+        match self {
+            DistSpec::Deterministic(v) => *v,
+            DistSpec::Exponential { mean }
+            | DistSpec::LogNormal { mean, .. }
+            | DistSpec::Gamma { mean, .. }
+            | DistSpec::Pareto { mean, .. } => *mean,
+            DistSpec::Uniform { min, max } => SimDuration((min.0 / 2) + (max.0 / 2)),
+            DistSpec::Empirical(v) => {
+                let n = v.len().max(1) as u128;
+                SimDuration((v.iter().map(|d| u128::from(d.0)).sum::<u128>() / n) as u64)
+            }
+        }
+    }
+}
+
+/// The load balancer.
+#[derive(Clone, Debug)]
+pub struct LoadBalancerSpec {
+    /// Name, used in stream names and events.
+    pub name: String,
+    /// Time the load balancer takes between receiving a request and sending it to a target
+    /// (the access log's `request_processing_time`).
+    pub processing_time: DistSpec,
+    /// Listeners; clients name one by index.
+    pub listeners: Vec<ListenerSpec>,
+}
+
+/// A listener: a port, a protocol and a default action.
+#[derive(Clone, Debug)]
+pub struct ListenerSpec {
+    /// Port, 1–65535.
+    pub port: u16,
+    /// `HTTP` or `HTTPS` (no effect on timing yet).
+    pub protocol: String,
+    /// What the listener does with every request (rules come later).
+    pub default_action: ActionSpec,
+}
+
+/// A listener action.
+#[derive(Clone, Debug)]
+pub enum ActionSpec {
+    /// Forward to the target group with this index.
+    Forward {
+        /// Index into [`WorldSpec::target_groups`].
+        target_group: usize,
+    },
+}
+
+/// A routing algorithm (the target group attribute `load_balancing.algorithm.type`, plus two
+/// textbook policies that AWS does not offer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Algorithm {
+    /// AWS `round_robin` (the AWS default).
+    RoundRobin,
+    /// AWS `least_outstanding_requests`.
+    LeastOutstandingRequests,
+    /// Uniform random choice (not an AWS setting).
+    Random,
+    /// AWS `weighted_random`.
+    WeightedRandom,
+    /// Power of two choices (not an AWS setting).
+    PowerOfTwoChoices,
+}
+
+impl Algorithm {
+    /// Every algorithm, in documentation order.
+    pub const ALL: [Algorithm; 5] = [
+        Algorithm::RoundRobin,
+        Algorithm::LeastOutstandingRequests,
+        Algorithm::Random,
+        Algorithm::WeightedRandom,
+        Algorithm::PowerOfTwoChoices,
+    ];
+
+    /// The scenario-file spelling (`round_robin`...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Algorithm::RoundRobin => "round_robin",
+            Algorithm::LeastOutstandingRequests => "least_outstanding_requests",
+            Algorithm::Random => "random",
+            Algorithm::WeightedRandom => "weighted_random",
+            Algorithm::PowerOfTwoChoices => "power_of_two_choices",
+        }
+    }
+}
+
+/// A target group.
+#[derive(Clone, Debug)]
+pub struct TargetGroupSpec {
+    /// Unique name; also names the routing stream `target_group/<name>/routing`.
+    pub name: String,
+    /// How a target is chosen for each request.
+    pub algorithm: Algorithm,
+}
+
+/// An ECS service on Fargate.
+#[derive(Clone, Debug)]
+pub struct ServiceSpec {
+    /// Unique name; tasks are named `<name>-<n>`.
+    pub name: String,
+    /// Index of the target group its tasks register in.
+    pub target_group: usize,
+    /// Number of tasks, all running and registered from t = 0.
+    pub desired_count: u32,
+    /// The task size and its concurrency.
+    pub task: TaskSpec,
+    /// CPU time one request needs, in seconds of one vCPU.
+    pub cpu_time: DistSpec,
+}
+
+/// A task's size: the task definition's `cpu` and `memory`, and the application's
+/// concurrency limit.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskSpec {
+    /// CPU units (1024 = 1 vCPU).
+    pub cpu: u32,
+    /// Memory, MiB (not yet used by the model).
+    pub memory: u32,
+    /// Requests served at once; beyond it requests wait in FIFO order. 0 = no limit.
+    pub max_concurrency: u32,
+}
