@@ -1,1 +1,7 @@
-fn main() {}
+//! The `lbsim` command. See `lbsim --help`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -43,14 +43,17 @@ impl Request {
 pub struct LifecycleEvent {
     /// Stable kind name (`task_running`, `target_registered`...).
     pub kind: &'static str,
-    /// The task concerned, if any.
-    pub task: Option<TaskId>,
+    /// The task concerned, by name, if any.
+    pub task: Option<String>,
     /// Free text in ECS service-event style.
     pub detail: String,
 }
 
 /// Receives the model's observations. Every method has an empty default.
 pub trait Observer {
+    /// The world is built; called once at t = 0 before any other method.
+    #[inline]
+    fn start(&mut self, _world: &World) {}
     /// A request reached the load balancer.
     #[inline]
     fn request_arrived(&mut self, _now: SimTime, _req: &Request) {}
@@ -63,6 +66,10 @@ pub trait Observer {
     /// A lifecycle change.
     #[inline]
     fn lifecycle(&mut self, _now: SimTime, _event: &LifecycleEvent) {}
+    /// The warm-up has ended (called once, at the warm-up time, even if it is 0); every
+    /// task's accounting is up to `now`.
+    #[inline]
+    fn warmup_end(&mut self, _now: SimTime, _world: &World) {}
     /// The end of a metrics interval; every task's accounting is up to `now`.
     #[inline]
     fn interval(&mut self, _now: SimTime, _world: &World) {}

@@ -29,6 +29,8 @@ pub enum Event {
     },
     /// The end of a metrics interval.
     MetricsTick,
+    /// The end of the warm-up.
+    WarmupEnd,
 }
 
 /// A client: its arrival process and its random streams.
@@ -387,6 +389,11 @@ impl<O: Observer> Handler for Core<O> {
             Event::Arrival(c) => w.on_arrival(s, o, c),
             Event::Forward(key) => w.forward(s, o, key),
             Event::Completion { task, generation } => w.on_completion(s, o, task, generation),
+            Event::WarmupEnd => {
+                let now = s.now();
+                w.account_all(now);
+                o.warmup_end(now, w);
+            }
             Event::MetricsTick => {
                 let now = s.now();
                 w.account_all(now);
@@ -427,13 +434,14 @@ impl<O: Observer> Simulation<O> {
     pub fn new(spec: &WorldSpec, mut observer: O) -> Result<Self, ModelError> {
         let mut world = World::build(spec)?;
         let mut sched = Scheduler::new();
+        observer.start(&world);
         for t in world.tasks() {
             let svc = &world.services()[t.service.index()];
             observer.lifecycle(
                 SimTime::ZERO,
                 &LifecycleEvent {
                     kind: "task_running",
-                    task: Some(t.id),
+                    task: Some(t.name.clone()),
                     detail: format!(
                         "service {} started task {} ({} CPU units)",
                         svc.name, t.name, t.cpu_units
@@ -445,7 +453,7 @@ impl<O: Observer> Simulation<O> {
                     SimTime::ZERO,
                     &LifecycleEvent {
                         kind: "target_registered",
-                        task: Some(t.id),
+                        task: Some(t.name.clone()),
                         detail: format!(
                             "service {} registered 1 target in target-group {}",
                             svc.name,
@@ -455,6 +463,11 @@ impl<O: Observer> Simulation<O> {
                 );
             }
         }
+        // Scheduled first, so it precedes every other event at the same instant.
+        sched.schedule_at(
+            SimTime::ZERO + world.warmup.min(world.end - SimTime::ZERO),
+            Event::WarmupEnd,
+        );
         if !world.interval.is_zero() && SimTime::ZERO + world.interval <= world.end {
             sched.schedule_at(SimTime::ZERO + world.interval, Event::MetricsTick);
         }

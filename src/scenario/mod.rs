@@ -1,1 +1,245 @@
-//! scenario
+//! Scenario files: parsing (TOML, or JSON by extension), `--set` overrides, validation
+//! against allowed ranges, and resolution into a [`WorldSpec`].
+//!
+//! The pipeline: read the file → parse it into a document tree (syntax errors carry
+//! line and column) → apply each `--set` → deserialize into the typed [`file`] structs
+//! (unknown fields and wrong types are errors naming the field) → [`validate::resolve`]
+//! ranges, names and data files (traces, empirical samples) → [`Scenario`].
+//! Every error is a [`ScenarioError`] naming the file, the line when known, the field's
+//! dotted path and what is allowed.
+
+pub mod file;
+pub mod locate;
+pub mod overrides;
+pub mod trace;
+pub mod validate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::model::WorldSpec;
+
+pub use overrides::Override;
+pub use validate::Issue;
+
+/// A loaded, validated scenario: plain data, cheap to clone (traces are shared), `Send`.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// What the model runs.
+    pub spec: WorldSpec,
+    /// The document after overrides (before defaults), for the record.
+    pub document: Value,
+}
+
+/// A problem with a scenario or a file it refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file at fault (the scenario, or a trace it names).
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<u64>,
+    /// Dotted path of the field (`services.0.task.cpu`), when the problem is a field.
+    pub field: Option<String>,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl ScenarioError {
+    /// A problem with a data file (a trace's line).
+    pub fn in_data(file: &Path, line: Option<u64>, message: String) -> Self {
+        ScenarioError {
+            file: file.to_path_buf(),
+            line,
+            field: None,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    /// `file:line: field: message`, leaving out what is unknown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if let Some(p) = &self.field {
+            write!(f, ": {p}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// All the problems found in one scenario (at least one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+impl From<ScenarioError> for ScenarioErrors {
+    fn from(e: ScenarioError) -> Self {
+        ScenarioErrors(vec![e])
+    }
+}
+
+/// Source format, by file extension: `.json` is JSON, anything else TOML.
+fn is_json(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Parses `text` into a document tree.
+fn parse_document(path: &Path, text: &str) -> Result<Value, ScenarioError> {
+    let at = |line: Option<u64>, message: String| ScenarioError {
+        file: path.to_path_buf(),
+        line,
+        field: None,
+        message,
+    };
+    if is_json(path) {
+        serde_json::from_str(text)
+            .map_err(|e| at(Some(e.line() as u64), format!("invalid JSON: {e}")))
+    } else {
+        toml::from_str::<Value>(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() as u64 + 1);
+            at(line, format!("invalid TOML: {}", e.message()))
+        })
+    }
+}
+
+/// Dotted path of a `serde_path_to_error` path.
+fn dotted(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let parts: Vec<String> = p
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect();
+    parts.join(".")
+}
+
+/// Loads, overrides, checks and resolves a scenario file.
+///
+/// Relative paths inside the file (traces, samples) are read from the file's directory.
+///
+/// # Errors
+/// [`ScenarioErrors`]: the file cannot be read or parsed, an override does not apply, a
+/// field is unknown, of the wrong type or out of range, or a data file is missing or
+/// malformed. Each names the file, the line when known and the field.
+pub fn load(path: &Path, sets: &[Override]) -> Result<Scenario, ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.to_path_buf(),
+        line: None,
+        field: None,
+        message: format!("cannot read the scenario file: {e}"),
+    })?;
+    load_str(path, &text, sets)
+}
+
+/// [`load`] from text already read; `path` names it in errors and locates relative files.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, ScenarioErrors> {
+    let mut doc = parse_document(path, text)?;
+    let mut overridden = Vec::new();
+    for o in sets {
+        let resolved = overrides::apply(&mut doc, o).map_err(|m| ScenarioError {
+            file: path.to_path_buf(),
+            line: None,
+            field: Some(o.path.join(".")),
+            message: m,
+        })?;
+        overridden.push((resolved, o.text.clone()));
+    }
+    let locate = |field: &str| -> (Option<u64>, String) {
+        // A field set on the command line is reported as such.
+        if let Some((_, arg)) = overridden
+            .iter()
+            .rev()
+            .find(|(p, _)| field.starts_with(p.as_str()))
+        {
+            return (None, format!(" (set by --set {arg})"));
+        }
+        let line = if is_json(path) {
+            None
+        } else {
+            locate::toml_line(text, field).map(|l| l as u64)
+        };
+        (line, String::new())
+    };
+    let typed: file::ScenarioFile = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
+        let field = dotted(e.path());
+        let (line, via) = locate(&field);
+        ScenarioError {
+            file: path.to_path_buf(),
+            line,
+            field: (!field.is_empty()).then_some(field),
+            message: format!("{}{via}", e.inner()),
+        }
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("scenario");
+    let spec = validate::resolve(&typed, base, stem).map_err(|issues| {
+        ScenarioErrors(
+            issues
+                .into_iter()
+                .map(|i| match i.data_file {
+                    Some((file, line)) => ScenarioError {
+                        file,
+                        line,
+                        field: None,
+                        message: format!(
+                            "{} (named by {} in {})",
+                            i.message,
+                            i.path,
+                            path.display()
+                        ),
+                    },
+                    None => {
+                        let (line, via) = locate(&i.path);
+                        ScenarioError {
+                            file: path.to_path_buf(),
+                            line,
+                            field: Some(i.path),
+                            message: format!("{}{via}", i.message),
+                        }
+                    }
+                })
+                .collect(),
+        )
+    })?;
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        spec,
+        document: doc,
+    })
+}

@@ -1,1 +1,1 @@
-//! sweep
+//! Parallel replications.

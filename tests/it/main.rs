@@ -1,1 +1,3 @@
 mod x {}
+mod queueing;
+mod support;

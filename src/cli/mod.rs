@@ -1,0 +1,179 @@
+//! The command line: `lbsim run` and `lbsim validate`.
+//!
+//! Exit codes: 0 success; 1 a run failed (outputs could not be written, the model refused
+//! the scenario); 2 bad usage or bad input (clap's own errors, scenario errors).
+
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use lbsim::metrics::{Recorder, RecorderOptions};
+use lbsim::model::Simulation;
+use lbsim::scenario::{self, Override, Scenario, ScenarioErrors};
+
+const EXAMPLES: &str = "\
+Examples:
+  lbsim run scenarios/nasa-jul95.toml
+  lbsim run scenarios/nasa-jul95.toml --set target_groups.0.algorithm=least_outstanding_requests
+  lbsim run scenarios/nasa-jul95.toml --seed 7 --duration 2h --out out/short
+  lbsim validate scenarios/nasa-jul95.toml
+
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.";
+
+/// lbsim: a deterministic discrete-event simulator of HTTP load balancing (AWS ALB) in
+/// front of ECS/Fargate services.
+#[derive(Parser, Debug)]
+#[command(name = "lbsim", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario; write summary.json, metrics.csv and events.csv; print a summary.
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+    /// Check a scenario file (and the files it names) without running it.
+    #[command(after_help = EXAMPLES)]
+    Validate(ScenarioArgs),
+}
+
+#[derive(Args, Debug)]
+struct ScenarioArgs {
+    /// Scenario file (.toml, or .json).
+    scenario: PathBuf,
+    /// Override a field by its dotted path, e.g. --set services.0.desired_count=4 or
+    /// --set target_groups.web.algorithm=random. Repeatable; applied in order.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Master seed (same as --set simulation.seed=N).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Simulated duration, e.g. 30m or 2h (same as --set simulation.duration=D).
+    #[arg(long, value_name = "DURATION")]
+    duration: Option<String>,
+    /// Output directory [default: out/<scenario name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Parses the arguments, runs the command, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(a) => run(a),
+        Command::Validate(a) => validate(a),
+    }
+}
+
+fn bad_input(e: &ScenarioErrors) -> ExitCode {
+    let n = e.0.len();
+    eprintln!(
+        "error: invalid scenario ({n} problem{})",
+        if n == 1 { "" } else { "s" }
+    );
+    for err in &e.0 {
+        eprintln!("  {err}");
+    }
+    ExitCode::from(2)
+}
+
+fn load(args: &ScenarioArgs, extra: Vec<String>) -> Result<Scenario, ExitCode> {
+    let mut sets = Vec::new();
+    for s in args.sets.iter().chain(extra.iter()) {
+        match scenario::overrides::parse(s) {
+            Ok(o) => sets.push(o),
+            Err(m) => {
+                eprintln!("error: {m}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    scenario::load(&args.scenario, &sets as &[Override]).map_err(|e| bad_input(&e))
+}
+
+fn validate(args: ScenarioArgs) -> ExitCode {
+    match load(&args, vec![]) {
+        Ok(s) => {
+            let spec = &s.spec;
+            let tasks: u32 = spec.services.iter().map(|s| s.desired_count).sum();
+            println!(
+                "{}: ok — scenario \"{}\", {} of simulated time, {} client(s), {} target group(s), {} service(s), {} task(s)",
+                args.scenario.display(),
+                spec.name,
+                spec.duration,
+                spec.clients.len(),
+                spec.target_groups.len(),
+                spec.services.len(),
+                tasks
+            );
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let mut extra = Vec::new();
+    if let Some(seed) = args.seed {
+        extra.push(format!("simulation.seed={seed}"));
+    }
+    if let Some(d) = &args.duration {
+        // Quoted so that it is always read as a string and checked as a duration.
+        extra.push(format!("simulation.duration=\"{}\"", d.replace('"', "")));
+    }
+    let scenario = match load(&args.scenario, extra) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&scenario.spec.name));
+    let recorder = Recorder::new(RecorderOptions {
+        out_dir: Some(out_dir),
+    });
+    let started = Instant::now();
+    let mut sim = match Simulation::new(&scenario.spec, recorder) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", scenario.path.display());
+            return ExitCode::from(1);
+        }
+    };
+    let stats = sim.run();
+    let wall = started.elapsed();
+    let (summary, outputs) = match sim.into_observer().finish() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: writing outputs: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if !args.quiet {
+        println!("{}", table::render(&summary, &stats, wall));
+        if let Some(o) = outputs {
+            println!(
+                "Wrote {}, {} and {}",
+                o.summary.display(),
+                o.metrics.display(),
+                o.events.display()
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,132 @@
+//! Output files, written under temporary names in the output directory and renamed to
+//! their final names only when the run has finished, so an interrupted run never leaves a
+//! half-written `metrics.csv` that looks complete.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use super::MetricsError;
+use super::summary::Summary;
+
+/// Where a finished run's files are.
+#[derive(Clone, Debug)]
+pub struct Outputs {
+    /// The output directory.
+    pub dir: PathBuf,
+    /// `summary.json`.
+    pub summary: PathBuf,
+    /// `metrics.csv`.
+    pub metrics: PathBuf,
+    /// `events.csv`.
+    pub events: PathBuf,
+}
+
+/// The files of a run in progress.
+pub(crate) struct OutputFiles {
+    dir: PathBuf,
+    metrics: csv::Writer<BufWriter<NamedTempFile>>,
+    events: csv::Writer<BufWriter<NamedTempFile>>,
+}
+
+fn temp_in(dir: &Path, name: &str) -> Result<NamedTempFile, MetricsError> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(&format!(".{name}.")).suffix(".tmp");
+    // Ordinary permissions (tempfile's default is owner-only, meant for secrets).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    b.tempfile_in(dir).map_err(|e| MetricsError::io(dir, e))
+}
+
+fn persist(tmp: NamedTempFile, path: &Path) -> Result<(), MetricsError> {
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| MetricsError::io(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| MetricsError::io(path, e.error))?;
+    Ok(())
+}
+
+impl OutputFiles {
+    /// Creates `dir` if needed and opens the temporary files, writing their headers.
+    pub(crate) fn create(dir: &Path, metrics_header: &[String]) -> Result<Self, MetricsError> {
+        fs::create_dir_all(dir).map_err(|e| MetricsError::io(dir, e))?;
+        let open = |name: &str| -> Result<_, MetricsError> {
+            Ok(csv::Writer::from_writer(BufWriter::new(temp_in(
+                dir, name,
+            )?)))
+        };
+        let mut files = OutputFiles {
+            dir: dir.to_path_buf(),
+            metrics: open("metrics.csv")?,
+            events: open("events.csv")?,
+        };
+        files.metrics_row(metrics_header)?;
+        files.event_row(&["time_s", "kind", "task", "detail"])?;
+        Ok(files)
+    }
+
+    pub(crate) fn metrics_row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), MetricsError> {
+        self.metrics
+            .write_record(row)
+            .map_err(|e| MetricsError::Csv(self.dir.join("metrics.csv"), e))
+    }
+
+    pub(crate) fn event_row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), MetricsError> {
+        self.events
+            .write_record(row)
+            .map_err(|e| MetricsError::Csv(self.dir.join("events.csv"), e))
+    }
+
+    /// Writes `summary.json` and renames every file to its final name.
+    pub(crate) fn commit(self, summary: &Summary) -> Result<Outputs, MetricsError> {
+        let out = Outputs {
+            summary: self.dir.join("summary.json"),
+            metrics: self.dir.join("metrics.csv"),
+            events: self.dir.join("events.csv"),
+            dir: self.dir,
+        };
+        for (w, path) in [(self.metrics, &out.metrics), (self.events, &out.events)] {
+            let tmp = w
+                .into_inner()
+                .map_err(|e| MetricsError::io(path, e.into_error()))?
+                .into_inner()
+                .map_err(|e| MetricsError::io(path, e.into_error()))?;
+            persist(tmp, path)?;
+        }
+        write_json_atomic(&out.summary, summary)?;
+        Ok(out)
+    }
+}
+
+/// Writes `value` as pretty JSON (with a final newline) to `path` via a temporary file in
+/// the same directory and a rename.
+///
+/// # Errors
+/// [`MetricsError::Io`] naming the path.
+pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), MetricsError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let mut tmp = temp_in(dir, name)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        serde_json::to_writer_pretty(&mut w, value)
+            .map_err(|e| MetricsError::io(path, std::io::Error::other(e)))?;
+        w.write_all(b"\n").map_err(|e| MetricsError::io(path, e))?;
+        w.flush().map_err(|e| MetricsError::io(path, e))?;
+    }
+    persist(tmp, path)
+}
+
+/// Opens `path` for reading, naming it in the error.
+pub fn open(path: &Path) -> Result<File, MetricsError> {
+    File::open(path).map_err(|e| MetricsError::io(path, e))
+}

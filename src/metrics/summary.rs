@@ -1,0 +1,99 @@
+//! `summary.json`: the totals of one run.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole of `summary.json`. Field order is the file's key order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Master seed of the run.
+    pub seed: u64,
+    /// The lbsim version that produced the file.
+    pub lbsim_version: String,
+    /// False if the run stopped before its end (partial outputs).
+    pub complete: bool,
+    /// Simulated duration, s.
+    pub duration_s: f64,
+    /// Warm-up excluded from latency, throughput and utilisation, s.
+    pub warmup_s: f64,
+    /// Request counts over the whole run (warm-up included):
+    /// `arrived = Σ by_outcome + in_flight_at_end`.
+    pub requests: RequestTotals,
+    /// Latency as clients see it (load balancer time + round trip), over requests that
+    /// arrived after the warm-up and ended before the end, ms.
+    pub latency_ms: Option<LatencySummary>,
+    /// Responses (any outcome) ending after the warm-up, per second of the measured span.
+    pub throughput_rps: f64,
+    /// Time-average number of requests in the system (at the load balancer or a task)
+    /// after the warm-up.
+    pub in_flight_mean: f64,
+    /// CPU utilisation after the warm-up.
+    pub cpu_utilization: CpuSummary,
+    /// Σ over tasks of the time each task ran (whole run), s. What Fargate bills.
+    pub task_seconds: f64,
+    /// The same figures per target group, in scenario order.
+    pub target_groups: Vec<TargetGroupSummary>,
+}
+
+/// Request counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestTotals {
+    /// Requests that reached the load balancer.
+    pub arrived: u64,
+    /// Requests that ended, by cause (`ok`, `elb_503_no_targets`...); every cause is listed.
+    pub by_outcome: BTreeMap<String, u64>,
+    /// Requests still in flight when the run ended.
+    pub in_flight_at_end: u64,
+}
+
+/// Latency statistics, ms. Percentiles come from an HDR histogram with 3 significant
+/// digits (relative error ≤ 0.1 %); the mean is exact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Requests measured.
+    pub count: u64,
+    /// Mean, ms (exact).
+    pub mean: f64,
+    /// Median, ms.
+    pub p50: f64,
+    /// 90th percentile, ms.
+    pub p90: f64,
+    /// 99th percentile, ms.
+    pub p99: f64,
+    /// 99.9th percentile, ms.
+    pub p99_9: f64,
+    /// Largest, ms.
+    pub max: f64,
+}
+
+/// CPU utilisation of tasks: CPU units in use ÷ CPU units reserved, as ECS computes
+/// `CPUUtilization` (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-metrics.html>).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuSummary {
+    /// Σ CPU in use ÷ Σ CPU reserved over all tasks after the warm-up, %.
+    pub mean_pct: f64,
+    /// Highest utilisation of any one task in any metrics interval after the warm-up, %.
+    pub max_pct: f64,
+}
+
+/// Per target group figures (same meanings as the top level).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetGroupSummary {
+    /// Target group name.
+    pub name: String,
+    /// Routing algorithm (`round_robin`...).
+    pub algorithm: String,
+    /// Registered targets at the end.
+    pub targets: u64,
+    /// Request counts (whole run).
+    pub requests: RequestTotals,
+    /// Latency after the warm-up, ms.
+    pub latency_ms: Option<LatencySummary>,
+    /// Responses after the warm-up per second.
+    pub throughput_rps: f64,
+    /// CPU utilisation of its tasks after the warm-up.
+    pub cpu_utilization: CpuSummary,
+}
