@@ -32,8 +32,9 @@ pub(crate) struct OutputFiles {
 }
 
 fn temp_in(dir: &Path, name: &str) -> Result<NamedTempFile, MetricsError> {
+    let prefix = format!(".{name}.");
     let mut b = tempfile::Builder::new();
-    b.prefix(&format!(".{name}.")).suffix(".tmp");
+    b.prefix(&prefix).suffix(".tmp");
     // Ordinary permissions (tempfile's default is owner-only, meant for secrets).
     #[cfg(unix)]
     {

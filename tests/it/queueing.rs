@@ -21,7 +21,7 @@ use crate::support::{
 };
 
 /// Replications per configuration.
-const R: u64 = 8;
+const R: u64 = 16;
 /// Service rate of one vCPU, 1/s (mean CPU time 10 ms).
 const MU: f64 = 100.0;
 /// Default tolerances: see the module documentation.
@@ -56,7 +56,7 @@ fn check_workload(s: &Setup, probes: &[Probe], rate_rps: f64, vcpus_total: f64) 
 fn mm1_fifo_mean_response_time() {
     // Window per ρ chosen for a relative SE of about 1 % (the variance of the mean grows
     // like 1/(1 − ρ)² per unit of time).
-    for (rho, window_s, seed0) in [(0.5, 1200, 100), (0.8, 8000, 200), (0.9, 20000, 300)] {
+    for (rho, window_s, seed0) in [(0.5, 600, 100), (0.8, 4000, 200), (0.9, 10000, 300)] {
         let lambda = rho * MU;
         let mut s = setup(&format!("M/M/1 FIFO rho={rho}"), lambda);
         s.max_concurrency = 1;
@@ -85,7 +85,7 @@ fn mm1_fifo_mean_response_time() {
 /// E[W] = C/(cμ − λ).
 #[test]
 fn mmc_fifo_erlang_c() {
-    for (c, rho, window_s, seed0) in [(4u32, 0.9, 2000, 400), (16u32, 0.9, 1000, 500)] {
+    for (c, rho, window_s, seed0) in [(4u32, 0.9, 1000, 400), (16u32, 0.9, 500, 500)] {
         let cf = f64::from(c);
         let lambda = rho * cf * MU;
         let mut s = setup(&format!("M/M/{c} FIFO rho={rho}"), lambda);
@@ -129,7 +129,7 @@ fn mm1_processor_sharing() {
     let lambda = rho * MU;
     let mut s = setup("M/M/1 PS rho=0.8", lambda);
     s.max_concurrency = 0;
-    s.window = secs(2000);
+    s.window = secs(1000);
     let probes = s.replicate(R, 600);
     check_workload(&s, &probes, lambda, 1.0);
     s.check(
@@ -164,7 +164,7 @@ fn multicore_processor_sharing_is_mm4() {
     let mut s = setup("4-vCPU PS rho=0.9", lambda);
     s.vcpus = c;
     s.max_concurrency = 0;
-    s.window = secs(2000);
+    s.window = secs(1000);
     let probes = s.replicate(R, 700);
     check_workload(&s, &probes, lambda, f64::from(c));
     s.check(
@@ -187,7 +187,7 @@ fn random_routing_is_independent_mm1() {
     s.algorithm = Algorithm::Random;
     s.tasks = n;
     s.max_concurrency = 1;
-    s.window = secs(500);
+    s.window = secs(250);
     let probes = s.replicate(R, 800);
     check_workload(&s, &probes, lambda, f64::from(n));
     s.check(
@@ -228,7 +228,7 @@ fn round_robin_is_en_m1() {
     s.algorithm = Algorithm::RoundRobin;
     s.tasks = n;
     s.max_concurrency = 1;
-    s.window = secs(500);
+    s.window = secs(250);
     let probes = s.replicate(R, 900);
     check_workload(&s, &probes, lambda, f64::from(n));
     s.check(
@@ -278,7 +278,7 @@ fn littles_law() {
         max: ms(3),
     };
     s.sample_every = ms(5);
-    s.window = secs(500);
+    s.window = secs(250);
     let probes = s.replicate(R, 1000);
     for (i, p) in probes.iter().enumerate() {
         let l = p.l_integrated();
@@ -349,7 +349,7 @@ fn load_aware_routing_ordering() {
         s.algorithm = alg;
         s.tasks = n;
         s.max_concurrency = 1;
-        s.window = secs(300);
+        s.window = secs(150);
         let probes = s.replicate(R, seed0);
         let e = Estimate::of(probes.iter().map(|p| p.mean_t()));
         eprintln!("  {}: E[T] = {:.6} ± {:.6} s", alg.name(), e.mean, e.se);
