@@ -321,8 +321,8 @@ impl Recorder {
         for (g, st) in self.groups.iter().enumerate() {
             all_latency.add(&st.latency);
             arrived += st.arrived;
-            for c in 0..CAUSES {
-                by_cause[c] += st.by_cause[c];
+            for (total, n) in by_cause.iter_mut().zip(st.by_cause) {
+                *total += n;
             }
             responses += st.responses_measured;
             busy += st.busy_measured;

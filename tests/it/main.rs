@@ -1,3 +1,6 @@
-mod x {}
+//! The integration tests: one binary, a module per concern.
+
+mod cli;
+mod invariants;
 mod queueing;
 mod support;

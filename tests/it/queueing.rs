@@ -9,12 +9,12 @@
 //! - |estimate − theory| < 4·SE, and
 //! - |estimate − theory| < 5 % of theory (a loose absolute guard), and
 //! - SE < 1.5 % of the estimate, so that the 4·SE test has power (the windows are sized
-//!   for SEs of 0.3–0.9 %: the 4·SE test then flags errors of about 1–4 %).
+//!   for SEs of 0.2–0.9 %: the 4·SE test then flags errors of about 1–4 %).
 //!
 //! All services have μ = 100/s (exponential CPU time, mean 10 ms) on 1-vCPU servers; RTT
 //! and LB processing time are zero so that latency is the sojourn time at the task.
 
-use lbsim::model::Algorithm;
+use lbsim::model::{Algorithm, DistSpec};
 
 use crate::support::{
     Estimate, NBINS, Probe, Setup, bin_label, erlang_c, exp, mmc_response, ms, secs,
@@ -265,7 +265,7 @@ fn littles_law() {
     let mut s = Setup::new(
         "Little: 3 tasks LOR, c=2, gamma cv 1.5, LB 1-3 ms",
         lambda,
-        lbsim::model::DistSpec::Gamma {
+        DistSpec::Gamma {
             mean: ms(10),
             cv: 1.5,
         },
@@ -273,7 +273,7 @@ fn littles_law() {
     s.algorithm = Algorithm::LeastOutstandingRequests;
     s.tasks = 3;
     s.max_concurrency = 2;
-    s.lb_processing = lbsim::model::DistSpec::Uniform {
+    s.lb_processing = DistSpec::Uniform {
         min: ms(1),
         max: ms(3),
     };

@@ -83,9 +83,9 @@ impl RoutingPolicy for LeastOutstandingRequests {
         }
         let emptied = b.is_empty();
         self.insert(slot, to);
-        if to < self.min {
-            self.min = to;
-        } else if from == self.min && emptied {
+        // Counts move by one, so the minimum moves to `to` when it drops below it or when
+        // the old minimum's bucket has just emptied.
+        if to < self.min || (from == self.min && emptied) {
             self.min = to;
         }
     }
