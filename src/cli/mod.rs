@@ -80,6 +80,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Prints a line on stdout. A closed pipe (`lbsim run ... | head -1`) is not an error worth
+/// a panic: the rest of the output is dropped.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
 fn bad_input(e: &ScenarioErrors) -> ExitCode {
     let n = e.0.len();
     eprintln!(
@@ -111,7 +119,7 @@ fn validate(args: ScenarioArgs) -> ExitCode {
         Ok(s) => {
             let spec = &s.spec;
             let tasks: u32 = spec.services.iter().map(|s| s.desired_count).sum();
-            println!(
+            say(&format!(
                 "{}: ok — scenario \"{}\", {} of simulated time, {} client(s), {} target group(s), {} service(s), {} task(s)",
                 args.scenario.display(),
                 spec.name,
@@ -120,7 +128,7 @@ fn validate(args: ScenarioArgs) -> ExitCode {
                 spec.target_groups.len(),
                 spec.services.len(),
                 tasks
-            );
+            ));
             ExitCode::SUCCESS
         }
         Err(code) => code,
@@ -165,14 +173,14 @@ fn run(args: RunArgs) -> ExitCode {
         }
     };
     if !args.quiet {
-        println!("{}", table::render(&summary, &stats, wall));
+        say(&table::render(&summary, &stats, wall));
         if let Some(o) = outputs {
-            println!(
+            say(&format!(
                 "Wrote {}, {} and {}",
                 o.summary.display(),
                 o.metrics.display(),
                 o.events.display()
-            );
+            ));
         }
     }
     ExitCode::SUCCESS

@@ -11,12 +11,12 @@ pub mod rng;
 pub mod time;
 
 pub use queue::EventQueue;
-pub use rng::{SimRng, stream, stream_seed};
+pub use rng::{SimRng, below, stream, stream_seed};
 pub use time::{NANOS_PER_SEC, SimDuration, SimTime};
 
 /// The clock and the future-event list of one simulation.
 ///
-/// `E` is the model's event type. The clock only moves forward: it advances to each
+/// `E` is the model's event type (small and `Copy`). The clock only moves forward: it advances to each
 /// popped event's time.
 pub struct Scheduler<E> {
     now: SimTime,
@@ -24,13 +24,13 @@ pub struct Scheduler<E> {
     handled: u64,
 }
 
-impl<E> Default for Scheduler<E> {
+impl<E: Copy> Default for Scheduler<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     /// A scheduler at t = 0 with nothing scheduled.
     pub fn new() -> Self {
         Scheduler {
@@ -63,15 +63,10 @@ impl<E> Scheduler<E> {
     /// Pops the next event if it is due at or before `end`, advancing the clock to it.
     #[inline]
     pub fn next_until(&mut self, end: SimTime) -> Option<E> {
-        match self.queue.peek_time() {
-            Some(t) if t <= end => {
-                let (t, e) = self.queue.pop()?;
-                self.now = t;
-                self.handled += 1;
-                Some(e)
-            }
-            _ => None,
-        }
+        let (t, e) = self.queue.pop_until(end)?;
+        self.now = t;
+        self.handled += 1;
+        Some(e)
     }
 
     /// Moves the clock forward to `t` without handling anything (used to close a run at
@@ -94,7 +89,7 @@ impl<E> Scheduler<E> {
 /// A model that reacts to events: one exhaustive `match` over its event `enum`.
 pub trait Handler {
     /// The model's event type.
-    type Event;
+    type Event: Copy;
     /// Handles one event at `sched.now()`; may schedule more.
     fn handle(&mut self, sched: &mut Scheduler<Self::Event>, event: Self::Event);
 }
@@ -120,6 +115,7 @@ mod tests {
 
     /// A toy model: each `Tick(generation)` reschedules itself, and a `Reset` bumps the generation
     /// so the pending tick becomes stale (lazy cancellation).
+    #[derive(Clone, Copy)]
     enum Ev {
         Tick(u32),
         Reset,

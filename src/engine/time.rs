@@ -80,13 +80,13 @@ impl SimDuration {
         SimDuration(s.saturating_mul(NANOS_PER_SEC))
     }
 
-    /// Converts seconds to the nearest nanosecond. Negative and NaN values give zero,
-    /// values beyond the range saturate at [`SimDuration::MAX`]. This is the one place a
-    /// sampled float becomes engine time.
+    /// Converts seconds to the nearest nanosecond (halves round up). Negative and NaN
+    /// values give zero, values beyond the range saturate at [`SimDuration::MAX`].
     #[inline]
     pub fn from_secs_f64(s: f64) -> Self {
-        // `as` saturates and maps NaN to 0.
-        SimDuration((s * NANOS_PER_SEC as f64).round() as u64)
+        // `as` saturates and maps NaN and negatives to 0; adding ½ then truncating rounds
+        // without a call to the libm `round` (baseline x86-64 has no rounding instruction).
+        SimDuration((s * NANOS_PER_SEC as f64 + 0.5) as u64)
     }
 
     /// Nanoseconds in the span.

@@ -9,6 +9,7 @@
 
 use rand_distr::{Distribution, Exp1};
 
+use super::dist::ns_to_duration;
 use super::spec::{ArrivalSpec, RateProfile, RateSegment};
 use crate::engine::{NANOS_PER_SEC, SimRng, SimTime};
 
@@ -54,9 +55,7 @@ impl ArrivalProcess {
         match self {
             ArrivalProcess::Poisson { mean_gap_ns } => {
                 let e: f64 = Exp1.sample(rng);
-                Some(SimTime(
-                    now.0.saturating_add((*mean_gap_ns * e).round() as u64),
-                ))
+                Some(now + ns_to_duration(*mean_gap_ns * e))
             }
             ArrivalProcess::Profile {
                 profile,
@@ -115,7 +114,7 @@ fn invert(
             let disc = (r0 * r0 + 2.0 * slope * e).max(0.0);
             let denom = r0 + disc.sqrt();
             let x = if denom > 0.0 { 2.0 * e / denom } else { rest_s };
-            let dt = ((x * NANOS_PER_SEC as f64).round() as u64).min(seg_end - t0);
+            let dt = ns_to_duration(x * NANOS_PER_SEC as f64).0.min(seg_end - t0);
             return Some(t0 + dt);
         }
         if area > 0.0 {

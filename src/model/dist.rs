@@ -11,7 +11,7 @@ use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Pareto};
 
 use super::ModelError;
 use super::spec::DistSpec;
-use crate::engine::{SimDuration, SimRng};
+use crate::engine::{SimDuration, SimRng, below};
 
 /// A ready-to-sample distribution of durations. Values are in nanoseconds internally.
 #[derive(Clone, Debug)]
@@ -110,8 +110,20 @@ impl Sampler {
 
     /// Draws one duration, rounded to the nearest nanosecond (never negative; saturating
     /// at [`SimDuration::MAX`] for extreme heavy-tail draws).
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+        match self {
+            Sampler::Deterministic(v) => *v,
+            Sampler::Exponential { mean_ns } => {
+                let e: f64 = Exp1.sample(rng);
+                ns_to_duration(mean_ns * e)
+            }
+            _ => self.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut SimRng) -> SimDuration {
         let ns = match self {
             Sampler::Deterministic(v) => return *v,
             Sampler::Exponential { mean_ns } => {
@@ -125,11 +137,18 @@ impl Sampler {
             Sampler::LogNormal(d) => d.sample(rng),
             Sampler::Gamma(d) => d.sample(rng),
             Sampler::Pareto(d) => d.sample(rng),
-            Sampler::Empirical(v) => return v[rng.random_range(0..v.len())],
+            Sampler::Empirical(v) => return v[below(rng, v.len() as u32) as usize],
         };
-        // `as` saturates and maps NaN to 0.
-        SimDuration(ns.round() as u64)
+        ns_to_duration(ns)
     }
+}
+
+/// Rounds a non-negative number of nanoseconds to the nearest integer (half up). `f64::round`
+/// is a library call on baseline x86-64 (no SSE4.1), so this adds ½ and truncates instead;
+/// `as` saturates large values and maps NaN and negatives to 0.
+#[inline(always)]
+pub fn ns_to_duration(ns: f64) -> SimDuration {
+    SimDuration((ns + 0.5) as u64)
 }
 
 #[cfg(test)]

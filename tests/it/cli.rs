@@ -134,6 +134,23 @@ fn seed_duration_and_set_flags_override_the_file() {
 }
 
 #[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = write(&dir, "tiny.toml", BASE);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .args(["run", p(&sc), "--out", p(&dir.path().join("o"))])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `lbsim run ... | head -0`
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{err}");
+}
+
+#[test]
 fn validate_accepts_the_bundled_scenarios() {
     for sc in ["scenarios/nasa-jul95.toml", "benches/reference.toml"] {
         let o = lbsim(&["validate", sc]);

@@ -14,10 +14,8 @@
 //! lowest non-empty bucket (a bucket queue): choosing, dispatching and completing are O(1)
 //! whatever the number of targets; there is no scan.
 
-use rand::RngExt;
-
 use super::RoutingPolicy;
-use crate::engine::SimRng;
+use crate::engine::{SimRng, below};
 
 /// Bucket queue of targets by outstanding count.
 #[derive(Clone, Debug)]
@@ -65,7 +63,7 @@ impl RoutingPolicy for LeastOutstandingRequests {
         if b.len() == 1 {
             b[0] as usize
         } else {
-            b[rng.random_range(0..b.len())] as usize
+            b[below(rng, b.len() as u32) as usize] as usize
         }
     }
 

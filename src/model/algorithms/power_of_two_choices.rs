@@ -6,10 +6,8 @@
 //! Envoy's `LEAST_REQUEST` and NGINX's `random two least_conn` work this way. O(1) per
 //! request whatever the number of targets.
 
-use rand::RngExt;
-
 use super::RoutingPolicy;
-use crate::engine::SimRng;
+use crate::engine::{SimRng, below};
 
 /// Two uniform draws without replacement; ties go to the first draw (itself uniform, so a
 /// tie is broken at random without a third draw).
@@ -23,8 +21,8 @@ impl RoutingPolicy for PowerOfTwoChoices {
         if n == 1 {
             return 0;
         }
-        let a = rng.random_range(0..n);
-        let mut b = rng.random_range(0..n - 1);
+        let a = below(rng, n as u32) as usize;
+        let mut b = below(rng, n as u32 - 1) as usize;
         if b >= a {
             b += 1;
         }

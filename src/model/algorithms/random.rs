@@ -4,10 +4,8 @@
 //! independent M/M/1 queue at rate λ/N (Poisson splitting; Kleinrock, *Queueing Systems*
 //! Vol. 1, 1975, §4.4), which the validation tests check.
 
-use rand::RngExt;
-
 use super::RoutingPolicy;
-use crate::engine::SimRng;
+use crate::engine::{SimRng, below};
 
 /// Picks each target with probability 1/N, independently of load.
 #[derive(Clone, Copy, Debug, Default)]
@@ -16,6 +14,6 @@ pub struct Random;
 impl RoutingPolicy for Random {
     #[inline]
     fn choose(&mut self, outstanding: &[u32], rng: &mut SimRng) -> usize {
-        rng.random_range(0..outstanding.len())
+        below(rng, outstanding.len() as u32) as usize
     }
 }

@@ -3,8 +3,8 @@
 //! Each target is picked with probability weight / Σ weights. In AWS the weights are set by
 //! "Automatic Target Weights" when `load_balancing.algorithm.anomaly_mitigation` is on; with
 //! it off (the default, and all this model has so far) every target weighs the same, so
-//! `weighted_random` routes exactly like `random`: with equal weights the tree maps the same
-//! uniform draw to the same target, so even the individual choices coincide.
+//! `weighted_random` routes like `random` in distribution (each target with probability 1/N),
+//! though its individual draws come from `rand`'s sampler and differ from `random`'s.
 //! Sources: <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#modify-routing-algorithm>,
 //! <https://aws.amazon.com/about-aws/whats-new/2023/11/application-load-balancer-availability-target-weights/>.
 //! Sampling uses `rand_distr`'s `WeightedTreeIndex`: O(log n) to draw or to change a
