@@ -1,28 +1,46 @@
-//! Engine throughput on the reference model (`benches/reference.toml`): 16 single-server
-//! targets (1 vCPU, concurrency 1), exponential CPU time with mean 10 ms, Poisson arrivals at
-//! ρ = 0.9 (1440 requests/s), about 1,000,000 requests after the warm-up, for each routing
-//! algorithm. Throughput is reported in simulated requests per wall-second ("elements").
-//! The metrics recorder runs in memory (all statistics, no files), as in a sweep.
+//! Engine throughput, in simulated requests per wall-second (criterion "elements").
 //!
-//! Run: `cargo bench --bench engine` (add `-- least_outstanding` to filter).
+//! - `reference/<algorithm>`: the reference model (`benches/reference.toml`): 16
+//!   single-server targets (1 vCPU, concurrency 1), exponential CPU time with mean 10 ms,
+//!   Poisson arrivals at ρ = 0.9 (1440 requests/s), about 1,000,000 requests after the
+//!   warm-up, for each routing algorithm.
+//! - `scale/<algorithm>_1024_targets`: the same at 1,024 targets (92,160 requests/s), for
+//!   least outstanding requests (O(1) bucket queue, no scan) and power of two choices.
+//! - `scale/ps_8vcpu_backlog`: 4 tasks of 8 vCPUs, no concurrency limit (processor
+//!   sharing), ρ = 0.99: about 100 requests share each task's CPUs, and every arrival and
+//!   departure reschedules the task's completion.
+//! - `end_to_end/nasa_jul95`: what a newcomer runs first: load and validate
+//!   `scenarios/nasa-jul95.toml` (parse the trace), simulate the day, write the three files.
+//! - `replications/threads_<n>`: 20 replications of the reference model (random routing) on
+//!   a rayon pool of 1 and 2 threads, as `lbsim sweep` will run them.
+//!
+//! The metrics recorder runs in memory (every statistic, no files) except end to end. Each
+//! configuration also prints its engine events per request, so events/s = requests/s ×
+//! events per request. Run: `cargo bench --bench engine` (add `-- scale` to filter).
 
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use lbsim::metrics::Recorder;
+use lbsim::metrics::{Recorder, RecorderOptions};
 use lbsim::model::{Algorithm, RunStats, Simulation, WorldSpec};
 use lbsim::scenario;
+use lbsim::sweep;
 
-/// The reference scenario with `algorithm`.
-pub fn reference(algorithm: Algorithm) -> WorldSpec {
-    let set =
-        scenario::overrides::parse(&format!("target_groups.0.algorithm={}", algorithm.name()))
-            .expect("valid override");
-    scenario::load(Path::new("benches/reference.toml"), &[set])
-        .expect("benches/reference.toml is valid")
+/// The reference scenario with overrides (`path=value`).
+fn reference(sets: &[String]) -> WorldSpec {
+    let sets: Vec<_> = sets
+        .iter()
+        .map(|s| scenario::overrides::parse(s).expect("valid override"))
+        .collect();
+    scenario::load(Path::new("benches/reference.toml"), &sets)
+        .unwrap_or_else(|e| panic!("{e}"))
         .spec
+}
+
+fn algorithm(a: Algorithm) -> String {
+    format!("target_groups.0.algorithm={}", a.name())
 }
 
 fn run(spec: &WorldSpec) -> RunStats {
@@ -30,20 +48,27 @@ fn run(spec: &WorldSpec) -> RunStats {
     sim.run()
 }
 
+/// Runs once to size the throughput and print events per request.
+fn measure(name: &str, spec: &WorldSpec) -> u64 {
+    let stats = run(spec);
+    eprintln!(
+        "{name}: {} requests, {} events ({:.2} events per request)",
+        stats.arrived,
+        stats.events,
+        stats.events as f64 / stats.arrived as f64
+    );
+    stats.arrived
+}
+
 fn bench_reference(c: &mut Criterion) {
     let mut g = c.benchmark_group("reference");
-    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    g.sample_size(10).measurement_time(Duration::from_secs(6));
     for alg in Algorithm::ALL {
-        let spec = reference(alg);
-        let stats = run(&spec);
-        eprintln!(
-            "reference/{}: {} requests, {} events ({:.2} events per request)",
-            alg.name(),
-            stats.arrived,
-            stats.events,
-            stats.events as f64 / stats.arrived as f64
-        );
-        g.throughput(Throughput::Elements(stats.arrived));
+        let spec = reference(&[algorithm(alg)]);
+        g.throughput(Throughput::Elements(measure(
+            &format!("reference/{}", alg.name()),
+            &spec,
+        )));
         g.bench_with_input(BenchmarkId::from_parameter(alg.name()), &spec, |b, spec| {
             b.iter(|| black_box(run(spec)))
         });
@@ -51,5 +76,103 @@ fn bench_reference(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_reference);
+fn bench_scale(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scale");
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    for alg in [
+        Algorithm::LeastOutstandingRequests,
+        Algorithm::PowerOfTwoChoices,
+    ] {
+        // 1024 targets at ρ = 0.9: λ = 1024 × 100 × 0.9; 1 s warm-up + 10.86 s ≈ 1.0 M.
+        let spec = reference(&[
+            algorithm(alg),
+            "services.0.desired_count=1024".into(),
+            "clients.0.arrivals.rate_rps=92160.0".into(),
+            "simulation.warmup=1s".into(),
+            "simulation.duration=11860ms".into(),
+        ]);
+        let name = format!("{}_1024_targets", alg.name());
+        g.throughput(Throughput::Elements(measure(
+            &format!("scale/{name}"),
+            &spec,
+        )));
+        g.bench_with_input(BenchmarkId::from_parameter(name), &spec, |b, spec| {
+            b.iter(|| black_box(run(spec)))
+        });
+    }
+    // Processor sharing, deep backlog: 4 × 8 vCPUs, ρ = 0.99 (λ = 3168/s), ~1 M requests.
+    let spec = reference(&[
+        algorithm(Algorithm::RoundRobin),
+        "services.0.desired_count=4".into(),
+        "services.0.task={ cpu = 8192, memory = 16384, max_concurrency = 0 }".into(),
+        "clients.0.arrivals.rate_rps=3168.0".into(),
+        "simulation.duration=326s".into(),
+    ]);
+    g.throughput(Throughput::Elements(measure(
+        "scale/ps_8vcpu_backlog",
+        &spec,
+    )));
+    g.bench_with_input(
+        BenchmarkId::from_parameter("ps_8vcpu_backlog"),
+        &spec,
+        |b, spec| b.iter(|| black_box(run(spec))),
+    );
+    g.finish();
+}
+
+fn bench_end_to_end(c: &mut Criterion) {
+    let mut g = c.benchmark_group("end_to_end");
+    g.sample_size(10).measurement_time(Duration::from_secs(15));
+    let path = Path::new("scenarios/nasa-jul95.toml");
+    let out = tempfile::tempdir().expect("temporary directory");
+    let once = || {
+        let sc = scenario::load(path, &[]).expect("bundled scenario is valid");
+        let rec = Recorder::new(RecorderOptions {
+            out_dir: Some(out.path().to_path_buf()),
+        });
+        let mut sim = Simulation::new(&sc.spec, rec).expect("valid spec");
+        let stats = sim.run();
+        sim.into_observer().finish().expect("outputs written");
+        stats
+    };
+    let stats = once();
+    eprintln!(
+        "end_to_end/nasa_jul95: {} requests, {} events ({:.2} events per request)",
+        stats.arrived,
+        stats.events,
+        stats.events as f64 / stats.arrived as f64
+    );
+    g.throughput(Throughput::Elements(stats.arrived));
+    g.bench_function("nasa_jul95", |b| b.iter(|| black_box(once())));
+    g.finish();
+}
+
+fn bench_replications(c: &mut Criterion) {
+    let mut g = c.benchmark_group("replications");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    let spec = reference(&[algorithm(Algorithm::Random)]);
+    let seeds: Vec<u64> = (1..=20).collect();
+    let total: u64 = sweep::replicate(&spec, &seeds, 1)
+        .expect("replications run")
+        .iter()
+        .map(|s| s.requests.arrived)
+        .sum();
+    g.throughput(Throughput::Elements(total));
+    for threads in [1usize, 2] {
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("threads_{threads}")),
+            &threads,
+            |b, &threads| b.iter(|| black_box(sweep::replicate(&spec, &seeds, threads))),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_reference,
+    bench_scale,
+    bench_end_to_end,
+    bench_replications
+);
 criterion_main!(benches);

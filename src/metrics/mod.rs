@@ -17,7 +17,7 @@ mod summary;
 
 use std::path::{Path, PathBuf};
 
-pub use output::{Outputs, open, write_json_atomic};
+pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, metrics_header};
 pub use summary::{CpuSummary, LatencySummary, RequestTotals, Summary, TargetGroupSummary};
 

@@ -2,7 +2,7 @@
 //! their final names only when the run has finished, so an interrupted run never leaves a
 //! half-written `metrics.csv` that looks complete.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -125,9 +125,4 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
         w.flush().map_err(|e| MetricsError::io(path, e))?;
     }
     persist(tmp, path)
-}
-
-/// Opens `path` for reading, naming it in the error.
-pub fn open(path: &Path) -> Result<File, MetricsError> {
-    File::open(path).map_err(|e| MetricsError::io(path, e))
 }

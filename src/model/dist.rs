@@ -100,14 +100,6 @@ impl Sampler {
         })
     }
 
-    /// True when sampling draws nothing from the stream and always returns `value`.
-    pub fn constant(&self) -> Option<SimDuration> {
-        match self {
-            Sampler::Deterministic(v) => Some(*v),
-            _ => None,
-        }
-    }
-
     /// Draws one duration, rounded to the nearest nanosecond (never negative; saturating
     /// at [`SimDuration::MAX`] for extreme heavy-tail draws).
     #[inline(always)]

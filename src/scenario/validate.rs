@@ -135,20 +135,14 @@ impl Ctx<'_> {
                     max: max.0,
                 }
             }
-            DistSection::Lognormal { mean, cv } => {
+            DistSection::Lognormal { mean, cv } | DistSection::Gamma { mean, cv } => {
                 mean_pos(self, mean);
                 self.positive_finite(&format!("{path}.cv"), *cv, 100.0, "(σ/mean)");
-                DistSpec::LogNormal {
-                    mean: mean.0,
-                    cv: *cv,
-                }
-            }
-            DistSection::Gamma { mean, cv } => {
-                mean_pos(self, mean);
-                self.positive_finite(&format!("{path}.cv"), *cv, 100.0, "(σ/mean)");
-                DistSpec::Gamma {
-                    mean: mean.0,
-                    cv: *cv,
+                let (mean, cv) = (mean.0, *cv);
+                if matches!(d, DistSection::Lognormal { .. }) {
+                    DistSpec::LogNormal { mean, cv }
+                } else {
+                    DistSpec::Gamma { mean, cv }
                 }
             }
             DistSection::Pareto { mean, alpha } => {

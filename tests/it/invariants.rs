@@ -219,3 +219,17 @@ fn a_trace_is_replayed_as_its_rate_scaled_and_windowed() {
     let late = arr2.iter().filter(|t| t.0 >= 120_000_000_000).count() as f64;
     assert!((late - 15000.0).abs() < 700.0, "{late}");
 }
+
+#[test]
+fn replications_are_identical_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = load(BASE, &dir);
+    let seeds: Vec<u64> = (10..16).collect();
+    let one = lbsim::sweep::replicate(&spec, &seeds, 1).unwrap();
+    let two = lbsim::sweep::replicate(&spec, &seeds, 2).unwrap();
+    assert_eq!(one, two);
+    assert_eq!(one.iter().map(|s| s.seed).collect::<Vec<_>>(), seeds);
+    // And each equals a lone run with that seed.
+    assert_eq!(one[3], lbsim::sweep::run_one(&spec, 13).unwrap());
+    assert_ne!(one[0].latency_ms, one[1].latency_ms, "seeds must matter");
+}
