@@ -5,7 +5,7 @@ use std::time::Duration;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use lbsim::metrics::{LatencySummary, Summary};
+use lbsim::metrics::{CpuSummary, LatencySummary, RequestTotals, Summary};
 use lbsim::model::RunStats;
 
 /// Thousands separators for counts.
@@ -31,17 +31,19 @@ fn ms(x: f64) -> String {
     }
 }
 
-fn latency_cells(l: &Option<LatencySummary>) -> Vec<String> {
-    match l {
-        Some(l) => [l.mean, l.p50, l.p90, l.p99, l.p99_9, l.max]
-            .iter()
-            .map(|v| ms(*v))
-            .collect(),
-        None => vec!["–".into(); 6],
-    }
+/// One column of the table: a target group, or all of them.
+struct Column<'a> {
+    name: &'a str,
+    algorithm: &'a str,
+    targets: String,
+    requests: &'a RequestTotals,
+    rps: f64,
+    latency: &'a Option<LatencySummary>,
+    cpu: &'a CpuSummary,
 }
 
-/// Renders the run's headline numbers and a per-target-group table.
+/// Renders the run's headline line and a table with one column per target group (and one
+/// for all of them when there are several), one row per figure, so it fits a terminal.
 pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
     let secs = wall.as_secs_f64();
     let mut out = format!(
@@ -57,99 +59,94 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
         stats.arrived as f64 / secs.max(1e-9) / 1e6,
         stats.events as f64 / secs.max(1e-9) / 1e6,
     );
+    let mut cols: Vec<Column> = s
+        .target_groups
+        .iter()
+        .map(|g| Column {
+            name: &g.name,
+            algorithm: &g.algorithm,
+            targets: g.targets.to_string(),
+            requests: &g.requests,
+            rps: g.throughput_rps,
+            latency: &g.latency_ms,
+            cpu: &g.cpu_utilization,
+        })
+        .collect();
+    if cols.len() > 1 {
+        cols.push(Column {
+            name: "all",
+            algorithm: "",
+            targets: s
+                .target_groups
+                .iter()
+                .map(|g| g.targets)
+                .sum::<u64>()
+                .to_string(),
+            requests: &s.requests,
+            rps: s.throughput_rps,
+            latency: &s.latency_ms,
+            cpu: &s.cpu_utilization,
+        });
+    }
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    t.set_header(vec![
-        "target group",
-        "algorithm",
-        "targets",
-        "arrived",
-        "ok",
-        "errors",
-        "in flight",
-        "rps",
-        "mean ms",
-        "p50 ms",
-        "p90 ms",
-        "p99 ms",
-        "p99.9 ms",
-        "max ms",
-        "CPU mean %",
-        "CPU max %",
-    ]);
-    let row = |name: &str,
-               alg: &str,
-               targets: String,
-               req: &lbsim::metrics::RequestTotals,
-               rps: f64,
-               lat: &Option<LatencySummary>,
-               cpu: &lbsim::metrics::CpuSummary| {
-        let ok = req.by_outcome.get("ok").copied().unwrap_or(0);
-        let errors: u64 = req
-            .by_outcome
-            .iter()
-            .filter(|(k, _)| *k != "ok")
-            .map(|(_, v)| v)
-            .sum();
-        let mut r = vec![
-            name.to_string(),
-            alg.to_string(),
-            targets,
-            count(req.arrived),
-            count(ok),
-            count(errors),
-            count(req.in_flight_at_end),
-            format!("{rps:.1}"),
-        ];
-        r.extend(latency_cells(lat));
-        r.push(format!("{:.1}", cpu.mean_pct));
-        r.push(format!("{:.1}", cpu.max_pct));
-        r
+    let mut header = vec!["target group".to_string()];
+    header.extend(cols.iter().map(|c| c.name.to_string()));
+    t.set_header(header);
+    let mut row = |label: &str, f: &dyn Fn(&Column) -> String| {
+        let mut r = vec![label.to_string()];
+        r.extend(cols.iter().map(f));
+        t.add_row(r);
     };
-    for g in &s.target_groups {
-        t.add_row(row(
-            &g.name,
-            &g.algorithm,
-            g.targets.to_string(),
-            &g.requests,
-            g.throughput_rps,
-            &g.latency_ms,
-            &g.cpu_utilization,
-        ));
+    row("algorithm", &|c| c.algorithm.to_string());
+    row("targets", &|c| c.targets.clone());
+    row("requests arrived", &|c| count(c.requests.arrived));
+    // One row per outcome, named with its status code.
+    for cause in lbsim::model::Cause::ALL {
+        row(&format!("{} ({})", cause.name(), cause.status()), &|c| {
+            count(
+                c.requests
+                    .by_outcome
+                    .get(cause.name())
+                    .copied()
+                    .unwrap_or(0),
+            )
+        });
     }
-    if s.target_groups.len() > 1 {
-        t.add_row(row(
-            "all",
-            "",
-            String::new(),
-            &s.requests,
-            s.throughput_rps,
-            &s.latency_ms,
-            &s.cpu_utilization,
-        ));
-    }
-    for i in 2..16 {
+    row("in flight at end", &|c| count(c.requests.in_flight_at_end));
+    row("throughput (requests/s)", &|c| format!("{:.1}", c.rps));
+    let lat = |pick: fn(&LatencySummary) -> f64| {
+        move |c: &Column| {
+            c.latency
+                .as_ref()
+                .map(|l| ms(pick(l)))
+                .unwrap_or_else(|| "–".into())
+        }
+    };
+    row("latency mean (ms)", &lat(|l| l.mean));
+    row("latency p50 (ms)", &lat(|l| l.p50));
+    row("latency p90 (ms)", &lat(|l| l.p90));
+    row("latency p99 (ms)", &lat(|l| l.p99));
+    row("latency p99.9 (ms)", &lat(|l| l.p99_9));
+    row("latency max (ms)", &lat(|l| l.max));
+    row("CPU utilisation mean (%)", &|c| {
+        format!("{:.1}", c.cpu.mean_pct)
+    });
+    row("CPU utilisation max (%)", &|c| {
+        format!("{:.1}", c.cpu.max_pct)
+    });
+    for i in 1..=cols.len() {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
     out.push_str(&t.to_string());
-    let errors: Vec<String> = s
-        .requests
-        .by_outcome
-        .iter()
-        .filter(|(k, v)| *k != "ok" && **v > 0)
-        .map(|(k, v)| format!("{k}: {}", count(*v)))
-        .collect();
     out.push_str(&format!(
-        "\nLatency is what clients see (load balancer time + round trip), after the warm-up. \
-         Mean in flight {:.2}; task-seconds {:.0}.",
+        "\nLatency is what clients see (load balancer time + round trip), for requests \
+         arriving after the warm-up. Mean in flight {:.2}; task-seconds {:.0}.",
         s.in_flight_mean, s.task_seconds
     ));
-    if !errors.is_empty() {
-        out.push_str(&format!("\nErrors by cause: {}", errors.join(", ")));
-    }
     out
 }
 
