@@ -2,5 +2,6 @@
 
 mod cli;
 mod invariants;
+mod properties;
 mod queueing;
 mod support;
