@@ -2,7 +2,7 @@
 //! against allowed ranges, and resolution into a [`WorldSpec`].
 //!
 //! The pipeline: read the file → parse it into a document tree (syntax errors carry
-//! line and column) → apply each `--set` → deserialize into the typed [`file`] structs
+//! line and column) → apply each `--set` → deserialize into the typed [`file`](mod@file) structs
 //! (unknown fields and wrong types are errors naming the field) → [`validate::resolve`]
 //! ranges, names and data files (traces, empirical samples) → [`Scenario`].
 //! Every error is a [`ScenarioError`] naming the file, the line when known, the field's

@@ -26,7 +26,7 @@ pub struct WeightedRandom {
 }
 
 impl WeightedRandom {
-    /// `targets` targets, all of weight [`DEFAULT_WEIGHT`].
+    /// `targets` targets, all of weight 1 (`DEFAULT_WEIGHT`).
     pub fn new(targets: usize) -> Self {
         let tree = WeightedTreeIndex::new(std::iter::repeat_n(DEFAULT_WEIGHT, targets))
             .expect("positive weights are valid");
