@@ -12,7 +12,9 @@
 //! - `end_to_end/nasa_jul95`: what a newcomer runs first: load and validate
 //!   `scenarios/nasa-jul95.toml` (parse the trace), simulate the day, write the three files.
 //! - `replications/threads_<n>`: 20 replications of the reference model (random routing) on
-//!   a rayon pool of 1 and 2 threads, as `lbsim sweep` will run them.
+//!   a rayon pool of 1 and 2 threads, as `lbsim sweep` will run them; and
+//!   `machine/cpu_baseline_threads_<n>`: 20 pieces of pure integer work on the same pools,
+//!   the ceiling this machine allows for the 1 → 2 thread ratio.
 //!
 //! The metrics recorder runs in memory (every statistic, no files) except end to end. Each
 //! configuration also prints its engine events per request, so events/s = requests/s ×
@@ -166,6 +168,43 @@ fn bench_replications(c: &mut Criterion) {
         );
     }
     g.finish();
+
+    // The machine's own ceiling: 20 pieces of pure integer work (no memory, nothing shared)
+    // on the same kind of pool. On a VM whose second vCPU does not add a full core, this
+    // ratio is below 2 too, and the replication ratio should be compared with it.
+    let mut g = c.benchmark_group("machine");
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("thread pool");
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("cpu_baseline_threads_{threads}")),
+            &threads,
+            |b, _| {
+                b.iter(|| {
+                    pool.install(|| {
+                        use rayon::prelude::*;
+                        seeds.par_iter().map(|&s| spin(s, 20_000_000)).sum::<u64>()
+                    })
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+/// Pure integer work: a xorshift loop, about as long as one replication.
+fn spin(seed: u64, n: u64) -> u64 {
+    let (mut x, mut acc) = (seed | 1, 0u64);
+    for _ in 0..n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        acc = acc.wrapping_add(x % 1000);
+    }
+    black_box(acc)
 }
 
 criterion_group!(
