@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per concern.
 
 mod cli;
+mod distributions;
 mod invariants;
 mod properties;
 mod queueing;
