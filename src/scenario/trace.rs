@@ -21,6 +21,9 @@ pub struct Trace {
     pub end: u64,
 }
 
+/// Latest row start accepted, s (about 31 years: far beyond any trace, far from overflow).
+const MAX_T_S: f64 = 1e9;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Row {
@@ -68,10 +71,13 @@ pub fn read_trace(path: &Path) -> Result<Trace, ScenarioError> {
                 format!("malformed row ({e}); expected t_s,rps numbers"),
             )
         })?;
-        if !(row.t_s.is_finite() && row.t_s >= 0.0) {
+        if !(row.t_s.is_finite() && (0.0..=MAX_T_S).contains(&row.t_s)) {
             return Err(err(
                 line,
-                format!("t_s = {}: must be a number ≥ 0", row.t_s),
+                format!(
+                    "t_s = {}: must be a number of seconds from 0 to {MAX_T_S:e}",
+                    row.t_s
+                ),
             ));
         }
         if let Some(p) = prev

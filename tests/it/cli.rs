@@ -299,6 +299,7 @@ fn malformed_trace_rows_name_the_trace_file_and_line() {
         ("t_s,rps\n0,1.0\n0,2\n", ":3", "increasing time order"),
         ("time,rate\n0,1.0\n", ":1", "t_s,rps"),
         ("t_s,rps\n", "", "no rows"),
+        ("t_s,rps\n0,1\n1e300,1\n", ":3", "seconds from 0 to"),
     ];
     for (csv, line, want) in cases {
         write(&dir, "trace.csv", csv);
