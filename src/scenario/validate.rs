@@ -95,6 +95,23 @@ impl Ctx<'_> {
         }
     }
 
+    /// The index of the target group called `name`, or an issue at `path` listing the
+    /// known names.
+    fn target_group(&mut self, path: &str, name: &str, known: &BTreeMap<String, usize>) -> usize {
+        if let Some(&t) = known.get(name) {
+            return t;
+        }
+        let names: Vec<&str> = known.keys().map(String::as_str).collect();
+        self.bad(
+            path,
+            format!(
+                "no target group is named \"{name}\" (known: {})",
+                names.join(", ")
+            ),
+        );
+        0
+    }
+
     fn positive_finite(&mut self, path: &str, v: f64, max: f64, unit: &str) -> bool {
         if !(v.is_finite() && v > 0.0 && v <= max) {
             self.bad(path, format!("{v}: must be > 0 and ≤ {max} {unit}"));
@@ -444,19 +461,11 @@ pub fn resolve(
             );
         }
         let ActionSection::Forward { target_group } = &l.default_action;
-        let tg = match tg_index.get(target_group) {
-            Some(&t) => t,
-            None => {
-                ctx.bad(
-                    format!("{p}.default_action.target_group"),
-                    format!(
-                        "no target group is named \"{target_group}\" (known: {})",
-                        tg_index.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-                0
-            }
-        };
+        let tg = ctx.target_group(
+            &format!("{p}.default_action.target_group"),
+            target_group,
+            &tg_index,
+        );
         listeners.push(ListenerSpec {
             port: l.port,
             protocol: l.protocol.clone(),
@@ -512,20 +521,7 @@ pub fn resolve(
     for (i, s) in file.services.iter().enumerate() {
         let p = format!("services.{i}");
         ctx.name(&format!("{p}.name"), &s.name, "service", 255, true);
-        let tg = match tg_index.get(&s.target_group) {
-            Some(&t) => t,
-            None => {
-                ctx.bad(
-                    format!("{p}.target_group"),
-                    format!(
-                        "no target group is named \"{}\" (known: {})",
-                        s.target_group,
-                        tg_index.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-                0
-            }
-        };
+        let tg = ctx.target_group(&format!("{p}.target_group"), &s.target_group, &tg_index);
         if s.desired_count > MAX_DESIRED_COUNT {
             ctx.bad(
                 format!("{p}.desired_count"),

@@ -34,6 +34,18 @@ fn setup(name: &str, rate_rps: f64) -> Setup {
 
 /// Utilisation and mean CPU time are checked in every test: they pin λ and E[x] so that a
 /// mismatch in the main check is not explained by the workload itself.
+/// Checks the mean response time over `probes` against `theory` (s), with this file's
+/// tolerances.
+fn check_mean_t(s: &Setup, probes: &[Probe], label: &str, theory: f64) {
+    s.check(
+        label,
+        Estimate::of(probes.iter().map(|p| p.mean_t())),
+        theory,
+        REL_TOL,
+        MAX_REL_SE,
+    );
+}
+
 fn check_workload(s: &Setup, probes: &[Probe], rate_rps: f64, vcpus_total: f64) {
     s.check(
         "mean CPU time (s)",
@@ -63,13 +75,7 @@ fn mm1_fifo_mean_response_time() {
         s.window = secs(window_s);
         let probes = s.replicate(R, seed0);
         check_workload(&s, &probes, lambda, 1.0);
-        s.check(
-            "E[T] (s)",
-            Estimate::of(probes.iter().map(|p| p.mean_t())),
-            1.0 / (MU - lambda),
-            REL_TOL,
-            MAX_REL_SE,
-        );
+        check_mean_t(&s, &probes, "E[T] (s)", 1.0 / (MU - lambda));
         // P(wait) = ρ for M/M/1 (PASTA: an arrival finds the server busy w.p. ρ).
         s.check(
             "P(wait > 0)",
@@ -109,13 +115,7 @@ fn mmc_fifo_erlang_c() {
             REL_TOL,
             MAX_REL_SE,
         );
-        s.check(
-            "E[T] (s)",
-            Estimate::of(probes.iter().map(|p| p.mean_t())),
-            mmc_response(c, lambda, MU),
-            REL_TOL,
-            MAX_REL_SE,
-        );
+        check_mean_t(&s, &probes, "E[T] (s)", mmc_response(c, lambda, MU));
     }
 }
 
@@ -132,13 +132,7 @@ fn mm1_processor_sharing() {
     s.window = secs(1000);
     let probes = s.replicate(R, 600);
     check_workload(&s, &probes, lambda, 1.0);
-    s.check(
-        "E[T] (s)",
-        Estimate::of(probes.iter().map(|p| p.mean_t())),
-        1.0 / (MU - lambda),
-        REL_TOL,
-        MAX_REL_SE,
-    );
+    check_mean_t(&s, &probes, "E[T] (s)", 1.0 / (MU - lambda));
     for b in 0..NBINS {
         let n: u64 = probes.iter().map(|p| p.bin_n[b]).sum();
         s.check(
@@ -167,12 +161,11 @@ fn multicore_processor_sharing_is_mm4() {
     s.window = secs(1000);
     let probes = s.replicate(R, 700);
     check_workload(&s, &probes, lambda, f64::from(c));
-    s.check(
+    check_mean_t(
+        &s,
+        &probes,
         "E[T] (s) vs M/M/4",
-        Estimate::of(probes.iter().map(|p| p.mean_t())),
         mmc_response(c, lambda, MU),
-        REL_TOL,
-        MAX_REL_SE,
     );
 }
 
@@ -190,13 +183,7 @@ fn random_routing_is_independent_mm1() {
     s.window = secs(250);
     let probes = s.replicate(R, 800);
     check_workload(&s, &probes, lambda, f64::from(n));
-    s.check(
-        "E[T] (s)",
-        Estimate::of(probes.iter().map(|p| p.mean_t())),
-        1.0 / (MU - lambda / f64::from(n)),
-        REL_TOL,
-        MAX_REL_SE,
-    );
+    check_mean_t(&s, &probes, "E[T] (s)", 1.0 / (MU - lambda / f64::from(n)));
 }
 
 /// E_N/M/1 FIFO: the root σ in (0, 1) of σ = A*(μ(1 − σ)) with A*(s) = (Nλ'/(Nλ' + s))^N,
@@ -231,12 +218,11 @@ fn round_robin_is_en_m1() {
     s.window = secs(250);
     let probes = s.replicate(R, 900);
     check_workload(&s, &probes, lambda, f64::from(n));
-    s.check(
+    check_mean_t(
+        &s,
+        &probes,
         "E[T] (s) vs E4/M/1",
-        Estimate::of(probes.iter().map(|p| p.mean_t())),
         1.0 / (MU * (1.0 - sigma)),
-        REL_TOL,
-        MAX_REL_SE,
     );
     // GI/M/1: an arrival waits with probability σ.
     s.check(
