@@ -79,11 +79,6 @@ impl<E: Copy> Scheduler<E> {
     pub fn events_handled(&self) -> u64 {
         self.handled
     }
-
-    /// Events still scheduled, stale ones included.
-    pub fn pending(&self) -> usize {
-        self.queue.len()
-    }
 }
 
 /// A model that reacts to events: one exhaustive `match` over its event `enum`.

@@ -169,11 +169,6 @@ impl Recorder {
         Recorder::new(RecorderOptions::default())
     }
 
-    /// The summary, once the run has finished.
-    pub fn summary(&self) -> Option<&Summary> {
-        self.summary.as_ref()
-    }
-
     /// Completes the outputs: writes `summary.json` and renames every file from its
     /// temporary name to its final one. Returns the summary and where the files went.
     ///

@@ -62,8 +62,6 @@ pub struct Task {
     pub(crate) generation: u32,
     /// Time of the pending completion event, `SimTime::MAX` if none.
     pub(crate) next_completion: SimTime,
-    /// Requests completed by this task.
-    completed: u64,
 }
 
 impl Task {
@@ -89,20 +87,7 @@ impl Task {
             busy: 0,
             generation: 0,
             next_completion: SimTime::MAX,
-            completed: 0,
         }
-    }
-
-    /// Requests in service (sharing the CPUs).
-    #[inline]
-    pub fn in_service(&self) -> usize {
-        self.in_service.len()
-    }
-
-    /// Requests waiting for a concurrency slot.
-    #[inline]
-    pub fn waiting(&self) -> usize {
-        self.waiting.len()
     }
 
     /// Requests at the task: in service plus waiting.
@@ -111,26 +96,10 @@ impl Task {
         self.in_service.len() + self.waiting.len()
     }
 
-    /// Requests this task has completed.
-    pub fn completed(&self) -> u64 {
-        self.completed
-    }
-
-    /// vCPUs, as a float (for output).
-    pub fn vcpus(&self) -> f64 {
-        f64::from(self.cpu_units) / CPU_UNITS_PER_VCPU as f64
-    }
-
     /// ∫ CPU units in use dt up to the last accounting point, in CPU-unit·ns. Divide a
     /// difference by `cpu_units × interval_ns` for utilisation as a fraction.
     pub fn busy_cpu_unit_ns(&self) -> u128 {
         self.busy
-    }
-
-    /// CPU units in use right now: `min(1024·n, cpu)`.
-    #[inline]
-    fn demand(&self) -> u64 {
-        (self.in_service.len() as u64 * CPU_UNITS_PER_VCPU).min(u64::from(self.cpu_units))
     }
 
     /// Brings the virtual clock and the CPU integral up to `now`.
@@ -180,7 +149,6 @@ impl Task {
         match self.in_service.peek() {
             Some(Reverse((tag, _, _))) if *tag <= self.vtime => {
                 let Reverse((_, serial, slot)) = self.in_service.pop()?;
-                self.completed += 1;
                 Some((serial, slot))
             }
             _ => None,
@@ -214,11 +182,6 @@ impl Task {
             mul_div_ceil(rem, want, cpu << FRAC)
         };
         self.last + SimDuration(dt)
-    }
-
-    /// CPU units in use now (for output).
-    pub fn cpu_units_in_use(&self) -> u64 {
-        self.demand()
     }
 }
 

@@ -47,8 +47,6 @@ pub struct Client {
     /// Stream `client/<name>/rtt`.
     rtt_rng: SimRng,
     listener: usize,
-    /// Requests sent so far.
-    pub sent: u64,
 }
 
 /// The load balancer: its processing delay and its listeners' actions.
@@ -161,7 +159,6 @@ impl World {
                 rtt: Sampler::new(&c.rtt, &format!("clients.{}.rtt", c.name))?,
                 rtt_rng: engine::stream(seed, &format!("client/{}/rtt", c.name)),
                 listener: c.listener,
-                sent: 0,
             });
         }
         let mut services = Vec::with_capacity(spec.services.len());
@@ -262,10 +259,6 @@ impl World {
     pub fn in_flight(&self) -> usize {
         self.requests.len()
     }
-    /// Requests that have arrived so far.
-    pub fn arrived(&self) -> u64 {
-        self.next_serial
-    }
 
     /// Brings every task's CPU accounting up to `now`.
     fn account_all(&mut self, now: SimTime) {
@@ -277,7 +270,6 @@ impl World {
     fn on_arrival<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O, c: ClientId) {
         let now = s.now();
         let client = &mut self.clients[c.index()];
-        client.sent += 1;
         if let Some(t) = client.process.next_after(now, &mut client.arrivals_rng)
             && t <= self.end
         {

@@ -31,8 +31,6 @@ pub struct Scenario {
     pub path: PathBuf,
     /// What the model runs.
     pub spec: WorldSpec,
-    /// The document after overrides (before defaults), for the record.
-    pub document: Value,
 }
 
 /// A problem with a scenario or a file it refers to.
@@ -193,7 +191,7 @@ pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, 
         };
         (line, String::new())
     };
-    let typed: file::ScenarioFile = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
+    let typed: file::ScenarioFile = serde_path_to_error::deserialize(doc).map_err(|e| {
         let field = dotted(e.path());
         let (line, via) = locate(&field);
         ScenarioError {
@@ -240,6 +238,5 @@ pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, 
     Ok(Scenario {
         path: path.to_path_buf(),
         spec,
-        document: doc,
     })
 }
