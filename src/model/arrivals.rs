@@ -21,6 +21,13 @@ pub enum ArrivalProcess {
         /// Mean gap between arrivals, ns.
         mean_gap_ns: f64,
     },
+    /// Deterministic: the `k`-th arrival at `round(k · 1e9 / rate)` ns.
+    Deterministic {
+        /// Arrival rate, requests/s.
+        rate_rps: f64,
+        /// Index of the next arrival, from 1.
+        next_k: u64,
+    },
     /// NHPP following a profile.
     Profile {
         /// The rate profile.
@@ -40,6 +47,10 @@ impl ArrivalProcess {
             ArrivalSpec::Poisson { rate_rps } => ArrivalProcess::Poisson {
                 mean_gap_ns: NANOS_PER_SEC as f64 / rate_rps,
             },
+            ArrivalSpec::Deterministic { rate_rps } => ArrivalProcess::Deterministic {
+                rate_rps: *rate_rps,
+                next_k: 1,
+            },
             ArrivalSpec::Profile(p) => ArrivalProcess::Profile {
                 profile: p.clone(),
                 cursor: 0,
@@ -56,6 +67,17 @@ impl ArrivalProcess {
             ArrivalProcess::Poisson { mean_gap_ns } => {
                 let e: f64 = Exp1.sample(rng);
                 Some(now + ns_to_duration(*mean_gap_ns * e))
+            }
+            ArrivalProcess::Deterministic { rate_rps, next_k } => {
+                // Computed from k each time (no accumulated rounding drift); skips any
+                // arrival at or before `now` (only the first call can see one).
+                loop {
+                    let t = ns_to_duration(*next_k as f64 * NANOS_PER_SEC as f64 / *rate_rps);
+                    *next_k += 1;
+                    if t.0 > now.0 || t.0 == u64::MAX {
+                        return (t.0 != u64::MAX).then_some(SimTime(t.0));
+                    }
+                }
             }
             ArrivalProcess::Profile {
                 profile,
@@ -194,6 +216,23 @@ mod tests {
             assert!((a - 2500.0).abs() < 5.0 * 50.0, "{c:?}");
             assert!((b - 7500.0).abs() < 5.0 * 87.0, "{c:?}");
         }
+    }
+
+    #[test]
+    fn deterministic_arrivals_are_exact_and_do_not_drift() {
+        let mut a = ArrivalProcess::new(&ArrivalSpec::Deterministic { rate_rps: 3.0 });
+        let mut rng = stream(1, "t");
+        let mut t = SimTime::ZERO;
+        let mut got = Vec::new();
+        for _ in 0..3_000_000 {
+            t = a.next_after(t, &mut rng).unwrap();
+            got.push(t.0);
+        }
+        assert_eq!(&got[..3], &[333_333_333, 666_666_667, 1_000_000_000]);
+        // One million seconds later, still on the grid: no accumulated rounding.
+        assert_eq!(got[2_999_999], 1_000_000 * NANOS_PER_SEC);
+        // It draws nothing from its stream.
+        assert_eq!(rng, stream(1, "t"));
     }
 
     #[test]

@@ -11,6 +11,22 @@ use std::sync::Arc;
 use crate::engine::{SimDuration, SimTime};
 
 /// Everything needed to build one simulation run.
+///
+/// Every spec type implements [`Default`], so a program (a test, an importer) names only
+/// the fields it cares about and a new field does not break it:
+///
+/// ```
+/// use lbsim::engine::SimDuration;
+/// use lbsim::model::{ArrivalSpec, ClientSpec, ServiceSpec, TargetGroupSpec, WorldSpec, ListenerSpec};
+/// let spec = WorldSpec {
+///     duration: SimDuration::from_secs(60),
+///     clients: vec![ClientSpec { arrivals: ArrivalSpec::Poisson { rate_rps: 50.0 }, ..Default::default() }],
+///     target_groups: vec![TargetGroupSpec::default()],
+///     services: vec![ServiceSpec { desired_count: 2, ..Default::default() }],
+///     ..Default::default()
+/// };
+/// assert_eq!(spec.load_balancer.listeners.len(), 1);
+/// ```
 #[derive(Clone, Debug)]
 pub struct WorldSpec {
     /// Scenario name, copied into outputs.
@@ -33,6 +49,25 @@ pub struct WorldSpec {
     pub services: Vec<ServiceSpec>,
 }
 
+impl Default for WorldSpec {
+    /// Seed 1, 60 s with no warm-up and 1-minute metrics, no clients, target groups or
+    /// services, and the default load balancer (one HTTP listener on port 80 forwarding to
+    /// target group 0).
+    fn default() -> Self {
+        WorldSpec {
+            name: "world".into(),
+            seed: 1,
+            duration: SimDuration::from_secs(60),
+            warmup: SimDuration::ZERO,
+            metrics_interval: SimDuration::from_secs(60),
+            clients: Vec::new(),
+            load_balancer: LoadBalancerSpec::default(),
+            target_groups: Vec::new(),
+            services: Vec::new(),
+        }
+    }
+}
+
 /// A source of requests.
 #[derive(Clone, Debug)]
 pub struct ClientSpec {
@@ -47,6 +82,18 @@ pub struct ClientSpec {
     pub listener: usize,
 }
 
+impl Default for ClientSpec {
+    /// Client `clients`: Poisson arrivals at 1 request/s, no round-trip time, listener 0.
+    fn default() -> Self {
+        ClientSpec {
+            name: "clients".into(),
+            arrivals: ArrivalSpec::default(),
+            rtt: DistSpec::default(),
+            listener: 0,
+        }
+    }
+}
+
 /// The process by which a client's requests arrive at the load balancer.
 #[derive(Clone, Debug)]
 pub enum ArrivalSpec {
@@ -55,9 +102,23 @@ pub enum ArrivalSpec {
         /// Mean arrival rate, requests/s, > 0.
         rate_rps: f64,
     },
+    /// Deterministic arrivals (Kendall's D): request `k` (k = 1, 2, ...) arrives at exactly
+    /// `k / rate_rps` seconds, rounded to the nearest nanosecond (no drift), like a
+    /// constant-throughput load generator. Draws no random numbers.
+    Deterministic {
+        /// Arrival rate, requests/s, > 0.
+        rate_rps: f64,
+    },
     /// Non-homogeneous Poisson process whose rate follows a piecewise profile (a schedule or
     /// a replayed trace).
     Profile(RateProfile),
+}
+
+impl Default for ArrivalSpec {
+    /// Poisson at 1 request/s.
+    fn default() -> Self {
+        ArrivalSpec::Poisson { rate_rps: 1.0 }
+    }
 }
 
 /// A piecewise-linear (or piecewise-constant) arrival-rate function of simulated time.
@@ -127,6 +188,13 @@ pub enum DistSpec {
     Empirical(Arc<[SimDuration]>),
 }
 
+impl Default for DistSpec {
+    /// Always zero.
+    fn default() -> Self {
+        DistSpec::Deterministic(SimDuration::ZERO)
+    }
+}
+
 impl DistSpec {
     /// The distribution's mean.
     pub fn mean(&self) -> SimDuration {
@@ -157,6 +225,17 @@ pub struct LoadBalancerSpec {
     pub listeners: Vec<ListenerSpec>,
 }
 
+impl Default for LoadBalancerSpec {
+    /// `alb`, no processing time, one listener (see [`ListenerSpec::default`]).
+    fn default() -> Self {
+        LoadBalancerSpec {
+            name: "alb".into(),
+            processing_time: DistSpec::default(),
+            listeners: vec![ListenerSpec::default()],
+        }
+    }
+}
+
 /// A listener: a port, a protocol and a default action.
 #[derive(Clone, Debug)]
 pub struct ListenerSpec {
@@ -166,6 +245,17 @@ pub struct ListenerSpec {
     pub protocol: String,
     /// What the listener does with every request (rules come later).
     pub default_action: ActionSpec,
+}
+
+impl Default for ListenerSpec {
+    /// HTTP on port 80, forwarding to target group 0.
+    fn default() -> Self {
+        ListenerSpec {
+            port: 80,
+            protocol: "HTTP".into(),
+            default_action: ActionSpec::Forward { target_group: 0 },
+        }
+    }
 }
 
 /// A listener action.
@@ -225,6 +315,16 @@ pub struct TargetGroupSpec {
     pub algorithm: Algorithm,
 }
 
+impl Default for TargetGroupSpec {
+    /// `tg`, round robin.
+    fn default() -> Self {
+        TargetGroupSpec {
+            name: "tg".into(),
+            algorithm: Algorithm::RoundRobin,
+        }
+    }
+}
+
 /// An ECS service on Fargate.
 #[derive(Clone, Debug)]
 pub struct ServiceSpec {
@@ -240,6 +340,19 @@ pub struct ServiceSpec {
     pub cpu_time: DistSpec,
 }
 
+impl Default for ServiceSpec {
+    /// `svc`, one default task registered in target group 0, 10 ms of CPU per request.
+    fn default() -> Self {
+        ServiceSpec {
+            name: "svc".into(),
+            target_group: 0,
+            desired_count: 1,
+            task: TaskSpec::default(),
+            cpu_time: DistSpec::Deterministic(SimDuration::from_millis(10)),
+        }
+    }
+}
+
 /// A task's size: the task definition's `cpu` and `memory`, and the application's
 /// concurrency limit.
 #[derive(Clone, Copy, Debug)]
@@ -250,4 +363,15 @@ pub struct TaskSpec {
     pub memory: u32,
     /// Requests served at once; beyond it requests wait in FIFO order. 0 = no limit.
     pub max_concurrency: u32,
+}
+
+impl Default for TaskSpec {
+    /// 1 vCPU (1024 CPU units), 2048 MiB, no concurrency limit.
+    fn default() -> Self {
+        TaskSpec {
+            cpu: 1024,
+            memory: 2048,
+            max_concurrency: 0,
+        }
+    }
 }
