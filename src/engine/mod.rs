@@ -11,7 +11,7 @@ pub mod rng;
 pub mod time;
 
 pub use queue::EventQueue;
-pub use rng::{SimRng, below, stream, stream_seed};
+pub use rng::{KeyedRng, SimRng, below, keyed, stream, stream_key, stream_seed};
 pub use time::{NANOS_PER_SEC, SimDuration, SimTime};
 
 /// The clock and the future-event list of one simulation.

@@ -9,10 +9,15 @@
 //! `SmallRng` and `thread_rng` are never used because their algorithm may change.
 
 use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::{SplitMix64, Xoshiro256PlusPlus};
 
 /// The generator behind every stream.
 pub type SimRng = Xoshiro256PlusPlus;
+
+/// The generator of one keyed draw: SplitMix64 (Steele, Lea & Flood, "Fast splittable
+/// pseudorandom number generators", OOPSLA 2014), a named, fixed algorithm whose state is
+/// one `u64`, so that making one per request costs a single XOR.
+pub type KeyedRng = SplitMix64;
 
 /// BLAKE3 key-derivation context. Changing it changes every draw of every scenario, so it
 /// is versioned: bump it only together with re-blessed golden outputs.
@@ -34,13 +39,33 @@ pub fn stream(master_seed: u64, name: &str) -> SimRng {
     SimRng::from_seed(stream_seed(master_seed, name))
 }
 
+/// A 64-bit key for the purpose `name` under `master_seed` (the first 8 bytes of
+/// [`stream_seed`], little-endian), for [`keyed`] draws.
+pub fn stream_key(master_seed: u64, name: &str) -> u64 {
+    let s = stream_seed(master_seed, name);
+    u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]])
+}
+
+/// The generator of the draws that purpose `key` (from [`stream_key`]) makes for the item
+/// whose seed is `item_seed` (a request's seed, drawn when it arrives).
+///
+/// Keyed draws make a quantity a function of (master seed, purpose, item) alone: a
+/// request's CPU time is the same whichever task serves it, whenever it is routed and
+/// however many requests before it were refused, so two configurations see the same
+/// requests (common random numbers). SplitMix64's output function decorrelates nearby
+/// states, so `key ^ item_seed` is a sound seed for its Weyl sequence.
+#[inline]
+pub fn keyed(key: u64, item_seed: u64) -> KeyedRng {
+    KeyedRng::from_seed((key ^ item_seed).to_le_bytes())
+}
+
 /// A uniform integer in `0..n` (`n ≥ 1`), by Lemire's nearly divisionless method
 /// (D. Lemire, "Fast Random Integer Generation in an Interval", ACM TOMACS 29(1), 2019):
 /// one 32-bit draw and a multiply, with a division only on the rare rejection path. Exact
 /// (no modulo bias). Kept here rather than taken from `rand` so that the routing draws, which
 /// shape every output, do not change when a dependency changes its algorithm.
 #[inline]
-pub fn below(rng: &mut SimRng, n: u32) -> u32 {
+pub fn below<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
     debug_assert!(n > 0);
     let mut m = u64::from(rng.next_u32()) * u64::from(n);
     if (m as u32) < n {
@@ -90,6 +115,20 @@ mod tests {
             .sum();
         assert!(chi2 < 27.9, "{cells:?} chi2 {chi2}");
     }
+
+    #[test]
+    fn keyed_draws_are_pinned_and_depend_on_key_and_item() {
+        let k = stream_key(42, "service/web/cpu_time");
+        let mut r = keyed(k, 7);
+        let first = r.next_u64();
+        assert_eq!((k, first), PINNED_KEYED_42);
+        assert_eq!(keyed(k, 7).next_u64(), first);
+        assert_ne!(keyed(k, 8).next_u64(), first);
+        assert_ne!(keyed(stream_key(42, "other"), 7).next_u64(), first);
+    }
+
+    /// `stream_key(42, "service/web/cpu_time")` and the first draw keyed by item 7.
+    const PINNED_KEYED_42: (u64, u64) = (11130682565933694268, 16172023737792930549);
 
     #[test]
     fn streams_differ_by_name_and_seed() {

@@ -5,18 +5,23 @@
 //!   warm-up, throughput, CPU utilisation, task-seconds;
 //! - `metrics.csv`: one row per metrics interval per target group (columns in
 //!   [`metrics_header`]);
-//! - `events.csv`: lifecycle events (`time_s,kind,task,detail`).
+//! - `events.csv`: lifecycle events in ECS service-event style (columns in
+//!   [`EVENTS_HEADER`]).
 //!
 //! Memory is bounded whatever the run's length: per-interval and per-run HDR histograms
 //! (`hdrhistogram`, 3 significant digits) and counters, nothing per request. Files are
 //! written under temporary names and renamed when the run completes.
 
+mod events;
+mod latency;
 mod output;
 mod recorder;
 mod summary;
 
 use std::path::{Path, PathBuf};
 
+pub use events::{EVENTS_HEADER, event_row, format_event_time};
+pub use latency::LatencyAcc;
 pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, metrics_header};
 pub use summary::{CpuSummary, LatencySummary, RequestTotals, Summary, TargetGroupSummary};

@@ -55,7 +55,11 @@ fn persist(tmp: NamedTempFile, path: &Path) -> Result<(), MetricsError> {
 
 impl OutputFiles {
     /// Creates `dir` if needed and opens the temporary files, writing their headers.
-    pub(crate) fn create(dir: &Path, metrics_header: &[String]) -> Result<Self, MetricsError> {
+    pub(crate) fn create(
+        dir: &Path,
+        metrics_header: &[String],
+        events_header: &[&str],
+    ) -> Result<Self, MetricsError> {
         fs::create_dir_all(dir).map_err(|e| MetricsError::io(dir, e))?;
         let open = |name: &str| -> Result<_, MetricsError> {
             Ok(csv::Writer::from_writer(BufWriter::new(temp_in(
@@ -68,7 +72,7 @@ impl OutputFiles {
             events: open("events.csv")?,
         };
         files.metrics_row(metrics_header)?;
-        files.event_row(&["time_s", "kind", "task", "detail"])?;
+        files.event_row(events_header)?;
         Ok(files)
     }
 

@@ -1,94 +1,33 @@
 //! The streaming recorder: an [`Observer`] that keeps counters and HDR histograms per
-//! metrics interval and per target group, writes `metrics.csv` and `events.csv` as the run
-//! goes, and builds the [`Summary`] at the end. Memory does not grow with the run's length:
-//! nothing is kept per request.
+//! metrics interval and per target group, follows the fleet from the model's lifecycle
+//! events, reads CPU from the model's meters, writes `metrics.csv` and `events.csv` as the
+//! run goes, and builds the [`Summary`] at the end. Memory does not grow with the number of
+//! requests: nothing is kept per request.
+//!
+//! **Which responses count where.** `latency_ms` (and the `latency_*` columns) are the
+//! latencies of successful responses (`ok`) only; each error cause has its own count and,
+//! in the summary, its own latency (`error_latency_ms`), because an ELB-generated 503 in
+//! 1 ms says nothing of how fast the service is. All latencies are what the client sees:
+//! from arrival at the load balancer to the end, plus the client's round-trip time. This
+//! differs from CloudWatch's `TargetResponseTime`, which is the time from the load balancer
+//! sending the request to the target until the response headers start, and exists only for
+//! requests a target served (no load balancer processing, no round trip, no 503s)
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
 
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
-
+use super::events::{EVENTS_HEADER, event_row};
+use super::latency::LatencyAcc;
 use super::output::{OutputFiles, Outputs};
-use super::summary::{CpuSummary, LatencySummary, RequestTotals, Summary, TargetGroupSummary};
+use super::summary::{CpuSummary, RequestTotals, Summary, TargetGroupSummary};
 use super::{MetricsError, round_to};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{Cause, LifecycleEvent, Observer, Request, World};
+use crate::model::{
+    Cause, CpuMeter, LifecycleEvent, Observer, Request, TargetState, TaskId, World,
+};
 
 const CAUSES: usize = Cause::ALL.len();
-
-/// Lowest latency the histograms tell apart, ns (1 µs); values below are still counted.
-const HIST_LOW_NS: u64 = 1_000;
-/// Highest latency before the histograms grow (they resize automatically), ns (1 h).
-const HIST_HIGH_NS: u64 = 3_600_000_000_000;
-/// Significant digits kept by the histograms.
-const HIST_SIGFIG: u8 = 3;
-
-fn new_hist() -> Histogram<u64> {
-    let mut h = Histogram::new_with_bounds(HIST_LOW_NS, HIST_HIGH_NS, HIST_SIGFIG)
-        .expect("valid histogram bounds");
-    h.auto(true);
-    h
-}
-
-/// Latency histogram plus an exact sum for the mean.
-#[derive(Clone)]
-struct LatencyAcc {
-    hist: Histogram<u64>,
-    sum_ns: u128,
-}
-
-impl LatencyAcc {
-    fn new() -> Self {
-        LatencyAcc {
-            hist: new_hist(),
-            sum_ns: 0,
-        }
-    }
-
-    #[inline]
-    fn record(&mut self, ns: u64) {
-        self.hist.saturating_record(ns.max(1));
-        self.sum_ns += u128::from(ns);
-    }
-
-    fn count(&self) -> u64 {
-        self.hist.len()
-    }
-
-    fn reset(&mut self) {
-        self.hist.reset();
-        self.sum_ns = 0;
-    }
-
-    fn add(&mut self, other: &LatencyAcc) {
-        self.hist
-            .add(&other.hist)
-            .expect("auto-resizing histograms accept any value");
-        self.sum_ns += other.sum_ns;
-    }
-
-    fn mean_ms(&self) -> Option<f64> {
-        let n = self.count();
-        (n > 0).then(|| self.sum_ns as f64 / n as f64 / 1e6)
-    }
-
-    fn quantile_ms(&self, q: f64) -> Option<f64> {
-        (self.count() > 0).then(|| self.hist.value_at_quantile(q) as f64 / 1e6)
-    }
-
-    fn summary(&self) -> Option<LatencySummary> {
-        // Microsecond resolution: the histograms keep 3 significant digits anyway.
-        let r = |x: Option<f64>| round_to(x.unwrap_or(0.0), 3);
-        (self.count() > 0).then(|| LatencySummary {
-            count: self.count(),
-            mean: r(self.mean_ms()),
-            p50: r(self.quantile_ms(0.5)),
-            p90: r(self.quantile_ms(0.9)),
-            p99: r(self.quantile_ms(0.99)),
-            p99_9: r(self.quantile_ms(0.999)),
-            max: r(Some(self.hist.max() as f64 / 1e6)),
-        })
-    }
-}
+const STATES: usize = TargetState::ALL.len();
 
 /// Counters of one target group.
 struct GroupState {
@@ -98,16 +37,31 @@ struct GroupState {
     iv_arrivals: u64,
     iv_by_cause: [u64; CAUSES],
     iv_latency: LatencyAcc,
+    cpu_at_interval_start: CpuMeter,
     // Whole run.
     arrived: u64,
     by_cause: [u64; CAUSES],
     in_flight: u64,
+    /// Targets by state, from the lifecycle events (`unused` not counted).
+    targets: [u32; STATES],
+    /// Running tasks of the services registering in this group, from the events.
+    tasks_running: u32,
     // After warm-up.
     latency: LatencyAcc,
+    error_latency: [Option<Box<LatencyAcc>>; CAUSES],
     responses_measured: u64,
+    cpu_at_warmup: CpuMeter,
     cpu_max_pct: f64,
-    busy_measured: u128,
-    capacity_measured: u128,
+    cpu: CpuMeter,
+}
+
+/// A task the recorder follows: its group, when it ran, its CPU meter at the start of the
+/// current interval.
+struct TaskRecord {
+    group: usize,
+    started: SimTime,
+    stopped: Option<SimTime>,
+    cpu_at_interval_start: CpuMeter,
 }
 
 /// Options for a [`Recorder`].
@@ -131,9 +85,12 @@ pub struct Recorder {
     measuring: bool,
     interval_start: SimTime,
     groups: Vec<GroupState>,
-    task_group: Vec<Option<usize>>,
-    busy_prev: Vec<u128>,
-    busy_warm: Vec<u128>,
+    /// Target group of each service.
+    service_group: Vec<usize>,
+    /// Tasks running now or stopped in the current interval.
+    tasks: BTreeMap<TaskId, TaskRecord>,
+    /// Σ run time of tasks stopped so far, ns.
+    stopped_task_ns: u128,
     in_flight: u64,
     in_flight_area: u128,
     last_change: SimTime,
@@ -154,9 +111,9 @@ impl Recorder {
             measuring: false,
             interval_start: SimTime::ZERO,
             groups: Vec::new(),
-            task_group: Vec::new(),
-            busy_prev: Vec::new(),
-            busy_warm: Vec::new(),
+            service_group: Vec::new(),
+            tasks: BTreeMap::new(),
+            stopped_task_ns: 0,
             in_flight: 0,
             in_flight_area: 0,
             last_change: SimTime::ZERO,
@@ -205,69 +162,53 @@ impl Recorder {
         self.last_change = now;
     }
 
-    /// Per-group CPU utilisation (mean, max) over `[interval_start, now]`, updating the
-    /// previous-busy snapshot.
-    fn cpu_since_last(&mut self, now: SimTime, world: &World) -> Vec<(f64, f64, u64)> {
-        let dt = (now - self.interval_start).0;
-        let mut acc = vec![(0u128, 0u128, 0f64, 0u64); self.groups.len()];
-        for (i, t) in world.tasks().iter().enumerate() {
-            if i >= self.busy_prev.len() {
-                self.busy_prev.push(0);
-                self.task_group.push(t.target.map(|(g, _)| g.index()));
-            }
-            let busy = t.busy_cpu_unit_ns();
-            let d = busy - self.busy_prev[i];
-            self.busy_prev[i] = busy;
-            if let Some(g) = self.task_group[i] {
-                let cap = u128::from(t.cpu_units) * u128::from(dt);
-                let a = &mut acc[g];
-                a.0 += d;
-                a.1 += cap;
-                if cap > 0 {
-                    a.2 = a.2.max(d as f64 / cap as f64 * 100.0);
-                }
-                a.3 += 1;
-            }
+    /// Each group's CPU meter now: the sum of its services' meters, read from the model.
+    fn group_cpu(&self, world: &World) -> Vec<CpuMeter> {
+        let mut cpu = vec![CpuMeter::default(); self.groups.len()];
+        for (s, &g) in self.service_group.iter().enumerate() {
+            cpu[g] += world.service_cpu(crate::model::ServiceId(s as u32));
         }
-        acc.iter()
-            .enumerate()
-            .map(|(g, &(busy, cap, max, n))| {
-                if self.measuring && self.interval_start >= self.warmup {
-                    let st = &mut self.groups[g];
-                    st.cpu_max_pct = st.cpu_max_pct.max(max);
-                }
-                let mean = if cap > 0 {
-                    busy as f64 / cap as f64 * 100.0
-                } else {
-                    0.0
-                };
-                (mean, max, n)
-            })
-            .collect()
+        cpu
+    }
+
+    /// Per group, the busiest task's utilisation over the interval ending `now` (each task
+    /// over the part of the interval it ran), and forgets the tasks that stopped.
+    fn task_max_since_interval_start(&mut self, world: &World) -> Vec<f64> {
+        let mut max = vec![0f64; self.groups.len()];
+        for (id, rec) in &mut self.tasks {
+            let now = world.tasks()[id.index()].cpu();
+            if let Some(u) = now.utilization_pct_since(&rec.cpu_at_interval_start) {
+                max[rec.group] = max[rec.group].max(u);
+            }
+            rec.cpu_at_interval_start = now;
+        }
+        self.tasks.retain(|_, r| r.stopped.is_none());
+        max
     }
 
     fn write_interval(&mut self, now: SimTime, world: &World) {
         if now <= self.interval_start {
             return;
         }
-        let cpu = self.cpu_since_last(now, world);
+        let cpu_now = self.group_cpu(world);
+        let cpu_max = self.task_max_since_interval_start(world);
         let start = self.interval_start;
-        let width = now - start;
-        if let Some(files) = self.files.as_mut() {
-            let mut result = Ok(());
-            for (g, st) in self.groups.iter().enumerate() {
-                let row = metrics_row(start, width, st, cpu[g]);
-                result = files.metrics_row(&row);
-                if result.is_err() {
-                    break;
-                }
+        let after_warmup = self.measuring && start >= self.warmup;
+        let mut rows = Vec::with_capacity(self.groups.len());
+        for (g, st) in self.groups.iter_mut().enumerate() {
+            let mean = cpu_now[g].utilization_pct_since(&st.cpu_at_interval_start);
+            st.cpu_at_interval_start = cpu_now[g];
+            if after_warmup {
+                st.cpu_max_pct = st.cpu_max_pct.max(cpu_max[g]);
             }
-            self.keep_io_error(result);
-        }
-        for st in &mut self.groups {
+            rows.push(metrics_row(start, now - start, st, mean, cpu_max[g]));
             st.iv_arrivals = 0;
             st.iv_by_cause = [0; CAUSES];
             st.iv_latency.reset();
+        }
+        if let Some(files) = self.files.as_mut() {
+            let r = rows.iter().try_for_each(|row| files.metrics_row(row));
+            self.keep_io_error(r);
         }
         self.interval_start = now;
     }
@@ -283,16 +224,20 @@ impl Recorder {
         }
     }
 
+    fn error_latency(
+        accs: &[Option<Box<LatencyAcc>>; CAUSES],
+    ) -> BTreeMap<String, Option<super::LatencySummary>> {
+        Cause::ALL
+            .iter()
+            .filter(|c| !c.is_success())
+            .map(|c| {
+                let s = accs[c.index()].as_ref().and_then(|a| a.summary());
+                (c.name().to_string(), s)
+            })
+            .collect()
+    }
+
     fn build_summary(&mut self, now: SimTime, world: &World) -> Summary {
-        let span = u128::from((now - self.warmup).0);
-        for (i, t) in world.tasks().iter().enumerate() {
-            if let Some((g, _)) = t.target {
-                let st = &mut self.groups[g.index()];
-                let warm = self.busy_warm.get(i).copied().unwrap_or(0);
-                st.busy_measured += t.busy_cpu_unit_ns() - warm;
-                st.capacity_measured += u128::from(t.cpu_units) * span;
-            }
-        }
         let measured_s = (now - self.warmup).as_secs_f64();
         let per_s = |n: u64| {
             if measured_s > 0.0 {
@@ -301,40 +246,61 @@ impl Recorder {
                 0.0
             }
         };
-        let cpu = |busy: u128, cap: u128, max: f64| CpuSummary {
-            mean_pct: if cap > 0 {
-                round_to(busy as f64 / cap as f64 * 100.0, 4)
-            } else {
-                0.0
-            },
+        let cpu_summary = |m: &CpuMeter, max: f64| CpuSummary {
+            mean_pct: round_to(m.utilization_pct().unwrap_or(0.0), 4),
             max_pct: round_to(max, 4),
         };
+        let cpu_end = self.group_cpu(world);
         let mut all_latency = LatencyAcc::new();
+        let mut all_errors: [Option<Box<LatencyAcc>>; CAUSES] = Default::default();
         let (mut arrived, mut by_cause, mut responses) = (0, [0u64; CAUSES], 0);
-        let (mut busy, mut cap, mut max) = (0u128, 0u128, 0f64);
+        let (mut cpu, mut max) = (CpuMeter::default(), 0f64);
         let mut groups = Vec::new();
-        for (g, st) in self.groups.iter().enumerate() {
+        for (g, st) in self.groups.iter_mut().enumerate() {
+            st.cpu = cpu_end[g] - st.cpu_at_warmup;
             all_latency.add(&st.latency);
+            for (all, mine) in all_errors.iter_mut().zip(&st.error_latency) {
+                if let Some(m) = mine {
+                    all.get_or_insert_with(Box::default).add(m);
+                }
+            }
             arrived += st.arrived;
             for (total, n) in by_cause.iter_mut().zip(st.by_cause) {
                 *total += n;
             }
             responses += st.responses_measured;
-            busy += st.busy_measured;
-            cap += st.capacity_measured;
+            cpu += st.cpu;
             max = max.max(st.cpu_max_pct);
             groups.push(TargetGroupSummary {
                 name: st.name.clone(),
                 algorithm: st.algorithm.to_string(),
-                targets: world.target_groups()[g].targets().len() as u64,
+                targets: st.targets.iter().map(|&n| u64::from(n)).sum(),
                 requests: Self::totals(st.arrived, &st.by_cause, st.in_flight),
                 latency_ms: st.latency.summary(),
+                error_latency_ms: Self::error_latency(&st.error_latency),
                 throughput_rps: per_s(st.responses_measured),
-                cpu_utilization: cpu(st.busy_measured, st.capacity_measured, st.cpu_max_pct),
+                cpu_utilization: cpu_summary(&st.cpu, st.cpu_max_pct),
             });
         }
-        // Every task runs from t = 0 to the end (a fixed fleet).
-        let task_seconds = world.tasks().len() as f64 * (now - SimTime::ZERO).as_secs_f64();
+        let running_ns: u128 = self
+            .tasks
+            .values()
+            .map(|r| u128::from((r.stopped.unwrap_or(now) - r.started).0))
+            .sum();
+        let task_seconds = (self.stopped_task_ns + running_ns) as f64 / 1e9;
+        let mut warnings = Vec::new();
+        let clamped = all_latency.clamped()
+            + all_errors
+                .iter()
+                .flatten()
+                .map(|a| a.clamped())
+                .sum::<u64>();
+        if clamped > 0 {
+            warnings.push(format!(
+                "{clamped} latencies exceeded the histograms' range (about 292 years) and were \
+                 recorded at its limit: percentiles and max are capped"
+            ));
+        }
         Summary {
             scenario: self.name.clone(),
             seed: self.seed,
@@ -344,14 +310,16 @@ impl Recorder {
             warmup_s: round_to((self.warmup - SimTime::ZERO).as_secs_f64(), 9),
             requests: Self::totals(arrived, &by_cause, self.in_flight),
             latency_ms: all_latency.summary(),
+            error_latency_ms: Self::error_latency(&all_errors),
             throughput_rps: per_s(responses),
             in_flight_mean: if measured_s > 0.0 {
                 round_to(self.in_flight_area as f64 / 1e9 / measured_s, 6)
             } else {
                 0.0
             },
-            cpu_utilization: cpu(busy, cap, max),
+            cpu_utilization: cpu_summary(&cpu, max),
             task_seconds: round_to(task_seconds, 6),
+            warnings,
             target_groups: groups,
         }
     }
@@ -362,7 +330,8 @@ fn metrics_row(
     start: SimTime,
     width: SimDuration,
     st: &GroupState,
-    (cpu_mean, cpu_max, tasks): (f64, f64, u64),
+    cpu_mean: Option<f64>,
+    cpu_max: f64,
 ) -> Vec<String> {
     let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_default();
     let l = &st.iv_latency;
@@ -381,12 +350,22 @@ fn metrics_row(
         opt(l.quantile_ms(0.9)),
         opt(l.quantile_ms(0.99)),
         opt(l.quantile_ms(0.999)),
-        opt((l.count() > 0).then(|| l.hist.max() as f64 / 1e6)),
+        opt(l.max_ms()),
         opt(l.mean_ms()),
-        format!("{cpu_mean:.2}"),
+        cpu_mean.map(|v| format!("{v:.2}")).unwrap_or_default(),
         format!("{cpu_max:.2}"),
-        tasks.to_string(),
+        st.tasks_running.to_string(),
     ]);
+    row.extend(
+        [
+            TargetState::Initial,
+            TargetState::Healthy,
+            TargetState::Unhealthy,
+            TargetState::Draining,
+        ]
+        .iter()
+        .map(|s| st.targets[s.index()].to_string()),
+    );
     row
 }
 
@@ -415,6 +394,10 @@ pub fn metrics_header() -> Vec<String> {
             "cpu_utilization_mean_pct",
             "cpu_utilization_max_pct",
             "tasks",
+            "targets_initial",
+            "targets_healthy",
+            "targets_unhealthy",
+            "targets_draining",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -447,18 +430,27 @@ impl Observer for Recorder {
                 iv_arrivals: 0,
                 iv_by_cause: [0; CAUSES],
                 iv_latency: LatencyAcc::new(),
+                cpu_at_interval_start: CpuMeter::default(),
                 arrived: 0,
                 by_cause: [0; CAUSES],
                 in_flight: 0,
+                targets: [0; STATES],
+                tasks_running: 0,
                 latency: LatencyAcc::new(),
+                error_latency: Default::default(),
                 responses_measured: 0,
+                cpu_at_warmup: CpuMeter::default(),
                 cpu_max_pct: 0.0,
-                busy_measured: 0,
-                capacity_measured: 0,
+                cpu: CpuMeter::default(),
             })
             .collect();
+        self.service_group = world
+            .services()
+            .iter()
+            .map(|s| s.target_group.index())
+            .collect();
         if let Some(dir) = self.options.out_dir.clone() {
-            match OutputFiles::create(&dir, &metrics_header()) {
+            match OutputFiles::create(&dir, &metrics_header(), &EVENTS_HEADER) {
                 Ok(f) => self.files = Some(f),
                 Err(e) => self.io_error = Some(e),
             }
@@ -485,23 +477,63 @@ impl Observer for Recorder {
         st.iv_by_cause[cause.index()] += 1;
         st.by_cause[cause.index()] += 1;
         let lat = req.latency_at(now).0;
-        st.iv_latency.record(lat);
+        let ok = cause.is_success();
+        if ok {
+            st.iv_latency.record(lat);
+        }
         if measuring {
             st.responses_measured += 1;
             if req.arrived >= self.warmup {
-                st.latency.record(lat);
+                if ok {
+                    st.latency.record(lat);
+                } else {
+                    st.error_latency[cause.index()]
+                        .get_or_insert_with(Box::default)
+                        .record(lat);
+                }
             }
         }
     }
 
-    fn lifecycle(&mut self, now: SimTime, event: &LifecycleEvent) {
+    fn lifecycle(&mut self, now: SimTime, event: &LifecycleEvent, world: &World) {
+        match *event {
+            LifecycleEvent::TaskStarted { task, service } => {
+                let group = self.service_group[service.index()];
+                self.groups[group].tasks_running += 1;
+                self.tasks.insert(
+                    task,
+                    TaskRecord {
+                        group,
+                        started: now,
+                        stopped: None,
+                        cpu_at_interval_start: CpuMeter::default(),
+                    },
+                );
+            }
+            LifecycleEvent::TaskStopped { task, service, .. } => {
+                self.groups[self.service_group[service.index()]].tasks_running -= 1;
+                if let Some(r) = self.tasks.get_mut(&task) {
+                    r.stopped = Some(now);
+                    self.stopped_task_ns += u128::from((now - r.started).0);
+                }
+            }
+            LifecycleEvent::TargetStateChanged {
+                target_group,
+                from,
+                to,
+                ..
+            } => {
+                let t = &mut self.groups[target_group.index()].targets;
+                if from != TargetState::Unused {
+                    t[from.index()] -= 1;
+                }
+                if to != TargetState::Unused {
+                    t[to.index()] += 1;
+                }
+            }
+        }
         if let Some(files) = self.files.as_mut() {
-            let r = files.event_row(&[
-                format_event_time(now),
-                event.kind.to_string(),
-                event.task.clone().unwrap_or_default(),
-                event.detail.clone(),
-            ]);
+            let r = files.event_row(&event_row(now, event, world));
             self.keep_io_error(r);
         }
     }
@@ -509,8 +541,10 @@ impl Observer for Recorder {
     fn warmup_end(&mut self, now: SimTime, world: &World) {
         self.integrate_in_flight(now);
         self.measuring = true;
-        // Utilisation after the warm-up is measured from this snapshot.
-        self.busy_warm = world.tasks().iter().map(|t| t.busy_cpu_unit_ns()).collect();
+        let cpu = self.group_cpu(world);
+        for (st, cpu) in self.groups.iter_mut().zip(cpu) {
+            st.cpu_at_warmup = cpu;
+        }
     }
 
     fn interval(&mut self, now: SimTime, world: &World) {
@@ -520,17 +554,8 @@ impl Observer for Recorder {
     fn finish(&mut self, now: SimTime, world: &World) {
         self.integrate_in_flight(now);
         self.write_interval(now, world);
+        // Tasks stopped so far are counted; running ones up to now.
+        self.tasks.retain(|_, r| r.stopped.is_none());
         self.summary = Some(self.build_summary(now, world));
-    }
-}
-
-/// Event times with nanosecond precision (events are exact instants).
-fn format_event_time(t: SimTime) -> String {
-    let ns = t.0;
-    if ns % 1_000_000_000 == 0 {
-        (ns / 1_000_000_000).to_string()
-    } else {
-        let s = format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
-        s.trim_end_matches('0').to_string()
     }
 }

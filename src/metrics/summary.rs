@@ -22,9 +22,13 @@ pub struct Summary {
     /// Request counts over the whole run (warm-up included):
     /// `arrived = Σ by_outcome + in_flight_at_end`.
     pub requests: RequestTotals,
-    /// Latency as clients see it (load balancer time + round trip), over requests that
-    /// arrived after the warm-up and ended before the end, ms.
+    /// Latency of successful (`ok`) responses as clients see them (load balancer time +
+    /// round trip), over requests that arrived after the warm-up and ended before the end,
+    /// ms; `null` when there were none.
     pub latency_ms: Option<LatencySummary>,
+    /// The same for each error cause (every cause but `ok` is listed; `null` when it did not
+    /// happen): how long a client waited for that error.
+    pub error_latency_ms: BTreeMap<String, Option<LatencySummary>>,
     /// Responses (any outcome) ending after the warm-up, per second of the measured span.
     pub throughput_rps: f64,
     /// Time-average number of requests in the system (at the load balancer or a task)
@@ -34,6 +38,9 @@ pub struct Summary {
     pub cpu_utilization: CpuSummary,
     /// Σ over tasks of the time each task ran (whole run), s. What Fargate bills.
     pub task_seconds: f64,
+    /// Things the reader must know to trust the figures (e.g. latencies beyond the
+    /// histograms' range); empty when there are none. The CLI prints them too.
+    pub warnings: Vec<String>,
     /// The same figures per target group, in scenario order.
     pub target_groups: Vec<TargetGroupSummary>,
 }
@@ -49,8 +56,9 @@ pub struct RequestTotals {
     pub in_flight_at_end: u64,
 }
 
-/// Latency statistics, ms. Percentiles come from an HDR histogram with 3 significant
-/// digits (relative error ≤ 0.1 %); the mean is exact.
+/// Latency statistics, ms. Percentiles come from an auto-resizing HDR histogram with 3
+/// significant digits (relative error ≤ 0.1 %), capped at the exact maximum; the mean and
+/// the maximum are exact.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Requests measured.
@@ -69,7 +77,7 @@ pub struct LatencySummary {
     pub max: f64,
 }
 
-/// CPU utilisation of tasks: CPU units in use ÷ CPU units reserved, as ECS computes
+/// CPU utilisation of tasks: CPU units in use ÷ CPU units reserved by running tasks, as ECS computes
 /// `CPUUtilization` (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-metrics.html>).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CpuSummary {
@@ -86,12 +94,14 @@ pub struct TargetGroupSummary {
     pub name: String,
     /// Routing algorithm (`round_robin`...).
     pub algorithm: String,
-    /// Registered targets at the end.
+    /// Registered targets (any state but `unused`) at the end.
     pub targets: u64,
     /// Request counts (whole run).
     pub requests: RequestTotals,
-    /// Latency after the warm-up, ms.
+    /// Latency of successful responses after the warm-up, ms.
     pub latency_ms: Option<LatencySummary>,
+    /// Latency of each error cause after the warm-up, ms.
+    pub error_latency_ms: BTreeMap<String, Option<LatencySummary>>,
     /// Responses after the warm-up per second.
     pub throughput_rps: f64,
     /// CPU utilisation of its tasks after the warm-up.

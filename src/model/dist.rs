@@ -11,7 +11,7 @@ use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Pareto};
 
 use super::ModelError;
 use super::spec::DistSpec;
-use crate::engine::{SimDuration, SimRng, below};
+use crate::engine::{SimDuration, below};
 
 /// A ready-to-sample distribution of durations. Values are in nanoseconds internally.
 #[derive(Clone, Debug)]
@@ -103,7 +103,7 @@ impl Sampler {
     /// Draws one duration, rounded to the nearest nanosecond (never negative; saturating
     /// at [`SimDuration::MAX`] for extreme heavy-tail draws).
     #[inline(always)]
-    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         match self {
             Sampler::Deterministic(v) => *v,
             Sampler::Exponential { mean_ns } => {
@@ -115,7 +115,7 @@ impl Sampler {
     }
 
     #[inline(never)]
-    fn sample_other(&self, rng: &mut SimRng) -> SimDuration {
+    fn sample_other<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         let ns = match self {
             Sampler::Deterministic(v) => return *v,
             Sampler::Exponential { mean_ns } => {

@@ -33,3 +33,8 @@ id_type!(
     /// An ECS task, numbered in launch order across all services.
     TaskId
 );
+id_type!(
+    /// A load balancer node (one per enabled Availability Zone in AWS; the model has one).
+    /// Routing state (round-robin position, outstanding counts) belongs to a node.
+    NodeId
+);

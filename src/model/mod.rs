@@ -1,34 +1,48 @@
-//! The domain: clients, the load balancer (listeners, target groups, routing algorithms)
-//! and ECS services whose tasks are processor-sharing servers.
+//! The domain: clients, the load balancer (listeners, target groups, target states,
+//! routing algorithms) and ECS services whose tasks are processor-sharing servers.
 //!
 //! Build a [`Simulation`] from a [`WorldSpec`] (usually made by `scenario`) and an
 //! [`Observer`] (usually `metrics::Recorder`), then [`Simulation::run`] it. The model
-//! never touches files; it reports through the observer.
+//! never touches files nor words messages; it reports through the observer, with typed
+//! [`LifecycleEvent`]s.
+//!
+//! Layout, by subsystem (each keeps its entities and its handlers; [`world`](World) holds
+//! the one event `enum` and its one `match`):
+//! - `clients`: arrival processes and the arrival handler;
+//! - [`elb`]: the load balancer, its nodes, target groups and their targets' states, routing
+//!   algorithms;
+//! - [`ecs`]: services, tasks, CPU accounting;
+//! - [`request`]: requests in flight, their identity and their keyed random draws.
 //!
 //! AWS behaviour follows the Elastic Load Balancing and ECS documentation cited on each
-//! item; queueing behaviour follows the textbook models named on [`task`].
+//! item; queueing behaviour follows the textbook models named on [`Task`].
 
-pub mod algorithms;
 pub mod arrivals;
+mod clients;
 pub mod dist;
+pub mod ecs;
+pub mod elb;
 pub mod ids;
 pub mod observer;
 pub mod outcome;
+pub mod request;
 pub mod spec;
-pub mod target_group;
-pub mod task;
 mod world;
 
-pub use ids::{ClientId, ServiceId, TargetGroupId, TaskId};
-pub use observer::{LifecycleEvent, NoObserver, Observer, Request};
+pub use clients::Client;
+pub use ecs::{CpuMeter, Service, Task, TaskState};
+pub use elb::algorithms;
+pub use elb::{LbNode, LoadBalancer, TargetGroup, TargetReason, TargetState};
+pub use ids::{ClientId, NodeId, ServiceId, TargetGroupId, TaskId};
+pub use observer::{LifecycleEvent, NoObserver, Observer, StopReason};
 pub use outcome::Cause;
+pub use request::Request;
 pub use spec::*;
-pub use target_group::TargetGroup;
-pub use task::Task;
-pub use world::{Client, Event, LoadBalancer, RunStats, Service, Simulation, World};
+pub use world::{Event, RunStats, Simulation, World};
 
-/// Why a [`WorldSpec`] cannot be built. `scenario` validation catches these first with
-/// file and field; this is the model's own guard so that it never panics.
+/// Why a [`WorldSpec`] cannot be built or an operation cannot apply. `scenario` validation
+/// catches spec problems first with file and field; this is the model's own guard so that
+/// it never panics.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     /// A distribution parameter outside its domain.

@@ -16,18 +16,30 @@ pub enum Cause {
     /// itself ("The target groups for the load balancer have no registered targets",
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-503-issues>).
     Elb503NoTargets,
+    /// The target closed the connection while the load balancer had a request outstanding
+    /// (its task stopped or crashed): the ALB answers 502 ("The target closed the
+    /// connection with a TCP RST or a TCP FIN while the load balancer had an outstanding
+    /// request to the target",
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-502-issues>).
+    Elb502TargetClosed,
 }
 
 impl Cause {
     /// Every cause, in output column order.
-    pub const ALL: [Cause; 2] = [Cause::Ok, Cause::Elb503NoTargets];
+    pub const ALL: [Cause; 3] = [Cause::Ok, Cause::Elb503NoTargets, Cause::Elb502TargetClosed];
 
-    /// The stable name used in output files (`ok`, `elb_503_no_targets`).
+    /// The stable name used in output files (`ok`, `elb_503_no_targets`...).
     pub const fn name(self) -> &'static str {
         match self {
             Cause::Ok => "ok",
             Cause::Elb503NoTargets => "elb_503_no_targets",
+            Cause::Elb502TargetClosed => "elb_502_target_closed",
         }
+    }
+
+    /// True for a response the client wanted (a target's 200).
+    pub const fn is_success(self) -> bool {
+        matches!(self, Cause::Ok)
     }
 
     /// The HTTP status code the client receives.
@@ -35,6 +47,7 @@ impl Cause {
         match self {
             Cause::Ok => 200,
             Cause::Elb503NoTargets => 503,
+            Cause::Elb502TargetClosed => 502,
         }
     }
 

@@ -1,207 +1,83 @@
 //! The world: every entity of one run, the event `enum`, and its one exhaustive `match`.
-
-use slab::Slab;
+//!
+//! Each subsystem keeps its entities and its handlers in its own module (`clients`, `elb`,
+//! `ecs`), as `impl World` blocks; this file holds what they share: the [`World`], the
+//! [`Event`]s, the dispatch and the [`Simulation`] that runs it all.
 
 use super::ModelError;
-use super::arrivals::ArrivalProcess;
-use super::dist::Sampler;
+use super::clients::Client;
+use super::ecs::{Service, Task};
+use super::elb::{LoadBalancer, TargetGroup};
 use super::ids::{ClientId, ServiceId, TargetGroupId, TaskId};
-use super::observer::{LifecycleEvent, Observer, Request};
-use super::outcome::Cause;
-use super::spec::{ActionSpec, WorldSpec};
-use super::target_group::TargetGroup;
-use super::task::Task;
-use crate::engine::{self, Handler, Scheduler, SimDuration, SimRng, SimTime};
+use super::observer::Observer;
+use super::request::Requests;
+use super::spec::WorldSpec;
+use crate::engine::{self, Handler, Scheduler, SimDuration, SimTime};
 
-/// Everything that can happen. Small and `Copy`: 12 bytes.
+/// Everything that can happen, by subsystem. Small and `Copy` (16 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// The next request of a client reaches the load balancer.
+    /// Clients: the next request of a client reaches the load balancer.
     Arrival(ClientId),
-    /// A request (by request slot) has been processed by the load balancer and is routed now.
-    Forward(u32),
-    /// A task's earliest request in service finishes, if `generation` is still current.
+    /// Load balancer: a request's processing is done and it is routed now, if it is still
+    /// request `serial` under store key `key` (stale otherwise: it ended meanwhile).
+    Forward {
+        /// Key in the request store.
+        key: u32,
+        /// The request's serial.
+        serial: u64,
+    },
+    /// ECS: a task's earliest request in service finishes, if `generation` is still the
+    /// task's (stale otherwise: the task rescheduled or stopped since).
     Completion {
         /// The task.
         task: TaskId,
-        /// Generation when scheduled; stale if the task rescheduled since.
-        generation: u32,
+        /// Generation when scheduled.
+        generation: u64,
     },
-    /// The end of a metrics interval.
+    /// Run: the end of a metrics interval.
     MetricsTick,
-    /// The end of the warm-up.
+    /// Run: the end of the warm-up.
     WarmupEnd,
-}
-
-/// A client: its arrival process and its random streams.
-#[derive(Clone, Debug)]
-pub struct Client {
-    /// This client's id.
-    pub id: ClientId,
-    /// Name from the scenario.
-    pub name: String,
-    process: ArrivalProcess,
-    /// Stream `client/<name>/arrivals`.
-    arrivals_rng: SimRng,
-    rtt: Sampler,
-    /// Stream `client/<name>/rtt`.
-    rtt_rng: SimRng,
-    listener: usize,
-}
-
-/// The load balancer: its processing delay and its listeners' actions.
-#[derive(Clone, Debug)]
-pub struct LoadBalancer {
-    /// Name from the scenario.
-    pub name: String,
-    processing: Sampler,
-    /// Stream `load_balancer/<name>/processing`.
-    rng: SimRng,
-    /// Target group of each listener's default forward action.
-    listener_targets: Vec<TargetGroupId>,
-}
-
-/// An ECS service: its request CPU-time distribution and its tasks.
-#[derive(Clone, Debug)]
-pub struct Service {
-    /// This service's id.
-    pub id: ServiceId,
-    /// Name from the scenario.
-    pub name: String,
-    /// The target group its tasks register in.
-    pub target_group: TargetGroupId,
-    cpu_time: Sampler,
-    /// Stream `service/<name>/cpu_time`.
-    rng: SimRng,
-    /// Its tasks.
-    pub tasks: Vec<TaskId>,
 }
 
 /// All entities of one run. Plain data (`Send`): no shared pointers.
 pub struct World {
-    name: String,
-    seed: u64,
-    end: SimTime,
-    warmup: SimDuration,
-    interval: SimDuration,
-    clients: Vec<Client>,
-    lb: LoadBalancer,
-    target_groups: Vec<TargetGroup>,
-    services: Vec<Service>,
-    tasks: Vec<Task>,
-    requests: Slab<Request>,
-    next_serial: u64,
+    pub(in crate::model) name: String,
+    pub(in crate::model) seed: u64,
+    pub(in crate::model) end: SimTime,
+    pub(in crate::model) warmup: SimDuration,
+    pub(in crate::model) interval: SimDuration,
+    pub(in crate::model) clients: Vec<Client>,
+    pub(in crate::model) lb: LoadBalancer,
+    pub(in crate::model) target_groups: Vec<TargetGroup>,
+    pub(in crate::model) services: Vec<Service>,
+    pub(in crate::model) tasks: Vec<Task>,
+    pub(in crate::model) requests: Requests,
+    pub(in crate::model) next_serial: u64,
 }
 
 impl World {
-    /// Builds the world of `spec`: every task running and registered at t = 0.
+    /// Builds the world of `spec` with no task yet ([`Simulation::new`] launches the
+    /// services' initial tasks).
     ///
     /// # Errors
     /// [`ModelError`] when the spec refers to an entity that does not exist or a
     /// distribution's parameters are out of its domain (the `scenario` module checks these
     /// first, with better messages).
     pub fn build(spec: &WorldSpec) -> Result<World, ModelError> {
-        let seed = spec.seed;
-        let ntg = spec.target_groups.len();
-        let mut target_groups: Vec<TargetGroup> = spec
+        let target_groups: Vec<TargetGroup> = spec
             .target_groups
             .iter()
             .enumerate()
-            .map(|(i, t)| {
-                TargetGroup::new(
-                    TargetGroupId(i as u32),
-                    t.name.clone(),
-                    t.algorithm,
-                    engine::stream(seed, &format!("target_group/{}/routing", t.name)),
-                )
-            })
+            .map(|(i, t)| TargetGroup::new(TargetGroupId(i as u32), t.name.clone(), t.algorithm))
             .collect();
-        let mut listener_targets = Vec::new();
-        for (i, l) in spec.load_balancer.listeners.iter().enumerate() {
-            let ActionSpec::Forward { target_group } = l.default_action;
-            if target_group >= ntg {
-                return Err(ModelError::UnknownReference(format!(
-                    "listener {i} forwards to target group #{target_group}, which does not exist"
-                )));
-            }
-            listener_targets.push(TargetGroupId(target_group as u32));
-        }
-        if listener_targets.is_empty() {
-            return Err(ModelError::UnknownReference(
-                "the load balancer has no listener".into(),
-            ));
-        }
-        let lb = LoadBalancer {
-            name: spec.load_balancer.name.clone(),
-            processing: Sampler::new(
-                &spec.load_balancer.processing_time,
-                "load_balancer.processing_time",
-            )?,
-            rng: engine::stream(
-                seed,
-                &format!("load_balancer/{}/processing", spec.load_balancer.name),
-            ),
-            listener_targets,
-        };
-        let mut clients = Vec::with_capacity(spec.clients.len());
-        for (i, c) in spec.clients.iter().enumerate() {
-            if c.listener >= lb.listener_targets.len() {
-                return Err(ModelError::UnknownReference(format!(
-                    "client {} sends to listener #{}, which does not exist",
-                    c.name, c.listener
-                )));
-            }
-            clients.push(Client {
-                id: ClientId(i as u32),
-                name: c.name.clone(),
-                process: ArrivalProcess::new(&c.arrivals),
-                arrivals_rng: engine::stream(seed, &format!("client/{}/arrivals", c.name)),
-                rtt: Sampler::new(&c.rtt, &format!("clients.{}.rtt", c.name))?,
-                rtt_rng: engine::stream(seed, &format!("client/{}/rtt", c.name)),
-                listener: c.listener,
-            });
-        }
-        let mut services = Vec::with_capacity(spec.services.len());
-        let mut tasks = Vec::new();
-        for (i, s) in spec.services.iter().enumerate() {
-            if s.target_group >= ntg {
-                return Err(ModelError::UnknownReference(format!(
-                    "service {} registers in target group #{}, which does not exist",
-                    s.name, s.target_group
-                )));
-            }
-            let sid = ServiceId(i as u32);
-            let tg = TargetGroupId(s.target_group as u32);
-            let mut svc = Service {
-                id: sid,
-                name: s.name.clone(),
-                target_group: tg,
-                cpu_time: Sampler::new(&s.cpu_time, &format!("services.{}.cpu_time", s.name))?,
-                rng: engine::stream(seed, &format!("service/{}/cpu_time", s.name)),
-                tasks: Vec::new(),
-            };
-            for n in 0..s.desired_count {
-                let id = TaskId(tasks.len() as u32);
-                let mut task = Task::new(
-                    id,
-                    format!("{}-{}", s.name, n),
-                    sid,
-                    s.task.cpu,
-                    s.task.max_concurrency,
-                );
-                let slot = target_groups[tg.index()].register(id);
-                task.target = Some((tg, slot));
-                svc.tasks.push(id);
-                tasks.push(task);
-            }
-            services.push(svc);
-        }
-        for tg in &mut target_groups {
-            tg.reset_router();
-        }
+        let lb = LoadBalancer::build(spec)?;
+        let clients = Client::build_all(spec, lb.listeners())?;
+        let services = Service::build_all(spec)?;
         Ok(World {
             name: spec.name.clone(),
-            seed,
+            seed: spec.seed,
             end: SimTime::ZERO + spec.duration,
             warmup: spec.warmup,
             interval: spec.metrics_interval,
@@ -209,8 +85,8 @@ impl World {
             lb,
             target_groups,
             services,
-            tasks,
-            requests: Slab::new(),
+            tasks: Vec::new(),
+            requests: Requests::default(),
             next_serial: 0,
         })
     }
@@ -251,7 +127,7 @@ impl World {
     pub fn services(&self) -> &[Service] {
         &self.services
     }
-    /// Tasks, by id.
+    /// Every task launched so far (stopped ones included), by id.
     pub fn tasks(&self) -> &[Task] {
         &self.tasks
     }
@@ -260,106 +136,11 @@ impl World {
         self.requests.len()
     }
 
-    /// Brings every task's CPU accounting up to `now`.
+    /// Brings every running task's CPU accounting up to `now`.
     fn account_all(&mut self, now: SimTime) {
-        for t in &mut self.tasks {
-            t.advance(now);
-        }
-    }
-
-    fn on_arrival<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O, c: ClientId) {
-        let now = s.now();
-        let client = &mut self.clients[c.index()];
-        if let Some(t) = client.process.next_after(now, &mut client.arrivals_rng)
-            && t <= self.end
-        {
-            s.schedule_at(t, Event::Arrival(c));
-        }
-        let rtt = client.rtt.sample(&mut client.rtt_rng);
-        let req = Request {
-            serial: self.next_serial,
-            client: c,
-            arrived: now,
-            rtt,
-            target_group: self.lb.listener_targets[client.listener],
-            task: None,
-            slot: 0,
-            work: SimDuration::ZERO,
-        };
-        self.next_serial += 1;
-        o.request_arrived(now, &req);
-        let key = self.requests.insert(req) as u32;
-        let delay = self.lb.processing.sample(&mut self.lb.rng);
-        if delay.is_zero() {
-            self.forward(s, o, key);
-        } else {
-            s.schedule_in(delay, Event::Forward(key));
-        }
-    }
-
-    /// Routes request `key` through its target group to a task.
-    #[inline]
-    fn forward<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O, key: u32) {
-        let now = s.now();
-        let req = &mut self.requests[key as usize];
-        let tg = &mut self.target_groups[req.target_group.index()];
-        let Some((slot, task_id)) = tg.dispatch() else {
-            let req = self.requests.remove(key as usize);
-            o.request_finished(now, &req, Cause::Elb503NoTargets);
-            return;
-        };
-        let task = &mut self.tasks[task_id.index()];
-        let svc = &mut self.services[task.service.index()];
-        req.work = svc.cpu_time.sample(&mut svc.rng);
-        req.task = Some(task_id);
-        req.slot = slot;
-        task.advance(now);
-        if task.admit(req.serial, key, req.work) {
-            o.request_started(now, req);
-        }
-        Self::reschedule(s, task);
-    }
-
-    fn on_completion<O: Observer>(
-        &mut self,
-        s: &mut Scheduler<Event>,
-        o: &mut O,
-        task_id: TaskId,
-        generation: u32,
-    ) {
-        let now = s.now();
-        let task = &mut self.tasks[task_id.index()];
-        if task.generation != generation {
-            return; // stale: the task rescheduled since
-        }
-        task.next_completion = SimTime::MAX;
-        task.advance(now);
-        while let Some((_, key)) = task.pop_finished() {
-            let req = self.requests.remove(key as usize);
-            self.target_groups[req.target_group.index()].complete(req.slot);
-            o.request_finished(now, &req, Cause::Ok);
-        }
-        while let Some(key) = task.promote_waiting() {
-            o.request_started(now, &self.requests[key as usize]);
-        }
-        Self::reschedule(s, task);
-    }
-
-    /// Keeps exactly one pending completion event per busy task, at the right time.
-    #[inline]
-    fn reschedule(s: &mut Scheduler<Event>, task: &mut Task) {
-        let next = task.completion_time();
-        if next != task.next_completion {
-            task.generation = task.generation.wrapping_add(1);
-            task.next_completion = next;
-            if next != SimTime::MAX {
-                s.schedule_at(
-                    next,
-                    Event::Completion {
-                        task: task.id,
-                        generation: task.generation,
-                    },
-                );
+        for s in &self.services {
+            for &t in s.running() {
+                self.tasks[t.index()].advance(now);
             }
         }
     }
@@ -379,7 +160,7 @@ impl<O: Observer> Handler for Core<O> {
         let (w, o) = (&mut self.world, &mut self.observer);
         match event {
             Event::Arrival(c) => w.on_arrival(s, o, c),
-            Event::Forward(key) => w.forward(s, o, key),
+            Event::Forward { key, serial } => w.on_forward(s, o, key, serial),
             Event::Completion { task, generation } => w.on_completion(s, o, task, generation),
             Event::WarmupEnd => {
                 let now = s.now();
@@ -411,6 +192,11 @@ pub struct RunStats {
 }
 
 /// A runnable simulation: the world, its scheduler and its observer.
+///
+/// Besides running, it offers the fleet operations the model's subsystems are built on,
+/// acting at the current time ([`Simulation::now`]): launching and stopping tasks,
+/// registering, deregistering and marking targets. Step with [`Simulation::run_until`],
+/// act, step again: that is how tests change the fleet mid-run.
 pub struct Simulation<O: Observer> {
     core: Core<O>,
     sched: Scheduler<Event>,
@@ -418,8 +204,9 @@ pub struct Simulation<O: Observer> {
 }
 
 impl<O: Observer> Simulation<O> {
-    /// Builds the world of `spec`, tells `observer` about the tasks running at t = 0, and
-    /// schedules the first arrivals and metrics tick.
+    /// Builds the world of `spec`, tells `observer` it starts, launches each service's
+    /// `desired_count` tasks at t = 0 (registered and healthy at once), and schedules the
+    /// first arrivals and metrics tick.
     ///
     /// # Errors
     /// See [`World::build`].
@@ -427,32 +214,9 @@ impl<O: Observer> Simulation<O> {
         let mut world = World::build(spec)?;
         let mut sched = Scheduler::new();
         observer.start(&world);
-        for t in world.tasks() {
-            let svc = &world.services()[t.service.index()];
-            observer.lifecycle(
-                SimTime::ZERO,
-                &LifecycleEvent {
-                    kind: "task_running",
-                    task: Some(t.name.clone()),
-                    detail: format!(
-                        "service {} started task {} ({} CPU units)",
-                        svc.name, t.name, t.cpu_units
-                    ),
-                },
-            );
-            if let Some((tg, _)) = t.target {
-                observer.lifecycle(
-                    SimTime::ZERO,
-                    &LifecycleEvent {
-                        kind: "target_registered",
-                        task: Some(t.name.clone()),
-                        detail: format!(
-                            "service {} registered 1 target in target-group {}",
-                            svc.name,
-                            world.target_groups()[tg.index()].name
-                        ),
-                    },
-                );
+        for (i, s) in spec.services.iter().enumerate() {
+            for _ in 0..s.desired_count {
+                world.launch_task(SimTime::ZERO, &mut observer, ServiceId(i as u32));
             }
         }
         // Scheduled first, so it precedes every other event at the same instant.
@@ -463,14 +227,7 @@ impl<O: Observer> Simulation<O> {
         if !world.interval.is_zero() && SimTime::ZERO + world.interval <= world.end {
             sched.schedule_at(SimTime::ZERO + world.interval, Event::MetricsTick);
         }
-        let end = world.end;
-        for c in &mut world.clients {
-            if let Some(t) = c.process.next_after(SimTime::ZERO, &mut c.arrivals_rng)
-                && t <= end
-            {
-                sched.schedule_at(t, Event::Arrival(c.id));
-            }
-        }
+        world.schedule_first_arrivals(&mut sched);
         Ok(Simulation {
             core: Core { world, observer },
             sched,
@@ -478,7 +235,7 @@ impl<O: Observer> Simulation<O> {
         })
     }
 
-    /// Runs events up to `t` (capped at the end of the run). Lets a caller show progress.
+    /// Runs events up to `t` (capped at the end of the run), leaving the clock at `t`.
     pub fn run_until(&mut self, t: SimTime) {
         let t = t.min(self.core.world.end);
         engine::run_until(&mut self.sched, &mut self.core, t);
@@ -524,5 +281,87 @@ impl<O: Observer> Simulation<O> {
     /// Consumes the simulation, returning its observer.
     pub fn into_observer(self) -> O {
         self.core.observer
+    }
+
+    fn check_task(&self, task: TaskId) -> Result<(), ModelError> {
+        if task.index() < self.core.world.tasks.len() {
+            Ok(())
+        } else {
+            Err(ModelError::UnknownReference(format!(
+                "task #{} does not exist",
+                task.0
+            )))
+        }
+    }
+
+    /// Launches a task of `service` now: RUNNING at once, registered in the service's
+    /// target group and healthy (no start-up phases or health checks yet).
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownReference`] if the service does not exist.
+    pub fn launch_task(&mut self, service: ServiceId) -> Result<TaskId, ModelError> {
+        if service.index() >= self.core.world.services.len() {
+            return Err(ModelError::UnknownReference(format!(
+                "service #{} does not exist",
+                service.0
+            )));
+        }
+        let now = self.now();
+        let Core { world, observer } = &mut self.core;
+        Ok(world.launch_task(now, observer, service))
+    }
+
+    /// Stops `task` now, abruptly (a crash or a kill): the requests it holds end with
+    /// [`Cause::Elb502TargetClosed`](super::Cause::Elb502TargetClosed), its target becomes
+    /// `unused` (`Target.InvalidState`) and it reserves no more CPU. Stopping a stopped
+    /// task does nothing.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownReference`] if the task does not exist.
+    pub fn stop_task(&mut self, task: TaskId) -> Result<(), ModelError> {
+        self.check_task(task)?;
+        let now = self.now();
+        let Core { world, observer } = &mut self.core;
+        world.stop_task(now, observer, task);
+        Ok(())
+    }
+
+    /// Registers `task` in its service's target group now (`initial`, then `healthy` at
+    /// once). Does nothing if it is registered already or stopped.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownReference`] if the task does not exist.
+    pub fn register_target(&mut self, task: TaskId) -> Result<(), ModelError> {
+        self.check_task(task)?;
+        let now = self.now();
+        let Core { world, observer } = &mut self.core;
+        world.register_target(now, observer, task);
+        Ok(())
+    }
+
+    /// Starts deregistering `task`'s target now: `draining` (no new requests), `unused`
+    /// once its requests in flight have ended. Does nothing if it is not registered.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownReference`] if the task does not exist.
+    pub fn deregister_target(&mut self, task: TaskId) -> Result<(), ModelError> {
+        self.check_task(task)?;
+        let now = self.now();
+        let Core { world, observer } = &mut self.core;
+        world.deregister_target(now, observer, task);
+        Ok(())
+    }
+
+    /// Marks `task`'s target `healthy` or `unhealthy` now, as health checks will. Does
+    /// nothing to a target that is not registered or is draining.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownReference`] if the task does not exist.
+    pub fn set_target_health(&mut self, task: TaskId, healthy: bool) -> Result<(), ModelError> {
+        self.check_task(task)?;
+        let now = self.now();
+        let Core { world, observer } = &mut self.core;
+        world.set_target_health(now, observer, task, healthy);
+        Ok(())
     }
 }

@@ -97,7 +97,8 @@ fn run_writes_the_three_files_and_no_temporaries() {
     assert_eq!(metrics.lines().count(), 5, "{metrics}");
     assert!(metrics.starts_with("time_s,interval_s,target_group,arrivals,"));
     let events = fs::read_to_string(out.join("events.csv")).unwrap();
-    assert!(events.contains("task_running,svc-1"), "{events}");
+    assert!(events.contains("task_running,svc,svc-1,"), "{events}");
+    assert!(events.starts_with("time_s,kind,service,task,target_group,reason,detail\n"));
 }
 
 #[test]

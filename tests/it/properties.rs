@@ -1,6 +1,14 @@
 //! Property tests: invariants that must hold for every valid world, checked on random ones
-//! (proptest shrinks a failure to a small counter-example).
+//! (proptest shrinks a failure to a small counter-example), while the fleet changes under
+//! the load: targets deregister, re-register, turn unhealthy and healthy again, tasks are
+//! launched and stopped mid-run, for every routing algorithm.
+//!
+//! The checker follows the fleet from the model's lifecycle events and recomputes, on its
+//! own, what the load balancer may do: which targets are routable (healthy ones, or every
+//! unhealthy one when none is healthy), and each target's outstanding requests. It then
+//! checks every decision against that.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use lbsim::engine::{SimDuration, SimTime};
@@ -22,6 +30,10 @@ fn world() -> impl Strategy<Value = WorldSpec> {
             max: SimDuration::from_millis(a.max(b)),
         }),
         (1u64..40, 0.1f64..3.0).prop_map(|(m, cv)| DistSpec::LogNormal {
+            mean: SimDuration::from_millis(m),
+            cv
+        }),
+        (1u64..40, 0.2f64..3.0).prop_map(|(m, cv)| DistSpec::Gamma {
             mean: SimDuration::from_millis(m),
             cv
         }),
@@ -65,14 +77,12 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                 duration: SimDuration::from_secs(secs),
                 warmup: SimDuration::from_secs(warm.min(secs - 1)),
                 metrics_interval: SimDuration::from_millis(700),
-                clients: vec![],
                 load_balancer: LoadBalancerSpec {
                     name: "lb".into(),
                     processing_time: lb_delay,
                     listeners: vec![],
                 },
-                target_groups: vec![],
-                services: vec![],
+                ..Default::default()
             };
             for (i, (alg, tasks, cpu, conc, cpu_time, rate, rtt)) in groups.into_iter().enumerate()
             {
@@ -82,8 +92,8 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                 });
                 spec.load_balancer.listeners.push(ListenerSpec {
                     port: 80 + i as u16,
-                    protocol: "HTTP".into(),
                     default_action: ActionSpec::Forward { target_group: i },
+                    ..Default::default()
                 });
                 spec.clients.push(ClientSpec {
                     name: format!("c{i}"),
@@ -107,13 +117,80 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         })
 }
 
-/// Checks every request's life and the load balancer's bookkeeping as the run goes.
+/// A change of the fleet, applied at a time (a fraction of the run) to a task picked by
+/// index among those launched so far (or to a service, for `Launch`).
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Deregister(usize),
+    Register(usize),
+    Unhealthy(usize),
+    Healthy(usize),
+    Launch(usize),
+    Stop(usize),
+}
+
+fn ops() -> impl Strategy<Value = Vec<(f64, Op)>> {
+    let op = prop_oneof![
+        (0usize..16).prop_map(Op::Deregister),
+        (0usize..16).prop_map(Op::Register),
+        (0usize..16).prop_map(Op::Unhealthy),
+        (0usize..16).prop_map(Op::Healthy),
+        (0usize..2).prop_map(Op::Launch),
+        (0usize..16).prop_map(Op::Stop),
+    ];
+    prop::collection::vec((0.0f64..1.0, op), 0..14).prop_map(|mut v| {
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
+    })
+}
+
+/// Runs `spec` with `ops` applied mid-run; returns the observer and the run's counts.
+fn run_with_ops<O: Observer>(spec: &WorldSpec, ops: &[(f64, Op)], o: O) -> (O, RunStats) {
+    let mut sim = Simulation::new(spec, o).unwrap();
+    let end = sim.world().end();
+    for &(at, op) in ops {
+        sim.run_until(SimTime((end.0 as f64 * at) as u64));
+        let n = sim.world().tasks().len();
+        let task = |i: usize| TaskId((i % n.max(1)) as u32);
+        let services = sim.world().services().len();
+        let r = match op {
+            Op::Launch(s) => sim
+                .launch_task(ServiceId((s % services) as u32))
+                .map(|_| ()),
+            _ if n == 0 => Ok(()),
+            Op::Deregister(i) => sim.deregister_target(task(i)),
+            Op::Register(i) => sim.register_target(task(i)),
+            Op::Unhealthy(i) => sim.set_target_health(task(i), false),
+            Op::Healthy(i) => sim.set_target_health(task(i), true),
+            Op::Stop(i) => sim.stop_task(task(i)),
+        };
+        r.unwrap();
+    }
+    let stats = sim.run();
+    (sim.into_observer(), stats)
+}
+
+/// One target as the checker sees it.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    state: TargetState,
+    /// Outstanding requests, counted from dispatches and ends.
+    outstanding: u32,
+}
+
+/// Checks every request's life and every routing decision as the run goes.
 #[derive(Default)]
 struct Checker {
     ended: Vec<u8>,
     started: Vec<u8>,
     arrived_at: Vec<SimTime>,
     last_now: SimTime,
+    /// Per target group: task → what the checker knows of its target.
+    targets: Vec<BTreeMap<TaskId, Seen>>,
+    algorithms: Vec<Algorithm>,
+    stopped: Vec<bool>,
+    dispatches: u64,
+    fleet_changes: u64,
     violations: Vec<String>,
 }
 
@@ -125,9 +202,30 @@ impl Checker {
         }
         self.last_now = now;
     }
+
+    /// The tasks a node may route to in group `g`, by the documented rule.
+    fn routable(&self, g: usize) -> Vec<TaskId> {
+        let t = &self.targets[g];
+        let healthy: Vec<TaskId> = t
+            .iter()
+            .filter(|(_, s)| s.state == TargetState::Healthy)
+            .map(|(&k, _)| k)
+            .collect();
+        if !healthy.is_empty() {
+            return healthy;
+        }
+        t.iter()
+            .filter(|(_, s)| s.state == TargetState::Unhealthy)
+            .map(|(&k, _)| k)
+            .collect()
+    }
 }
 
 impl Observer for Checker {
+    fn start(&mut self, w: &World) {
+        self.targets = vec![BTreeMap::new(); w.target_groups().len()];
+        self.algorithms = w.target_groups().iter().map(|g| g.algorithm).collect();
+    }
     fn request_arrived(&mut self, now: SimTime, r: &Request) {
         self.clock(now);
         self.ended.push(0);
@@ -135,6 +233,39 @@ impl Observer for Checker {
         self.arrived_at.push(now);
         if r.serial as usize + 1 != self.ended.len() {
             self.violations.push("serials are not dense".into());
+        }
+    }
+    fn request_dispatched(&mut self, now: SimTime, r: &Request) {
+        self.clock(now);
+        self.dispatches += 1;
+        let g = r.target_group.index();
+        let Some(task) = r.task else {
+            self.violations
+                .push(format!("request {} dispatched without a task", r.serial));
+            return;
+        };
+        let routable = self.routable(g);
+        if !routable.contains(&task) {
+            self.violations.push(format!(
+                "at {now}: request {} went to {task:?} in state {:?}; routable: {routable:?}",
+                r.serial,
+                self.targets[g].get(&task).map(|s| s.state)
+            ));
+        }
+        if self.algorithms[g] == Algorithm::LeastOutstandingRequests {
+            let min = routable
+                .iter()
+                .map(|t| self.targets[g][t].outstanding)
+                .min();
+            let got = self.targets[g].get(&task).map(|s| s.outstanding);
+            if got != min {
+                self.violations.push(format!(
+                    "at {now}: LOR chose a target with {got:?} outstanding; the minimum was {min:?}"
+                ));
+            }
+        }
+        if let Some(s) = self.targets[g].get_mut(&task) {
+            s.outstanding += 1;
         }
     }
     fn request_started(&mut self, now: SimTime, r: &Request) {
@@ -153,42 +284,136 @@ impl Observer for Checker {
             self.violations
                 .push(format!("request {i} ended before it arrived"));
         }
-        if cause == Cause::Ok && self.started[i] != 1 {
-            self.violations
-                .push(format!("request {i} completed without starting once"));
+        let g = r.target_group.index();
+        match cause {
+            Cause::Ok => {
+                if self.started[i] != 1 {
+                    self.violations
+                        .push(format!("request {i} completed without starting once"));
+                }
+                if now - r.arrived < r.work {
+                    // A request uses at most one vCPU: it cannot finish faster than its work.
+                    self.violations
+                        .push(format!("request {i} finished faster than its CPU time"));
+                }
+            }
+            Cause::Elb503NoTargets => {
+                if r.task.is_some() || !self.routable(g).is_empty() {
+                    self.violations.push(format!(
+                        "at {now}: request {i} got a 503 with routable targets {:?}",
+                        self.routable(g)
+                    ));
+                }
+            }
+            Cause::Elb502TargetClosed => {
+                let stopped = r.task.is_some_and(|t| self.stopped[t.index()]);
+                if !stopped {
+                    self.violations
+                        .push(format!("request {i} got a 502 but its task did not stop"));
+                }
+            }
         }
-        if cause == Cause::Ok && now - r.arrived < r.work {
-            // A request uses at most one vCPU: it cannot finish faster than its work.
-            self.violations
-                .push(format!("request {i} finished faster than its CPU time"));
+        if let Some(task) = r.task
+            && let Some(s) = self.targets[g].get_mut(&task)
+        {
+            s.outstanding -= 1;
+        }
+    }
+    fn lifecycle(&mut self, now: SimTime, e: &LifecycleEvent, _w: &World) {
+        self.clock(now);
+        self.fleet_changes += 1;
+        match *e {
+            LifecycleEvent::TaskStarted { task, .. } => {
+                if self.stopped.len() <= task.index() {
+                    self.stopped.resize(task.index() + 1, false);
+                }
+            }
+            LifecycleEvent::TaskStopped { task, .. } => {
+                // The task stops first; its requests then end with 502s.
+                self.stopped[task.index()] = true;
+            }
+            LifecycleEvent::TargetStateChanged {
+                task,
+                target_group,
+                from,
+                to,
+                ..
+            } => {
+                let t = &mut self.targets[target_group.index()];
+                let before = t.get(&task).map(|s| s.state).unwrap_or(TargetState::Unused);
+                if before != from {
+                    self.violations.push(format!(
+                        "at {now}: {task:?} changed from {from:?} but was {before:?}"
+                    ));
+                }
+                if to == TargetState::Unused {
+                    let left = t.remove(&task).map(|s| s.outstanding).unwrap_or(0);
+                    if left != 0 {
+                        self.violations.push(format!(
+                            "at {now}: {task:?} left its group with {left} requests outstanding"
+                        ));
+                    }
+                } else {
+                    t.entry(task)
+                        .or_insert(Seen {
+                            state: to,
+                            outstanding: 0,
+                        })
+                        .state = to;
+                }
+            }
         }
     }
     fn interval(&mut self, now: SimTime, w: &World) {
         self.clock(now);
-        // The load balancer's outstanding count of each target equals what the task holds.
+        // The node's outstanding count of each slot equals what the group counts in flight
+        // to it and what its task holds.
+        let node = &w.load_balancer().nodes()[0];
         for tg in w.target_groups() {
-            for (slot, &task) in tg.targets().iter().enumerate() {
-                let at_task = w.tasks()[task.index()].in_flight() as u32;
-                if tg.outstanding()[slot] != at_task {
+            let out = node.router(tg.id).outstanding();
+            for (slot, t) in tg.targets().iter().enumerate() {
+                let node_count = out.get(slot).copied().unwrap_or(0);
+                let at_task = if t.state == TargetState::Unused {
+                    0
+                } else {
+                    w.tasks()[t.task.index()].in_flight() as u32
+                };
+                if node_count != at_task || t.in_flight != at_task {
                     self.violations.push(format!(
-                        "{}: slot {slot} outstanding {} but task holds {at_task}",
-                        tg.name,
-                        tg.outstanding()[slot]
+                        "{}: slot {slot} node count {node_count}, group count {}, task holds {at_task}",
+                        tg.name, t.in_flight
                     ));
                 }
+            }
+            // The node's routable list is the documented set.
+            let mut want: Vec<u32> = self
+                .routable(tg.id.index())
+                .iter()
+                .filter_map(|&task| {
+                    tg.targets()
+                        .iter()
+                        .position(|t| t.task == task && t.state != TargetState::Unused)
+                        .map(|s| s as u32)
+                })
+                .collect();
+            want.sort_unstable();
+            if node.router(tg.id).routable() != want.as_slice() {
+                self.violations.push(format!(
+                    "{}: node routes to slots {:?}, the rule says {want:?}",
+                    tg.name,
+                    node.router(tg.id).routable()
+                ));
             }
         }
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
-    fn every_request_ends_once_and_the_books_balance(spec in world()) {
-        let mut sim = Simulation::new(&spec, Checker::default()).unwrap();
-        let stats = sim.run();
-        let c = sim.into_observer();
+    fn every_request_ends_once_and_routing_obeys_the_fleet(spec in world(), ops in ops()) {
+        let (c, stats) = run_with_ops(&spec, &ops, Checker::default());
         prop_assert!(c.violations.is_empty(), "{:?}", &c.violations[..c.violations.len().min(5)]);
         prop_assert!(c.ended.iter().all(|&n| n <= 1), "a request ended twice");
         prop_assert!(c.started.iter().all(|&n| n <= 1), "a request started twice");
@@ -198,12 +423,8 @@ proptest! {
     }
 
     #[test]
-    fn same_seed_same_summary(spec in world()) {
-        let run = || {
-            let mut sim = Simulation::new(&spec, Recorder::in_memory()).unwrap();
-            sim.run();
-            sim.into_observer().finish().unwrap().0
-        };
+    fn same_seed_same_summary(spec in world(), ops in ops()) {
+        let run = || run_with_ops(&spec, &ops, Recorder::in_memory()).0.finish().unwrap().0;
         let (a, b) = (run(), run());
         prop_assert_eq!(&a, &b);
         let ended: u64 = a.requests.by_outcome.values().sum();
@@ -211,4 +432,84 @@ proptest! {
         prop_assert!(a.cpu_utilization.mean_pct <= 100.0 + 1e-9);
         prop_assert!(a.cpu_utilization.max_pct <= 100.0 + 1e-9);
     }
+}
+
+/// The checker is not vacuous: on a fixed busy world with every kind of fleet change, it
+/// sees dispatches and lifecycle events, and it reports a violation when the model's rule
+/// is broken (here, by feeding it a dispatch to a draining target by hand).
+#[test]
+fn the_checker_sees_work_and_catches_a_violation() {
+    let spec = WorldSpec {
+        duration: SimDuration::from_secs(10),
+        metrics_interval: SimDuration::from_millis(500),
+        clients: vec![ClientSpec {
+            arrivals: ArrivalSpec::Poisson { rate_rps: 400.0 },
+            ..Default::default()
+        }],
+        target_groups: vec![TargetGroupSpec {
+            algorithm: Algorithm::LeastOutstandingRequests,
+            ..Default::default()
+        }],
+        services: vec![ServiceSpec {
+            desired_count: 4,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let ops = [
+        (0.1, Op::Unhealthy(0)),
+        (0.2, Op::Deregister(1)),
+        (0.3, Op::Stop(2)),
+        (0.4, Op::Launch(0)),
+        (0.5, Op::Unhealthy(3)),
+        (0.55, Op::Unhealthy(4)),
+        (0.6, Op::Healthy(0)),
+        (0.7, Op::Register(1)),
+    ];
+    let (c, stats) = run_with_ops(&spec, &ops, Checker::default());
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+    assert!(
+        c.dispatches > 3000 && c.fleet_changes > 20,
+        "{} {}",
+        c.dispatches,
+        c.fleet_changes
+    );
+    assert!(stats.arrived > 3000);
+
+    let mut c = Checker::default();
+    let mut sim = Simulation::new(&spec, Recorder::in_memory()).unwrap();
+    sim.run_until(SimTime(1_000_000_000));
+    c.start(sim.world());
+    let draining = TaskId(0);
+    c.lifecycle(
+        SimTime(1),
+        &LifecycleEvent::TargetStateChanged {
+            task: draining,
+            target_group: TargetGroupId(0),
+            from: TargetState::Unused,
+            to: TargetState::Draining,
+            reason: None,
+        },
+        sim.world(),
+    );
+    let req = Request {
+        serial: 0,
+        client: ClientId(0),
+        seed: 0,
+        arrived: SimTime(2),
+        rtt: SimDuration::ZERO,
+        target_group: TargetGroupId(0),
+        node: NodeId(0),
+        task: Some(draining),
+        slot: 0,
+        dispatched: SimTime(2),
+        work: SimDuration::ZERO,
+    };
+    c.request_arrived(SimTime(2), &req);
+    c.request_dispatched(SimTime(2), &req);
+    assert!(
+        c.violations.iter().any(|v| v.contains("went to")),
+        "{:?}",
+        c.violations
+    );
 }

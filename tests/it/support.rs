@@ -9,9 +9,8 @@
 
 use lbsim::engine::{SimDuration, SimTime};
 use lbsim::model::{
-    ActionSpec, Algorithm, ArrivalSpec, Cause, ClientSpec, DistSpec, ListenerSpec,
-    LoadBalancerSpec, Observer, Request, ServiceSpec, Simulation, TargetGroupSpec, TaskSpec, World,
-    WorldSpec,
+    Algorithm, ArrivalSpec, Cause, ClientSpec, DistSpec, LoadBalancerSpec, Observer, Request,
+    ServiceSpec, Simulation, TargetGroupSpec, TaskSpec, World, WorldSpec,
 };
 use rayon::prelude::*;
 
@@ -92,29 +91,20 @@ impl Setup {
             warmup: self.warmup,
             metrics_interval: self.sample_every,
             clients: vec![ClientSpec {
-                name: "clients".into(),
                 arrivals: ArrivalSpec::Poisson {
                     rate_rps: self.rate_rps,
                 },
-                rtt: DistSpec::Deterministic(SimDuration::ZERO),
-                listener: 0,
+                ..Default::default()
             }],
             load_balancer: LoadBalancerSpec {
-                name: "alb".into(),
                 processing_time: self.lb_processing.clone(),
-                listeners: vec![ListenerSpec {
-                    port: 80,
-                    protocol: "HTTP".into(),
-                    default_action: ActionSpec::Forward { target_group: 0 },
-                }],
+                ..Default::default()
             },
             target_groups: vec![TargetGroupSpec {
-                name: "tg".into(),
                 algorithm: self.algorithm,
+                ..Default::default()
             }],
             services: vec![ServiceSpec {
-                name: "svc".into(),
-                target_group: 0,
                 desired_count: self.tasks,
                 // Fargate pairs: 1 vCPU/2 GiB, 4 vCPU/8 GiB, 16 vCPU/32 GiB.
                 task: TaskSpec {
@@ -123,6 +113,7 @@ impl Setup {
                     max_concurrency: self.max_concurrency,
                 },
                 cpu_time: self.cpu_time.clone(),
+                ..Default::default()
             }],
         }
     }
@@ -383,7 +374,13 @@ impl Observer for Probe {
         let outstanding: u64 = world
             .target_groups()
             .iter()
-            .flat_map(|tg| tg.outstanding().iter().map(|&o| u64::from(o)))
+            .flat_map(|tg| {
+                let node = &world.load_balancer().nodes()[0];
+                node.router(tg.id)
+                    .outstanding()
+                    .iter()
+                    .map(|&o| u64::from(o))
+            })
             .sum();
         // Exact invariant: the LB node's outstanding counts are the requests at the tasks.
         assert_eq!(outstanding, at_tasks, "at {now}: outstanding ≠ at tasks");
@@ -393,7 +390,7 @@ impl Observer for Probe {
         self.sum_world_in_flight += world.in_flight() as u64;
         self.sum_task_in_flight += at_tasks;
         if self.busy_start.is_none() {
-            let busy = world.tasks().iter().map(|t| t.busy_cpu_unit_ns()).sum();
+            let busy = world.tasks().iter().map(|t| t.cpu().busy_unit_ns).sum();
             self.busy_start = Some((now, busy));
         }
     }
@@ -401,7 +398,7 @@ impl Observer for Probe {
     fn finish(&mut self, now: SimTime, world: &World) {
         self.integrate(now);
         if let Some((t0, b0)) = self.busy_start {
-            let busy: u128 = world.tasks().iter().map(|t| t.busy_cpu_unit_ns()).sum();
+            let busy: u128 = world.tasks().iter().map(|t| t.cpu().busy_unit_ns).sum();
             let units: u64 = world.tasks().iter().map(|t| u64::from(t.cpu_units)).sum();
             self.utilisation = (busy - b0) as f64 / (units as f64 * (now - t0).0 as f64);
         }

@@ -22,8 +22,9 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::ids::{ServiceId, TargetGroupId, TaskId};
+use super::cpu::CpuMeter;
 use crate::engine::{SimDuration, SimTime};
+use crate::model::ids::{ServiceId, TargetGroupId, TaskId};
 
 /// CPU units per vCPU (ECS task definition `cpu`).
 pub const CPU_UNITS_PER_VCPU: u64 = 1024;
@@ -31,10 +32,20 @@ pub const CPU_UNITS_PER_VCPU: u64 = 1024;
 /// Fractional bits of the virtual clock.
 const FRAC: u32 = 8;
 
-/// A request admitted to service: finish tag, tie-breaking serial, request slot.
+/// A request admitted to service: finish tag, tie-breaking serial, request key.
 type Tagged = Reverse<(u64, u64, u32)>;
 
-/// One running ECS task.
+/// Where a task is in its life (ECS `lastStatus`; the phases before RUNNING and after it
+/// come with the task lifecycle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TaskState {
+    /// Serving requests.
+    Running,
+    /// Stopped: serves nothing, reserves no CPU.
+    Stopped,
+}
+
+/// One ECS task.
 #[derive(Clone, Debug)]
 pub struct Task {
     /// This task's id.
@@ -43,14 +54,22 @@ pub struct Task {
     pub name: String,
     /// The service that launched it.
     pub service: ServiceId,
-    /// Target group and the task's slot in it, when registered.
+    /// Target group and the task's slot in it, while registered (any state but `unused`).
     pub target: Option<(TargetGroupId, u32)>,
     /// CPU units (1024 = 1 vCPU).
     pub cpu_units: u32,
+    /// Memory, MiB (task definition `memory`; not used by the model yet).
+    pub memory_mib: u32,
     /// Concurrency limit; 0 = none.
     pub max_concurrency: u32,
+    /// Its state.
+    pub state: TaskState,
+    /// When it started RUNNING.
+    pub started: SimTime,
+    /// When it stopped, if it has.
+    pub stopped: Option<SimTime>,
     in_service: BinaryHeap<Tagged>,
-    /// FIFO queue beyond the concurrency limit: (serial, slot, work ns).
+    /// FIFO queue beyond the concurrency limit: (serial, key, work ns).
     waiting: VecDeque<(u64, u32, u64)>,
     /// Virtual clock, 2⁻⁸ ns units.
     vtime: u64,
@@ -58,20 +77,21 @@ pub struct Task {
     last: SimTime,
     /// ∫ CPU units in use dt, in CPU-unit·ns.
     busy: u128,
-    /// Generation of the pending completion event.
-    pub(crate) generation: u32,
+    /// Generation of the pending completion event (an event with another is stale).
+    pub(crate) generation: u64,
     /// Time of the pending completion event, `SimTime::MAX` if none.
     pub(crate) next_completion: SimTime,
 }
 
 impl Task {
-    /// A new idle task.
+    /// A new idle task, RUNNING from `now`, not registered.
     pub fn new(
         id: TaskId,
         name: String,
         service: ServiceId,
         cpu_units: u32,
         max_concurrency: u32,
+        now: SimTime,
     ) -> Task {
         Task {
             id,
@@ -79,27 +99,56 @@ impl Task {
             service,
             target: None,
             cpu_units,
+            memory_mib: 0,
             max_concurrency,
+            state: TaskState::Running,
+            started: now,
+            stopped: None,
             in_service: BinaryHeap::new(),
             waiting: VecDeque::new(),
             vtime: 0,
-            last: SimTime::ZERO,
+            last: now,
             busy: 0,
             generation: 0,
             next_completion: SimTime::MAX,
         }
     }
 
+    /// Its CPU meter, up to its last accounting point ([`Task::advance`]): CPU units in use,
+    /// and its `cpu_units` reserved from its start to its stop (or the accounting point).
+    pub fn cpu(&self) -> CpuMeter {
+        let until = self.stopped.unwrap_or(self.last);
+        CpuMeter {
+            busy_unit_ns: self.busy,
+            reserved_unit_ns: u128::from(self.cpu_units) * u128::from((until - self.started).0),
+        }
+    }
+
+    /// Stops the task at `now` (after [`advance`](Self::advance)`(now)`): it serves
+    /// nothing more and reserves no more CPU. Returns the requests it held, as
+    /// `(serial, key)` in serial order, for the caller to end. Any pending completion
+    /// event becomes stale.
+    pub fn stop(&mut self, now: SimTime) -> Vec<(u64, u32)> {
+        let mut held: Vec<(u64, u32)> = self
+            .in_service
+            .drain()
+            .map(|Reverse((_, serial, key))| (serial, key))
+            .chain(self.waiting.drain(..).map(|(serial, key, _)| (serial, key)))
+            .collect();
+        held.sort_unstable();
+        self.state = TaskState::Stopped;
+        self.stopped = Some(now.max(self.started));
+        self.generation = self.generation.wrapping_add(1);
+        self.next_completion = SimTime::MAX;
+        self.in_service = BinaryHeap::new();
+        self.waiting = VecDeque::new();
+        held
+    }
+
     /// Requests at the task: in service plus waiting.
     #[inline]
     pub fn in_flight(&self) -> usize {
         self.in_service.len() + self.waiting.len()
-    }
-
-    /// ∫ CPU units in use dt up to the last accounting point, in CPU-unit·ns. Divide a
-    /// difference by `cpu_units × interval_ns` for utilisation as a fraction.
-    pub fn busy_cpu_unit_ns(&self) -> u128 {
-        self.busy
     }
 
     /// Brings the virtual clock and the CPU integral up to `now`.
@@ -122,49 +171,50 @@ impl Task {
         }
     }
 
-    /// Admits a request with `work` ns of CPU (at one vCPU) to service or to the FIFO queue.
-    /// Must be called after [`advance`](Self::advance)`(now)`. Returns true when the request
-    /// entered service at once.
+    /// Admits request `serial` (store key `key`) with `work` ns of CPU (at one vCPU) to
+    /// service or to the FIFO queue. Must be called after [`advance`](Self::advance)`(now)`.
+    /// Returns true when the request entered service at once.
     #[inline]
-    pub fn admit(&mut self, serial: u64, slot: u32, work: SimDuration) -> bool {
+    pub fn admit(&mut self, serial: u64, key: u32, work: SimDuration) -> bool {
+        debug_assert_eq!(self.state, TaskState::Running);
         if self.max_concurrency == 0 || self.in_service.len() < self.max_concurrency as usize {
-            self.start(serial, slot, work.0);
+            self.start(serial, key, work.0);
             true
         } else {
-            self.waiting.push_back((serial, slot, work.0));
+            self.waiting.push_back((serial, key, work.0));
             false
         }
     }
 
     #[inline]
-    fn start(&mut self, serial: u64, slot: u32, work_ns: u64) {
+    fn start(&mut self, serial: u64, key: u32, work_ns: u64) {
         let tag = self.vtime.saturating_add(work_ns.saturating_mul(1 << FRAC));
-        self.in_service.push(Reverse((tag, serial, slot)));
+        self.in_service.push(Reverse((tag, serial, key)));
     }
 
     /// Removes and returns the next request whose service is complete at the current
-    /// virtual time (call after [`advance`](Self::advance)), as `(serial, slot)`.
+    /// virtual time (call after [`advance`](Self::advance)), as `(serial, key)`.
     #[inline]
     pub fn pop_finished(&mut self) -> Option<(u64, u32)> {
         match self.in_service.peek() {
             Some(Reverse((tag, _, _))) if *tag <= self.vtime => {
-                let Reverse((_, serial, slot)) = self.in_service.pop()?;
-                Some((serial, slot))
+                let Reverse((_, serial, key)) = self.in_service.pop()?;
+                Some((serial, key))
             }
             _ => None,
         }
     }
 
     /// Moves the head of the FIFO queue into service if a concurrency slot is free (call
-    /// after [`advance`](Self::advance)); returns its slot.
+    /// after [`advance`](Self::advance)); returns its key.
     #[inline]
     pub fn promote_waiting(&mut self) -> Option<u32> {
         if self.max_concurrency != 0 && self.in_service.len() >= self.max_concurrency as usize {
             return None;
         }
-        let (serial, slot, work) = self.waiting.pop_front()?;
-        self.start(serial, slot, work);
-        Some(slot)
+        let (serial, key, work) = self.waiting.pop_front()?;
+        self.start(serial, key, work);
+        Some(key)
     }
 
     /// When the next request in service will finish if nothing changes, or `SimTime::MAX`.
@@ -208,7 +258,14 @@ mod tests {
     }
 
     fn task(cpu: u32, limit: u32) -> Task {
-        Task::new(TaskId(0), "t".into(), ServiceId(0), cpu, limit)
+        Task::new(
+            TaskId(0),
+            "t".into(),
+            ServiceId(0),
+            cpu,
+            limit,
+            SimTime::ZERO,
+        )
     }
 
     /// Runs admissions at given times and returns completion times per slot.
@@ -273,11 +330,26 @@ mod tests {
     }
 
     #[test]
-    fn cpu_integral_counts_units_in_use() {
+    fn cpu_meter_counts_units_in_use_and_reserved_while_running() {
         let mut t = task(2048, 0);
         t.admit(0, 0, ms(10));
         t.advance(SimTime(10_000_000));
-        assert_eq!(t.busy_cpu_unit_ns(), 1024 * 10_000_000);
+        assert_eq!(t.cpu().busy_unit_ns, 1024 * 10_000_000);
+        assert_eq!(t.cpu().reserved_unit_ns, 2048 * 10_000_000);
+        assert_eq!(t.cpu().utilization_pct(), Some(50.0));
         assert_eq!(t.pop_finished(), Some((0, 0)));
+        // Stopped at 30 ms: reserves nothing after, whatever the accounting point.
+        t.admit(1, 5, ms(100));
+        t.advance(SimTime(30_000_000));
+        let generation = t.generation;
+        assert_eq!(t.stop(SimTime(30_000_000)), vec![(1, 5)]);
+        assert_ne!(
+            t.generation, generation,
+            "a pending completion must go stale"
+        );
+        t.advance(SimTime(90_000_000));
+        assert_eq!(t.cpu().reserved_unit_ns, 2048 * 30_000_000);
+        assert_eq!(t.cpu().busy_unit_ns, 1024 * 30_000_000);
+        assert_eq!(t.in_flight(), 0);
     }
 }

@@ -1,0 +1,128 @@
+//! `events.csv`: the model's typed lifecycle events, worded like ECS service events
+//! (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages-list.html>)
+//! and ELB target health changes. The wording lives here, in the output layer; the model
+//! only emits [`LifecycleEvent`]s.
+
+use crate::engine::SimTime;
+use crate::model::{LifecycleEvent, StopReason, TargetState, World};
+
+/// The header of `events.csv`.
+pub const EVENTS_HEADER: [&str; 7] = [
+    "time_s",
+    "kind",
+    "service",
+    "task",
+    "target_group",
+    "reason",
+    "detail",
+];
+
+/// One row of `events.csv`, in [`EVENTS_HEADER`] order.
+pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String; 7] {
+    let task_name = |t: crate::model::TaskId| world.tasks()[t.index()].name.clone();
+    let service_of = |t: crate::model::TaskId| {
+        let s = world.tasks()[t.index()].service;
+        world.services()[s.index()].name.clone()
+    };
+    let (kind, service, task, tg, reason, detail) = match *event {
+        LifecycleEvent::TaskStarted { task, service } => {
+            let svc = world.services()[service.index()].name.clone();
+            let t = &world.tasks()[task.index()];
+            let detail = format!(
+                "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB.",
+                t.name, t.cpu_units, t.memory_mib
+            );
+            (
+                "task_running",
+                svc,
+                t.name.clone(),
+                String::new(),
+                "",
+                detail,
+            )
+        }
+        LifecycleEvent::TaskStopped {
+            task,
+            service,
+            reason,
+        } => {
+            let svc = world.services()[service.index()].name.clone();
+            let why = match reason {
+                StopReason::Killed => "Killed",
+            };
+            let detail = format!(
+                "(service {svc}) has stopped 1 running tasks: (task {}).",
+                task_name(task)
+            );
+            (
+                "task_stopped",
+                svc,
+                task_name(task),
+                String::new(),
+                why,
+                detail,
+            )
+        }
+        LifecycleEvent::TargetStateChanged {
+            task,
+            target_group,
+            from,
+            to,
+            reason,
+        } => {
+            let svc = service_of(task);
+            let tg = world.target_groups()[target_group.index()].name.clone();
+            let name = task_name(task);
+            let code = reason.map(|r| r.code()).unwrap_or("");
+            let (kind, detail) = match (from, to) {
+                (TargetState::Unused, TargetState::Initial) => (
+                    "target_registered",
+                    format!("(service {svc}) registered 1 targets in (target-group {tg})."),
+                ),
+                (_, TargetState::Draining) => (
+                    "target_draining",
+                    format!(
+                        "(service {svc}) has begun draining connections on 1 tasks: target {name} in (target-group {tg})."
+                    ),
+                ),
+                (_, TargetState::Unused) => (
+                    "target_deregistered",
+                    format!("(service {svc}) deregistered 1 targets in (target-group {tg})."),
+                ),
+                (_, state) => (
+                    match state {
+                        TargetState::Healthy => "target_healthy",
+                        TargetState::Unhealthy => "target_unhealthy",
+                        _ => "target_initial",
+                    },
+                    format!(
+                        "target {name} in (target-group {tg}) is {} (was {}).",
+                        state.name(),
+                        from.name()
+                    ),
+                ),
+            };
+            (kind, svc, name, tg, code, detail)
+        }
+    };
+    [
+        format_event_time(now),
+        kind.to_string(),
+        service,
+        task,
+        tg,
+        reason.to_string(),
+        detail,
+    ]
+}
+
+/// Event times with nanosecond precision (events are exact instants), no trailing zeros.
+pub fn format_event_time(t: SimTime) -> String {
+    let ns = t.0;
+    if ns % 1_000_000_000 == 0 {
+        (ns / 1_000_000_000).to_string()
+    } else {
+        let s = format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+        s.trim_end_matches('0').to_string()
+    }
+}

@@ -1,0 +1,115 @@
+//! Clients: the sources of requests, their arrival processes, and the arrival handler.
+//!
+//! Each client has three random streams, derived from the master seed and its name:
+//! `client/<name>/arrivals` (the gaps between its requests), `client/<name>/requests` (one
+//! seed per request, from which every random quantity of the request is drawn: see
+//! [`request`](crate::model::request)) and the key `client/<name>/rtt` of its round-trip
+//! times.
+
+use super::ModelError;
+use super::arrivals::ArrivalProcess;
+use super::dist::Sampler;
+use super::ids::{ClientId, NodeId, TaskId};
+use super::observer::Observer;
+use super::request::{Request, draw};
+use super::spec::WorldSpec;
+use super::world::{Event, World};
+use crate::engine::{self, Scheduler, SimDuration, SimRng, SimTime};
+
+/// A client: its arrival process and its random streams.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// This client's id.
+    pub id: ClientId,
+    /// Name from the scenario.
+    pub name: String,
+    process: ArrivalProcess,
+    /// Stream `client/<name>/arrivals`.
+    arrivals_rng: SimRng,
+    /// Stream `client/<name>/requests`: one seed per request.
+    requests_rng: SimRng,
+    rtt: Sampler,
+    /// Key `client/<name>/rtt`.
+    rtt_key: u64,
+    /// Index of the listener it sends to.
+    pub listener: usize,
+}
+
+impl Client {
+    /// The clients of `spec`; `listeners` is the number of listeners.
+    pub(in crate::model) fn build_all(
+        spec: &WorldSpec,
+        listeners: usize,
+    ) -> Result<Vec<Client>, ModelError> {
+        let seed = spec.seed;
+        let mut clients = Vec::with_capacity(spec.clients.len());
+        for (i, c) in spec.clients.iter().enumerate() {
+            if c.listener >= listeners {
+                return Err(ModelError::UnknownReference(format!(
+                    "client {} sends to listener #{}, which does not exist",
+                    c.name, c.listener
+                )));
+            }
+            clients.push(Client {
+                id: ClientId(i as u32),
+                name: c.name.clone(),
+                process: ArrivalProcess::new(&c.arrivals),
+                arrivals_rng: engine::stream(seed, &format!("client/{}/arrivals", c.name)),
+                requests_rng: engine::stream(seed, &format!("client/{}/requests", c.name)),
+                rtt: Sampler::new(&c.rtt, &format!("clients.{}.rtt", c.name))?,
+                rtt_key: engine::stream_key(seed, &format!("client/{}/rtt", c.name)),
+                listener: c.listener,
+            });
+        }
+        Ok(clients)
+    }
+}
+
+impl World {
+    /// Schedules every client's first arrival.
+    pub(in crate::model) fn schedule_first_arrivals(&mut self, s: &mut Scheduler<Event>) {
+        let end = self.end;
+        for c in &mut self.clients {
+            if let Some(t) = c.process.next_after(SimTime::ZERO, &mut c.arrivals_rng)
+                && t <= end
+            {
+                s.schedule_at(t, Event::Arrival(c.id));
+            }
+        }
+    }
+
+    /// A request of client `c` reaches the load balancer: schedule the client's next one,
+    /// draw this one's seed and round-trip time, and hand it to the load balancer.
+    pub(in crate::model) fn on_arrival<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        c: ClientId,
+    ) {
+        use rand::Rng;
+        let now = s.now();
+        let client = &mut self.clients[c.index()];
+        if let Some(t) = client.process.next_after(now, &mut client.arrivals_rng)
+            && t <= self.end
+        {
+            s.schedule_at(t, Event::Arrival(c));
+        }
+        let seed = client.requests_rng.next_u64();
+        let req = Request {
+            serial: self.next_serial,
+            client: c,
+            seed,
+            arrived: now,
+            rtt: draw(&client.rtt, client.rtt_key, seed),
+            target_group: self.lb.listener_target(client.listener),
+            node: NodeId(0),
+            task: None::<TaskId>,
+            slot: 0,
+            dispatched: now,
+            work: SimDuration::ZERO,
+        };
+        self.next_serial += 1;
+        o.request_arrived(now, &req);
+        self.lb_receive(s, o, req);
+    }
+}

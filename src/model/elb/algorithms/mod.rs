@@ -1,0 +1,256 @@
+//! Routing algorithms: how a load balancer node picks a target of a target group.
+//!
+//! Each algorithm is a small type in its own file implementing [`RoutingPolicy`]; the
+//! [`Router`] enum dispatches to them without dynamic dispatch. A policy returns a decision
+//! (a target slot) and the node's [`TargetGroupRouter`](super::TargetGroupRouter) applies it.
+//! Random choices use the node's stream for the target group,
+//! `target_group/<name>/routing`.
+//!
+//! A policy sees what AWS's algorithms see: the **routable** targets only (healthy ones, or
+//! every unhealthy one when the group fails open; never `initial`, `draining` or `unused`
+//! ones), each target's weight, this node's count of its outstanding requests, the time,
+//! and feedback on each completed request (its latency at the target and whether it
+//! succeeded), which slow start, anomaly mitigation and least-response-time policies need.
+//! The state is one load balancer node's view, as in AWS where "the algorithm runs per LB
+//! node"
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#modify-routing-algorithm>).
+
+mod least_outstanding_requests;
+mod power_of_two_choices;
+mod random;
+mod round_robin;
+mod weighted_random;
+
+pub use least_outstanding_requests::LeastOutstandingRequests;
+pub use power_of_two_choices::PowerOfTwoChoices;
+pub use random::Random;
+pub use round_robin::RoundRobin;
+pub use weighted_random::WeightedRandom;
+
+use crate::engine::{SimDuration, SimRng, SimTime};
+use crate::model::spec::Algorithm;
+
+/// What a policy may look at when it chooses.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidates<'a> {
+    /// The routable targets' slots, ascending (registration order of the slots); never
+    /// empty when [`RoutingPolicy::choose`] is called.
+    pub routable: &'a [u32],
+    /// This node's outstanding requests per slot (every slot, routable or not).
+    pub outstanding: &'a [u32],
+    /// Weight per slot (every slot; 1 unless something such as slow start changes it).
+    pub weights: &'a [u32],
+    /// The current simulated time.
+    pub now: SimTime,
+}
+
+/// What the node learns when a request it routed ends at its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Feedback {
+    /// When the request ended.
+    pub now: SimTime,
+    /// Time from routing to the end at the target (what CloudWatch's `TargetResponseTime`
+    /// measures), ns.
+    pub latency: SimDuration,
+    /// True for a response from the target (HTTP 200 here); false for an error such as a
+    /// connection the target closed.
+    pub success: bool,
+}
+
+/// A routing algorithm's decision logic.
+pub trait RoutingPolicy {
+    /// Picks a target slot among `c.routable`.
+    fn choose(&mut self, c: &Candidates<'_>, rng: &mut SimRng) -> u32;
+
+    /// `outstanding[slot]` changed from `from` to `to` (by ±1), routable or not. The default
+    /// ignores it.
+    #[inline]
+    fn outstanding_changed(&mut self, _slot: u32, _from: u32, _to: u32) {}
+
+    /// `slot` entered (`added`) or left the routable list, at position `index` of the list;
+    /// `c` is the list after the change. The default ignores it.
+    #[inline]
+    fn routable_changed(&mut self, _slot: u32, _index: usize, _added: bool, _c: &Candidates<'_>) {}
+
+    /// `slot`'s weight changed (it is in `c.weights` already). The default ignores it.
+    #[inline]
+    fn weight_changed(&mut self, _slot: u32, _c: &Candidates<'_>) {}
+
+    /// A request this node sent to `slot` has ended. The default ignores it.
+    #[inline]
+    fn completed(&mut self, _slot: u32, _feedback: &Feedback) {}
+}
+
+/// One of the algorithms, as an enum for static dispatch.
+#[derive(Clone, Debug)]
+pub enum Router {
+    /// See [`RoundRobin`].
+    RoundRobin(RoundRobin),
+    /// See [`LeastOutstandingRequests`].
+    LeastOutstandingRequests(LeastOutstandingRequests),
+    /// See [`Random`].
+    Random(Random),
+    /// See [`WeightedRandom`].
+    WeightedRandom(WeightedRandom),
+    /// See [`PowerOfTwoChoices`].
+    PowerOfTwoChoices(PowerOfTwoChoices),
+}
+
+impl Router {
+    /// The router for `algorithm`, with no routable target yet.
+    pub fn new(algorithm: Algorithm) -> Router {
+        match algorithm {
+            Algorithm::RoundRobin => Router::RoundRobin(RoundRobin::default()),
+            Algorithm::LeastOutstandingRequests => {
+                Router::LeastOutstandingRequests(LeastOutstandingRequests::default())
+            }
+            Algorithm::Random => Router::Random(Random),
+            Algorithm::WeightedRandom => Router::WeightedRandom(WeightedRandom::default()),
+            Algorithm::PowerOfTwoChoices => Router::PowerOfTwoChoices(PowerOfTwoChoices),
+        }
+    }
+}
+
+macro_rules! each {
+    ($self:ident, $p:ident => $e:expr) => {
+        match $self {
+            Router::RoundRobin($p) => $e,
+            Router::LeastOutstandingRequests($p) => $e,
+            Router::Random($p) => $e,
+            Router::WeightedRandom($p) => $e,
+            Router::PowerOfTwoChoices($p) => $e,
+        }
+    };
+}
+
+impl RoutingPolicy for Router {
+    #[inline]
+    fn choose(&mut self, c: &Candidates<'_>, rng: &mut SimRng) -> u32 {
+        each!(self, p => p.choose(c, rng))
+    }
+
+    #[inline]
+    fn outstanding_changed(&mut self, slot: u32, from: u32, to: u32) {
+        if let Router::LeastOutstandingRequests(p) = self {
+            p.outstanding_changed(slot, from, to);
+        }
+    }
+
+    #[inline]
+    fn routable_changed(&mut self, slot: u32, index: usize, added: bool, c: &Candidates<'_>) {
+        each!(self, p => p.routable_changed(slot, index, added, c))
+    }
+
+    #[inline]
+    fn weight_changed(&mut self, slot: u32, c: &Candidates<'_>) {
+        each!(self, p => p.weight_changed(slot, c))
+    }
+
+    #[inline]
+    fn completed(&mut self, slot: u32, feedback: &Feedback) {
+        each!(self, p => p.completed(slot, feedback))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::stream;
+
+    /// A node's view maintained by hand: routable list, outstanding, weights.
+    struct View {
+        routable: Vec<u32>,
+        outstanding: Vec<u32>,
+        weights: Vec<u32>,
+    }
+
+    impl View {
+        fn c(&self) -> Candidates<'_> {
+            Candidates {
+                routable: &self.routable,
+                outstanding: &self.outstanding,
+                weights: &self.weights,
+                now: SimTime::ZERO,
+            }
+        }
+        fn add(&mut self, r: &mut Router, slot: u32) {
+            let i = self.routable.partition_point(|&s| s < slot);
+            self.routable.insert(i, slot);
+            r.routable_changed(slot, i, true, &self.c());
+        }
+        fn remove(&mut self, r: &mut Router, slot: u32) {
+            let i = self.routable.iter().position(|&s| s == slot).unwrap();
+            self.routable.remove(i);
+            r.routable_changed(slot, i, false, &self.c());
+        }
+    }
+
+    /// Drives every router through dispatches, completions and changes of the routable
+    /// set, and checks the promise of each algorithm: only routable slots are chosen; LOR
+    /// picks a minimum among them; round robin visits them in order; every routable target
+    /// gets a fair share.
+    #[test]
+    fn each_algorithm_keeps_its_promise_while_the_routable_set_changes() {
+        let n = 8u32;
+        for alg in Algorithm::ALL {
+            let mut r = Router::new(alg);
+            let mut v = View {
+                routable: vec![],
+                outstanding: vec![0; n as usize],
+                weights: vec![1; n as usize],
+            };
+            for s in 0..n {
+                v.add(&mut r, s);
+            }
+            let mut rng = stream(3, "routing-test");
+            let mut picks = vec![0u32; n as usize];
+            let mut last_rr: Option<u32> = None;
+            for step in 0..16_000u32 {
+                // Every 1000 steps, take a target out (or put it back).
+                if step % 1000 == 500 {
+                    let s = (step / 1000) % n;
+                    if v.routable.contains(&s) && v.routable.len() > 1 {
+                        v.remove(&mut r, s);
+                    } else if !v.routable.contains(&s) {
+                        v.add(&mut r, s);
+                    }
+                    last_rr = None;
+                }
+                let s = r.choose(&v.c(), &mut rng);
+                assert!(v.routable.contains(&s), "{alg:?} chose unroutable slot {s}");
+                if alg == Algorithm::LeastOutstandingRequests {
+                    let min = v.routable.iter().map(|&t| v.outstanding[t as usize]).min();
+                    assert_eq!(
+                        Some(v.outstanding[s as usize]),
+                        min,
+                        "LOR picked a busier target"
+                    );
+                }
+                if alg == Algorithm::RoundRobin {
+                    if let Some(prev) = last_rr {
+                        let i = v.routable.iter().position(|&t| t == prev).unwrap();
+                        let want = v.routable[(i + 1) % v.routable.len()];
+                        assert_eq!(s, want, "round robin skipped a target");
+                    }
+                    last_rr = Some(s);
+                }
+                picks[s as usize] += 1;
+                v.outstanding[s as usize] += 1;
+                let o = v.outstanding[s as usize];
+                r.outstanding_changed(s, o - 1, o);
+                // Complete one request on a pseudo-random busy target every other step,
+                // routable or not (a draining target's requests still end).
+                if step % 2 == 1 {
+                    let j = ((step / 2 * 3) % n) as usize;
+                    if v.outstanding[j] > 0 {
+                        v.outstanding[j] -= 1;
+                        r.outstanding_changed(j as u32, v.outstanding[j] + 1, v.outstanding[j]);
+                    }
+                }
+            }
+            for &p in &picks {
+                assert!(p > 16_000 / n / 8, "{alg:?}: {picks:?}");
+            }
+        }
+    }
+}

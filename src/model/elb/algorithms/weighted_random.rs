@@ -1,0 +1,56 @@
+//! `weighted_random`: AWS's weighted random algorithm (added November 2023).
+//!
+//! Each routable target is picked with probability weight / Σ weights. In AWS the weights
+//! are set by "Automatic Target Weights" when `load_balancing.algorithm.anomaly_mitigation`
+//! is on; with it off (the default, and all this model has so far) every target weighs the
+//! same, so `weighted_random` routes like `random` in distribution (each target with
+//! probability 1/N), though its individual draws come from `rand_distr`'s sampler and differ
+//! from `random`'s.
+//! Sources: <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#modify-routing-algorithm>,
+//! <https://aws.amazon.com/about-aws/whats-new/2023/11/application-load-balancer-availability-target-weights/>.
+//! Sampling uses `rand_distr`'s `WeightedTreeIndex` over every slot (weight 0 when the
+//! target is not routable): O(log n) to draw or to change a weight. Integer weights only, so
+//! no float maths reaches a decision.
+
+use rand_distr::weighted::WeightedTreeIndex;
+
+use super::{Candidates, RoutingPolicy};
+use crate::engine::{SimRng, below};
+
+/// Weighted random choice over the routable targets.
+#[derive(Clone, Debug, Default)]
+pub struct WeightedRandom {
+    /// Weight per slot; 0 for slots that are not routable.
+    tree: WeightedTreeIndex<u32>,
+}
+
+impl WeightedRandom {
+    fn set(&mut self, slot: u32, weight: u32) {
+        let slot = slot as usize;
+        while self.tree.len() <= slot {
+            let _ = self.tree.push(0);
+        }
+        let _ = self.tree.update(slot, weight);
+    }
+}
+
+impl RoutingPolicy for WeightedRandom {
+    #[inline]
+    fn choose(&mut self, c: &Candidates<'_>, rng: &mut SimRng) -> u32 {
+        match self.tree.try_sample(rng) {
+            Ok(slot) => slot as u32,
+            // Every routable weight is 0: uniform among them.
+            Err(_) => c.routable[below(rng, c.routable.len() as u32) as usize],
+        }
+    }
+
+    fn routable_changed(&mut self, slot: u32, _index: usize, added: bool, c: &Candidates<'_>) {
+        self.set(slot, if added { c.weights[slot as usize] } else { 0 });
+    }
+
+    fn weight_changed(&mut self, slot: u32, c: &Candidates<'_>) {
+        if c.routable.binary_search(&slot).is_ok() {
+            self.set(slot, c.weights[slot as usize]);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The Elastic Load Balancing side: the load balancer and its nodes, listeners, target
+//! groups (registrations and target states), routing, and the handlers that receive,
+//! route and account for requests.
+//!
+//! A request reaches the load balancer, waits its processing time (the access log's
+//! `request_processing_time`), and is routed by its node: the listener's action names the
+//! target group, the node's router for that group picks a routable target. With no routable
+//! target the load balancer answers 503 itself.
+
+pub mod algorithms;
+mod routing;
+mod target_group;
+
+pub use routing::TargetGroupRouter;
+pub use target_group::{Changes, StateChange, Target, TargetGroup, TargetReason, TargetState};
+
+use super::ModelError;
+use super::dist::Sampler;
+use super::ids::{NodeId, TargetGroupId, TaskId};
+use super::observer::{LifecycleEvent, Observer};
+use super::outcome::Cause;
+use super::request::{Request, draw};
+use super::spec::{ActionSpec, WorldSpec};
+use super::world::{Event, World};
+use crate::engine::{self, Scheduler, SimTime};
+use algorithms::Feedback;
+
+/// A load balancer node: its routing state for every target group. AWS runs one node per
+/// enabled Availability Zone, each with its own state; the model has one node for now.
+#[derive(Clone, Debug)]
+pub struct LbNode {
+    /// This node's id.
+    pub id: NodeId,
+    routers: Vec<TargetGroupRouter>,
+}
+
+impl LbNode {
+    /// This node's router for target group `tg`.
+    pub fn router(&self, tg: TargetGroupId) -> &TargetGroupRouter {
+        &self.routers[tg.index()]
+    }
+}
+
+/// The load balancer: its processing delay, its listeners' actions and its nodes.
+#[derive(Clone, Debug)]
+pub struct LoadBalancer {
+    /// Name from the scenario.
+    pub name: String,
+    processing: Sampler,
+    /// Key `load_balancer/<name>/processing` of the processing time's keyed draws.
+    processing_key: u64,
+    /// Target group of each listener's default forward action.
+    listener_targets: Vec<TargetGroupId>,
+    nodes: Vec<LbNode>,
+}
+
+impl LoadBalancer {
+    /// The load balancer of `spec`, with one node.
+    pub(in crate::model) fn build(spec: &WorldSpec) -> Result<LoadBalancer, ModelError> {
+        let seed = spec.seed;
+        let ntg = spec.target_groups.len();
+        let mut listener_targets = Vec::new();
+        for (i, l) in spec.load_balancer.listeners.iter().enumerate() {
+            let ActionSpec::Forward { target_group } = l.default_action;
+            if target_group >= ntg {
+                return Err(ModelError::UnknownReference(format!(
+                    "listener {i} forwards to target group #{target_group}, which does not exist"
+                )));
+            }
+            listener_targets.push(TargetGroupId(target_group as u32));
+        }
+        if listener_targets.is_empty() {
+            return Err(ModelError::UnknownReference(
+                "the load balancer has no listener".into(),
+            ));
+        }
+        let node = LbNode {
+            id: NodeId(0),
+            routers: spec
+                .target_groups
+                .iter()
+                .map(|t| {
+                    TargetGroupRouter::new(
+                        t.algorithm,
+                        engine::stream(seed, &format!("target_group/{}/routing", t.name)),
+                    )
+                })
+                .collect(),
+        };
+        let name = spec.load_balancer.name.clone();
+        Ok(LoadBalancer {
+            processing: Sampler::new(
+                &spec.load_balancer.processing_time,
+                "load_balancer.processing_time",
+            )?,
+            processing_key: engine::stream_key(seed, &format!("load_balancer/{name}/processing")),
+            name,
+            listener_targets,
+            nodes: vec![node],
+        })
+    }
+
+    /// Number of listeners.
+    pub fn listeners(&self) -> usize {
+        self.listener_targets.len()
+    }
+
+    /// The target group that listener `listener`'s default action forwards to.
+    #[inline]
+    pub fn listener_target(&self, listener: usize) -> TargetGroupId {
+        self.listener_targets[listener]
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> &[LbNode] {
+        &self.nodes
+    }
+}
+
+impl World {
+    /// A request reaches the load balancer: route it after the processing time.
+    #[inline]
+    pub(in crate::model) fn lb_receive<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        req: Request,
+    ) {
+        let delay = draw(&self.lb.processing, self.lb.processing_key, req.seed);
+        let serial = req.serial;
+        let key = self.requests.insert(req);
+        if delay.is_zero() {
+            self.route(s, o, key);
+        } else {
+            s.schedule_in(delay, Event::Forward { key, serial });
+        }
+    }
+
+    /// The processing time of request `serial` is over: route it, unless it has ended.
+    pub(in crate::model) fn on_forward<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+        serial: u64,
+    ) {
+        if self.requests.live(key, serial).is_some() {
+            self.route(s, o, key);
+        }
+    }
+
+    /// Routes request `key` through its node's router to a task, or answers 503.
+    #[inline]
+    fn route<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O, key: u32) {
+        let now = s.now();
+        let req = self.requests.get_mut(key);
+        let tg = req.target_group;
+        let router = &mut self.lb.nodes[req.node.index()].routers[tg.index()];
+        let Some(slot) = router.dispatch(now) else {
+            let req = self.requests.remove(key);
+            o.request_finished(now, &req, Cause::Elb503NoTargets);
+            return;
+        };
+        let task_id = self.target_groups[tg.index()].dispatched(slot);
+        req.task = Some(task_id);
+        req.slot = slot;
+        req.dispatched = now;
+        self.serve(s, o, key);
+    }
+
+    /// Bookkeeping when a request that was routed to a target ends: the node's count and
+    /// feedback, the group's in-flight count, the observer, and the completion of a
+    /// deregistration that was waiting for this request.
+    pub(in crate::model) fn end_routed<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        req: &Request,
+        cause: Cause,
+        complete_drain: bool,
+    ) {
+        let feedback = Feedback {
+            now,
+            latency: now - req.dispatched,
+            success: cause.is_success(),
+        };
+        self.lb.nodes[req.node.index()].routers[req.target_group.index()]
+            .ended(req.slot, &feedback);
+        let tg = &mut self.target_groups[req.target_group.index()];
+        let drained = tg.ended(req.slot);
+        o.request_finished(now, req, cause);
+        if drained && complete_drain {
+            let mut changes = Changes::default();
+            self.target_groups[req.target_group.index()].drained(req.slot, now, &mut changes);
+            self.apply_target_changes(now, o, req.target_group, changes);
+        }
+    }
+
+    /// Tells every node about routability flips, keeps tasks' registrations in step, and
+    /// reports the state changes.
+    pub(in crate::model) fn apply_target_changes<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        tg: TargetGroupId,
+        changes: Changes,
+    ) {
+        let group = &self.target_groups[tg.index()];
+        for &(slot, routable) in &changes.routable {
+            let weight = group.targets()[slot as usize].weight;
+            for node in &mut self.lb.nodes {
+                node.routers[tg.index()].set_routable(slot, routable, weight, now);
+            }
+        }
+        for c in &changes.states {
+            let task = &mut self.tasks[c.task.index()];
+            task.target = (c.to != TargetState::Unused).then_some((tg, c.slot));
+            o.lifecycle(
+                now,
+                &LifecycleEvent::TargetStateChanged {
+                    task: c.task,
+                    target_group: tg,
+                    from: c.from,
+                    to: c.to,
+                    reason: c.reason,
+                },
+                self,
+            );
+        }
+    }
+
+    /// Registers a running, unregistered `task` in its service's target group.
+    pub(in crate::model) fn register_target<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        task: TaskId,
+    ) {
+        let t = &self.tasks[task.index()];
+        if t.target.is_some() || t.stopped.is_some() {
+            return;
+        }
+        let tg = self.services[t.service.index()].target_group;
+        let mut changes = Changes::default();
+        self.target_groups[tg.index()].register(task, now, &mut changes);
+        self.apply_target_changes(now, o, tg, changes);
+    }
+
+    /// Starts deregistering `task`'s target.
+    pub(in crate::model) fn deregister_target<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        task: TaskId,
+    ) {
+        if let Some((tg, slot)) = self.tasks[task.index()].target {
+            let mut changes = Changes::default();
+            self.target_groups[tg.index()].deregister(slot, now, &mut changes);
+            self.apply_target_changes(now, o, tg, changes);
+        }
+    }
+
+    /// Marks `task`'s target healthy or unhealthy.
+    pub(in crate::model) fn set_target_health<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        task: TaskId,
+        healthy: bool,
+    ) {
+        if let Some((tg, slot)) = self.tasks[task.index()].target {
+            let mut changes = Changes::default();
+            self.target_groups[tg.index()].set_health(slot, healthy, now, &mut changes);
+            self.apply_target_changes(now, o, tg, changes);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! One load balancer node's routing state for one target group: its count of outstanding
+//! requests per target, the routable targets as this node sees them, their weights, the
+//! algorithm's own state and the node's random stream for the group.
+//!
+//! It is separate from the group's registrations ([`TargetGroup`](super::TargetGroup)), which
+//! all nodes share: the group decides which slots are routable and the world tells every
+//! node's router.
+
+use super::algorithms::{Candidates, Feedback, Router, RoutingPolicy};
+use crate::engine::{SimRng, SimTime};
+use crate::model::spec::Algorithm;
+
+/// Position of a slot that is not routable.
+const NONE: u32 = u32::MAX;
+
+/// A node's routing state for one target group.
+#[derive(Clone, Debug)]
+pub struct TargetGroupRouter {
+    /// Routable slots, ascending.
+    routable: Vec<u32>,
+    /// Position of each slot in `routable`, or `NONE`.
+    pos: Vec<u32>,
+    /// Outstanding requests from this node, per slot.
+    outstanding: Vec<u32>,
+    /// Weight per slot.
+    weights: Vec<u32>,
+    policy: Router,
+    rng: SimRng,
+}
+
+impl TargetGroupRouter {
+    /// A router with no routable target; `rng` is the node's stream for the group.
+    pub fn new(algorithm: Algorithm, rng: SimRng) -> Self {
+        TargetGroupRouter {
+            routable: Vec::new(),
+            pos: Vec::new(),
+            outstanding: Vec::new(),
+            weights: Vec::new(),
+            policy: Router::new(algorithm),
+            rng,
+        }
+    }
+
+    /// Routable slots, ascending.
+    pub fn routable(&self) -> &[u32] {
+        &self.routable
+    }
+
+    /// This node's outstanding requests per slot.
+    pub fn outstanding(&self) -> &[u32] {
+        &self.outstanding
+    }
+
+    fn candidates(&self, now: SimTime) -> Candidates<'_> {
+        Candidates {
+            routable: &self.routable,
+            outstanding: &self.outstanding,
+            weights: &self.weights,
+            now,
+        }
+    }
+
+    fn ensure(&mut self, slot: u32) {
+        let n = slot as usize + 1;
+        if self.pos.len() < n {
+            self.pos.resize(n, NONE);
+            self.outstanding.resize(n, 0);
+            self.weights.resize(n, 1);
+        }
+    }
+
+    /// `slot` enters or leaves the routable set (with `weight` when it enters).
+    pub fn set_routable(&mut self, slot: u32, routable: bool, weight: u32, now: SimTime) {
+        self.ensure(slot);
+        let s = slot as usize;
+        if (self.pos[s] != NONE) == routable {
+            return;
+        }
+        let index = if routable {
+            self.weights[s] = weight;
+            let i = self.routable.partition_point(|&x| x < slot);
+            self.routable.insert(i, slot);
+            i
+        } else {
+            let i = self.pos[s] as usize;
+            self.routable.remove(i);
+            self.pos[s] = NONE;
+            i
+        };
+        for (j, &x) in self.routable.iter().enumerate().skip(index) {
+            self.pos[x as usize] = j as u32;
+        }
+        let c = Candidates {
+            routable: &self.routable,
+            outstanding: &self.outstanding,
+            weights: &self.weights,
+            now,
+        };
+        self.policy.routable_changed(slot, index, routable, &c);
+    }
+
+    /// Sets `slot`'s weight.
+    pub fn set_weight(&mut self, slot: u32, weight: u32, now: SimTime) {
+        self.ensure(slot);
+        self.weights[slot as usize] = weight;
+        let c = Candidates {
+            routable: &self.routable,
+            outstanding: &self.outstanding,
+            weights: &self.weights,
+            now,
+        };
+        self.policy.weight_changed(slot, &c);
+    }
+
+    /// Chooses a routable target for one request and counts it as outstanding; `None` when
+    /// no target is routable.
+    #[inline]
+    pub fn dispatch(&mut self, now: SimTime) -> Option<u32> {
+        if self.routable.is_empty() {
+            return None;
+        }
+        let c = Candidates {
+            routable: &self.routable,
+            outstanding: &self.outstanding,
+            weights: &self.weights,
+            now,
+        };
+        let slot = self.policy.choose(&c, &mut self.rng);
+        debug_assert!(self.pos[slot as usize] != NONE, "chose an unroutable slot");
+        let o = &mut self.outstanding[slot as usize];
+        *o += 1;
+        self.policy.outstanding_changed(slot, *o - 1, *o);
+        Some(slot)
+    }
+
+    /// A request this node sent to `slot` ended.
+    #[inline]
+    pub fn ended(&mut self, slot: u32, feedback: &Feedback) {
+        let o = &mut self.outstanding[slot as usize];
+        debug_assert!(*o > 0);
+        *o -= 1;
+        self.policy.outstanding_changed(slot, *o + 1, *o);
+        self.policy.completed(slot, feedback);
+    }
+
+    /// The candidates as the policy sees them now (for tests and probes).
+    pub fn view(&self, now: SimTime) -> Candidates<'_> {
+        self.candidates(now)
+    }
+}

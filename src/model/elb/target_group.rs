@@ -1,0 +1,462 @@
+//! A target group's registrations: which targets are registered, and the state of each
+//! (AWS's target health states), independent of any load balancer node.
+//!
+//! States and reason codes follow `DescribeTargetHealth`
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html>):
+//!
+//! - `register` → `initial` (`Elb.RegistrationInProgress`). Until health checks are
+//!   modelled, registration completes at once and the target turns `healthy`.
+//! - health checks (or a caller) move a target between `healthy` and `unhealthy`.
+//! - `deregister` → `draining` (`Target.DeregistrationInProgress`): no new requests; the
+//!   requests in flight may finish. When none is left the deregistration completes and the
+//!   target is `unused` (`Target.NotRegistered`): "If the draining target has no in-flight
+//!   requests and no active connections, deregistration completes at once"
+//!   (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay>).
+//!   The deregistration delay that bounds the wait comes with the task lifecycle.
+//! - a target whose task stops is `unused` at once (`Target.InvalidState`).
+//!
+//! **Routable targets.** A node routes only to `healthy` targets. If none is healthy but
+//! some are `unhealthy`, the group **fails open** and routes to every unhealthy one: "If a
+//! target group contains only unhealthy registered targets, the load balancer routes
+//! requests to all those targets, regardless of their health status"
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>).
+//! `initial`, `draining` and `unused` targets never get new requests; with no routable
+//! target the load balancer answers 503.
+//!
+//! **Slots.** A registration has a slot: its index in the group (and in every node's
+//! routing state). A slot is reused only once its target is `unused` and has no request in
+//! flight, so a request's slot always names the target it was sent to. Reuse takes the
+//! lowest free slot.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use serde::Serialize;
+
+use crate::engine::SimTime;
+use crate::model::ids::{TargetGroupId, TaskId};
+use crate::model::spec::Algorithm;
+
+/// A target's health state (AWS `TargetHealth.State`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetState {
+    /// Registration in progress, or initial health checks running.
+    Initial,
+    /// Passing health checks: gets traffic.
+    Healthy,
+    /// Failing health checks: gets traffic only when the group fails open.
+    Unhealthy,
+    /// Deregistering: no new requests, in-flight ones may finish.
+    Draining,
+    /// Not registered.
+    Unused,
+}
+
+impl TargetState {
+    /// Every state, in output column order.
+    pub const ALL: [TargetState; 5] = [
+        TargetState::Initial,
+        TargetState::Healthy,
+        TargetState::Unhealthy,
+        TargetState::Draining,
+        TargetState::Unused,
+    ];
+
+    /// AWS's spelling (`initial`, `healthy`...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            TargetState::Initial => "initial",
+            TargetState::Healthy => "healthy",
+            TargetState::Unhealthy => "unhealthy",
+            TargetState::Draining => "draining",
+            TargetState::Unused => "unused",
+        }
+    }
+
+    /// Position in [`TargetState::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Why a target is in its state (AWS `TargetHealth.Reason`); `healthy` has none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetReason {
+    /// `Elb.RegistrationInProgress`.
+    RegistrationInProgress,
+    /// `Target.FailedHealthChecks`.
+    FailedHealthChecks,
+    /// `Target.DeregistrationInProgress`.
+    DeregistrationInProgress,
+    /// `Target.NotRegistered`: deregistration completed.
+    NotRegistered,
+    /// `Target.InvalidState`: the target (task) is stopped.
+    InvalidState,
+}
+
+impl TargetReason {
+    /// AWS's reason code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            TargetReason::RegistrationInProgress => "Elb.RegistrationInProgress",
+            TargetReason::FailedHealthChecks => "Target.FailedHealthChecks",
+            TargetReason::DeregistrationInProgress => "Target.DeregistrationInProgress",
+            TargetReason::NotRegistered => "Target.NotRegistered",
+            TargetReason::InvalidState => "Target.InvalidState",
+        }
+    }
+}
+
+/// One registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The task registered (target type `ip`: the task's address and port).
+    pub task: TaskId,
+    /// Its state.
+    pub state: TargetState,
+    /// Routing weight (1; slow start and anomaly mitigation will change it).
+    pub weight: u32,
+    /// Requests sent to it by any node that have not ended.
+    pub in_flight: u32,
+    /// When it entered its state.
+    pub since: SimTime,
+}
+
+/// A change of state, for the lifecycle log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    /// The slot.
+    pub slot: u32,
+    /// The task.
+    pub task: TaskId,
+    /// State before (`Unused` for a new registration).
+    pub from: TargetState,
+    /// State after.
+    pub to: TargetState,
+    /// AWS reason code of the new state.
+    pub reason: Option<TargetReason>,
+}
+
+/// What a change did: the state changes (for the log) and the slots that entered or left
+/// the routable set (for every node's router), in slot order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// State changes, in the order they happened.
+    pub states: Vec<StateChange>,
+    /// `(slot, routable)`: slots whose routability flipped.
+    pub routable: Vec<(u32, bool)>,
+}
+
+/// An ALB target group of target type `ip` (what Fargate tasks register as).
+#[derive(Clone, Debug)]
+pub struct TargetGroup {
+    /// This group's id.
+    pub id: TargetGroupId,
+    /// Name from the scenario.
+    pub name: String,
+    /// The routing algorithm (`load_balancing.algorithm.type`).
+    pub algorithm: Algorithm,
+    targets: Vec<Target>,
+    free: BinaryHeap<Reverse<u32>>,
+    counts: [u32; 5],
+}
+
+impl TargetGroup {
+    /// An empty target group.
+    pub fn new(id: TargetGroupId, name: String, algorithm: Algorithm) -> Self {
+        TargetGroup {
+            id,
+            name,
+            algorithm,
+            targets: Vec::new(),
+            free: BinaryHeap::new(),
+            counts: [0; 5],
+        }
+    }
+
+    /// Every slot's target (`unused` ones included, until their slot is reused).
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// Registered targets (any state but `unused`).
+    pub fn registered(&self) -> u32 {
+        self.targets.len() as u32 - self.counts[TargetState::Unused.index()]
+    }
+
+    /// Targets in `state` (slots awaiting reuse count as `unused`).
+    pub fn count(&self, state: TargetState) -> u32 {
+        self.counts[state.index()]
+    }
+
+    /// The slot where `task` is registered (any state but `unused`).
+    pub fn slot_of(&self, task: TaskId) -> Option<u32> {
+        self.targets
+            .iter()
+            .position(|t| t.task == task && t.state != TargetState::Unused)
+            .map(|s| s as u32)
+    }
+
+    /// True when a node may send new requests to the target in `state`: healthy, or
+    /// unhealthy while no target is healthy (fail open).
+    #[inline]
+    pub fn routable_state(&self, state: TargetState) -> bool {
+        match state {
+            TargetState::Healthy => true,
+            TargetState::Unhealthy => self.counts[TargetState::Healthy.index()] == 0,
+            _ => false,
+        }
+    }
+
+    /// True when a node may send new requests to `slot`.
+    #[inline]
+    pub fn is_routable(&self, slot: u32) -> bool {
+        self.routable_state(self.targets[slot as usize].state)
+    }
+
+    /// Sets `slot`'s state, recording the change and every flip of routability (a change
+    /// of the healthy count between 0 and 1 flips every unhealthy target: fail open).
+    fn set_state(
+        &mut self,
+        slot: u32,
+        to: TargetState,
+        reason: Option<TargetReason>,
+        now: SimTime,
+        out: &mut Changes,
+    ) {
+        let t = self.targets[slot as usize];
+        if t.state == to {
+            return;
+        }
+        let healthy_before = self.counts[TargetState::Healthy.index()];
+        let was = self.routable_state(t.state);
+        self.counts[t.state.index()] -= 1;
+        self.counts[to.index()] += 1;
+        let target = &mut self.targets[slot as usize];
+        target.state = to;
+        target.since = now;
+        out.states.push(StateChange {
+            slot,
+            task: t.task,
+            from: t.state,
+            to,
+            reason,
+        });
+        let healthy_after = self.counts[TargetState::Healthy.index()];
+        if (healthy_before == 0) != (healthy_after == 0) {
+            // Fail-open flips: every unhealthy target (other than this one) changes too.
+            let open = healthy_after == 0;
+            for (s, other) in self.targets.iter().enumerate() {
+                if s as u32 != slot && other.state == TargetState::Unhealthy {
+                    out.routable.push((s as u32, open));
+                }
+            }
+        }
+        let is = self.routable_state(to);
+        if was != is {
+            out.routable.push((slot, is));
+        }
+        out.routable.sort_unstable();
+    }
+
+    /// Registers `task` (state `initial`, weight 1) and returns its slot. Until health
+    /// checks are modelled the registration completes at once: the target turns `healthy`.
+    pub fn register(&mut self, task: TaskId, now: SimTime, out: &mut Changes) -> u32 {
+        let fresh = Target {
+            task,
+            state: TargetState::Unused,
+            weight: 1,
+            in_flight: 0,
+            since: now,
+        };
+        let slot = match self.free.pop() {
+            Some(Reverse(s)) => {
+                self.targets[s as usize] = fresh;
+                s
+            }
+            None => {
+                self.targets.push(fresh);
+                self.counts[TargetState::Unused.index()] += 1;
+                (self.targets.len() - 1) as u32
+            }
+        };
+        self.set_state(
+            slot,
+            TargetState::Initial,
+            Some(TargetReason::RegistrationInProgress),
+            now,
+            out,
+        );
+        self.set_state(slot, TargetState::Healthy, None, now, out);
+        slot
+    }
+
+    /// Marks a registered target healthy or unhealthy (`Target.FailedHealthChecks`). A
+    /// draining or unused target is left alone.
+    pub fn set_health(&mut self, slot: u32, healthy: bool, now: SimTime, out: &mut Changes) {
+        match self.targets[slot as usize].state {
+            TargetState::Draining | TargetState::Unused => {}
+            _ if healthy => self.set_state(slot, TargetState::Healthy, None, now, out),
+            _ => self.set_state(
+                slot,
+                TargetState::Unhealthy,
+                Some(TargetReason::FailedHealthChecks),
+                now,
+                out,
+            ),
+        }
+    }
+
+    /// Starts deregistering `slot`: `draining`, and `unused` at once if nothing is in
+    /// flight to it.
+    pub fn deregister(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
+        if matches!(
+            self.targets[slot as usize].state,
+            TargetState::Draining | TargetState::Unused
+        ) {
+            return;
+        }
+        self.set_state(
+            slot,
+            TargetState::Draining,
+            Some(TargetReason::DeregistrationInProgress),
+            now,
+            out,
+        );
+        self.complete_drain_if_idle(slot, now, out);
+    }
+
+    /// Removes `slot` at once because its task stopped (`unused`, `Target.InvalidState`).
+    /// Its requests must have been ended already.
+    pub fn remove(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
+        debug_assert_eq!(self.targets[slot as usize].in_flight, 0);
+        if self.targets[slot as usize].state != TargetState::Unused {
+            self.set_state(
+                slot,
+                TargetState::Unused,
+                Some(TargetReason::InvalidState),
+                now,
+                out,
+            );
+            self.free.push(Reverse(slot));
+        }
+    }
+
+    fn complete_drain_if_idle(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
+        let t = self.targets[slot as usize];
+        if t.state == TargetState::Draining && t.in_flight == 0 {
+            self.set_state(
+                slot,
+                TargetState::Unused,
+                Some(TargetReason::NotRegistered),
+                now,
+                out,
+            );
+            self.free.push(Reverse(slot));
+        }
+    }
+
+    /// A node sent a request to `slot`.
+    #[inline]
+    pub fn dispatched(&mut self, slot: u32) -> TaskId {
+        let t = &mut self.targets[slot as usize];
+        t.in_flight += 1;
+        t.task
+    }
+
+    /// A request sent to `slot` ended. Returns true when it was the last one of a draining
+    /// target (call [`TargetGroup::drained`] then).
+    #[inline]
+    pub fn ended(&mut self, slot: u32) -> bool {
+        let t = &mut self.targets[slot as usize];
+        debug_assert!(t.in_flight > 0);
+        t.in_flight -= 1;
+        t.in_flight == 0 && t.state == TargetState::Draining
+    }
+
+    /// Completes the deregistration of a draining target with nothing in flight.
+    pub fn drained(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
+        self.complete_drain_if_idle(slot, now, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tg() -> TargetGroup {
+        TargetGroup::new(TargetGroupId(0), "tg".into(), Algorithm::RoundRobin)
+    }
+
+    fn states(g: &TargetGroup) -> Vec<TargetState> {
+        g.targets().iter().map(|t| t.state).collect()
+    }
+
+    #[test]
+    fn registration_health_fail_open_and_draining() {
+        use TargetState::*;
+        let mut g = tg();
+        let now = SimTime::ZERO;
+        let mut c = Changes::default();
+        let a = g.register(TaskId(0), now, &mut c);
+        let b = g.register(TaskId(1), now, &mut c);
+        assert_eq!((a, b), (0, 1));
+        assert_eq!(c.routable, vec![(0, true), (1, true)]);
+        assert_eq!(
+            c.states[0].reason,
+            Some(TargetReason::RegistrationInProgress)
+        );
+        assert_eq!((c.states[0].from, c.states[0].to), (Unused, Initial));
+        assert_eq!((c.states[1].from, c.states[1].to), (Initial, Healthy));
+
+        // One unhealthy: it leaves the routable set.
+        let mut c = Changes::default();
+        g.set_health(a, false, now, &mut c);
+        assert_eq!(c.routable, vec![(0, false)]);
+        // Both unhealthy: the group fails open, both become routable.
+        let mut c = Changes::default();
+        g.set_health(b, false, now, &mut c);
+        assert_eq!(c.routable, vec![(0, true)]);
+        assert!(g.is_routable(a) && g.is_routable(b));
+        // One recovers: fail open ends, the other unhealthy one leaves.
+        let mut c = Changes::default();
+        g.set_health(a, true, now, &mut c);
+        assert_eq!(c.routable, vec![(1, false)]);
+        assert_eq!(states(&g), vec![Healthy, Unhealthy]);
+
+        // Draining with a request in flight: not routable, unused when it ends.
+        assert_eq!(g.dispatched(a), TaskId(0));
+        let mut c = Changes::default();
+        g.deregister(a, now, &mut c);
+        assert_eq!(states(&g), vec![Draining, Unhealthy]);
+        // No healthy target left: the unhealthy one is routable again (fail open).
+        assert_eq!(c.routable, vec![(0, false), (1, true)]);
+        assert!(g.ended(a));
+        let mut c = Changes::default();
+        g.drained(a, now, &mut c);
+        assert_eq!(states(&g), vec![Unused, Unhealthy]);
+        assert_eq!(c.states[0].reason, Some(TargetReason::NotRegistered));
+        assert_eq!(g.registered(), 1);
+        // The freed slot is reused by the next registration.
+        let mut c = Changes::default();
+        assert_eq!(g.register(TaskId(2), now, &mut c), 0);
+        assert_eq!(g.slot_of(TaskId(2)), Some(0));
+        assert_eq!(g.slot_of(TaskId(0)), None);
+        // A healthy target again: the unhealthy one leaves the routable set.
+        assert_eq!(c.routable, vec![(0, true), (1, false)]);
+    }
+
+    #[test]
+    fn idle_deregistration_completes_at_once() {
+        let mut g = tg();
+        let mut c = Changes::default();
+        let s = g.register(TaskId(0), SimTime::ZERO, &mut c);
+        let mut c = Changes::default();
+        g.deregister(s, SimTime(5), &mut c);
+        let to: Vec<_> = c.states.iter().map(|x| x.to).collect();
+        assert_eq!(to, vec![TargetState::Draining, TargetState::Unused]);
+        assert_eq!(g.registered(), 0);
+        assert_eq!(g.targets()[0].since, SimTime(5));
+    }
+}

@@ -1,0 +1,127 @@
+//! Requests in flight: what the model knows of each, and the store that holds them.
+//!
+//! **Identity.** A request is named by its `serial` (arrival order, never reused). The store
+//! is a slab, whose keys *are* reused as requests end, so an event that refers to a request
+//! carries both its key (to find it in O(1)) and its serial (to check it is still the same
+//! request): an event for a request that has ended is stale and ignored, even if a newer
+//! request sits under the same key.
+//!
+//! **Randomness.** Every random quantity that belongs to a request (its round-trip time, the
+//! load balancer's processing time, its CPU time at whichever task serves it) is a
+//! [keyed draw](crate::engine::keyed) from the request's `seed`, drawn from its client's
+//! stream `client/<name>/requests` when it arrives. So the quantity depends only on the
+//! master seed, the client and the request's place in that client's arrivals: two
+//! configurations that differ in algorithm, fleet or timing see the same requests, whether or
+//! not a request was refused before (common random numbers).
+
+use slab::Slab;
+
+use super::dist::Sampler;
+use super::ids::{ClientId, NodeId, TargetGroupId, TaskId};
+use crate::engine::{SimDuration, SimTime, keyed};
+
+/// One request, as the model and its observers see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Arrival order over all clients, from 0; never reused.
+    pub serial: u64,
+    /// Who sent it.
+    pub client: ClientId,
+    /// The seed of its keyed draws (drawn at arrival from `client/<name>/requests`).
+    pub seed: u64,
+    /// When it reached the load balancer.
+    pub arrived: SimTime,
+    /// Client ↔ load balancer round-trip time added to the latency the client sees.
+    pub rtt: SimDuration,
+    /// The target group the listener's action chose.
+    pub target_group: TargetGroupId,
+    /// The load balancer node that handles it.
+    pub node: NodeId,
+    /// The task serving it, once routed.
+    pub task: Option<TaskId>,
+    /// Target slot in the target group, once routed.
+    pub slot: u32,
+    /// When it was routed to its target (meaningless before).
+    pub dispatched: SimTime,
+    /// CPU time it needs, ns at one vCPU (0 until routed).
+    pub work: SimDuration,
+}
+
+impl Request {
+    /// Latency as the client sees it if it ends at `now`: time at the load balancer plus
+    /// the round trip.
+    #[inline]
+    pub fn latency_at(&self, now: SimTime) -> SimDuration {
+        (now - self.arrived) + self.rtt
+    }
+
+    /// A draw from `sampler` for this request and the purpose `key`
+    /// ([`stream_key`](crate::engine::stream_key) of the purpose's stream name). A
+    /// deterministic sampler draws nothing.
+    #[inline]
+    pub fn draw(&self, sampler: &Sampler, key: u64) -> SimDuration {
+        draw(sampler, key, self.seed)
+    }
+}
+
+/// A draw from `sampler` keyed by `key` and a request's `seed`.
+#[inline]
+pub fn draw(sampler: &Sampler, key: u64, seed: u64) -> SimDuration {
+    match sampler {
+        Sampler::Deterministic(v) => *v,
+        _ => sampler.sample(&mut keyed(key, seed)),
+    }
+}
+
+/// The requests in flight, by key.
+#[derive(Clone, Debug, Default)]
+pub struct Requests {
+    slab: Slab<Request>,
+}
+
+impl Requests {
+    /// Stores a request; returns its key.
+    #[inline]
+    pub fn insert(&mut self, req: Request) -> u32 {
+        self.slab.insert(req) as u32
+    }
+
+    /// The request under `key`. Panics if there is none: for keys held by the model's own
+    /// structures (a task's queues), which never outlive their request.
+    #[inline]
+    pub fn get(&self, key: u32) -> &Request {
+        &self.slab[key as usize]
+    }
+
+    /// The request under `key` if it is still request `serial` (an event's reference);
+    /// `None` if that request has ended.
+    #[inline]
+    pub fn live(&mut self, key: u32, serial: u64) -> Option<&mut Request> {
+        self.slab
+            .get_mut(key as usize)
+            .filter(|r| r.serial == serial)
+    }
+
+    /// Mutable access by key (see [`Requests::get`]).
+    #[inline]
+    pub fn get_mut(&mut self, key: u32) -> &mut Request {
+        &mut self.slab[key as usize]
+    }
+
+    /// Removes and returns the request under `key`.
+    #[inline]
+    pub fn remove(&mut self, key: u32) -> Request {
+        self.slab.remove(key as usize)
+    }
+
+    /// Requests in flight.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    /// True when none is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.slab.is_empty()
+    }
+}
