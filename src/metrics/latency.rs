@@ -17,15 +17,13 @@ const HIST_SIGFIG: u8 = 3;
 /// Latencies of a set of responses.
 ///
 /// Percentiles come from an HDR histogram with 3 significant digits, capped at the exact
-/// maximum (so a run of equal values reports them exactly); the mean, minimum and maximum
-/// are exact. Values the histogram cannot hold (beyond ~292 years) are recorded at its
+/// maximum (so a run of equal values reports them exactly); the mean and maximum are exact. Values the histogram cannot hold (beyond ~292 years) are recorded at its
 /// highest trackable value and counted in [`LatencyAcc::clamped`], which the summary
 /// reports as a warning.
 #[derive(Clone, Debug)]
 pub struct LatencyAcc {
     hist: Histogram<u64>,
     sum_ns: u128,
-    min_ns: u64,
     max_ns: u64,
     clamped: u64,
 }
@@ -45,7 +43,6 @@ impl LatencyAcc {
         LatencyAcc {
             hist,
             sum_ns: 0,
-            min_ns: u64::MAX,
             max_ns: 0,
             clamped: 0,
         }
@@ -59,7 +56,6 @@ impl LatencyAcc {
             self.clamped += 1;
         }
         self.sum_ns += u128::from(ns);
-        self.min_ns = self.min_ns.min(ns);
         self.max_ns = self.max_ns.max(ns);
     }
 
@@ -77,7 +73,6 @@ impl LatencyAcc {
     pub fn reset(&mut self) {
         self.hist.reset();
         self.sum_ns = 0;
-        self.min_ns = u64::MAX;
         self.max_ns = 0;
         self.clamped = 0;
     }
@@ -88,7 +83,6 @@ impl LatencyAcc {
             .add(&other.hist)
             .expect("auto-resizing histograms accept any histogram of the same precision");
         self.sum_ns += other.sum_ns;
-        self.min_ns = self.min_ns.min(other.min_ns);
         self.max_ns = self.max_ns.max(other.max_ns);
         self.clamped += other.clamped;
     }
@@ -104,16 +98,10 @@ impl LatencyAcc {
         (self.count() > 0).then(|| self.max_ns as f64 / 1e6)
     }
 
-    /// The `q`-quantile (0 < q ≤ 1), ms: the histogram's value, within the exact minimum
-    /// and maximum.
+    /// The `q`-quantile (0 < q ≤ 1), ms: the histogram's value (the highest value
+    /// equivalent to it at 3 significant digits), capped at the exact maximum.
     pub fn quantile_ms(&self, q: f64) -> Option<f64> {
-        (self.count() > 0).then(|| {
-            let v = self
-                .hist
-                .value_at_quantile(q)
-                .clamp(self.min_ns, self.max_ns);
-            v as f64 / 1e6
-        })
+        (self.count() > 0).then(|| self.hist.value_at_quantile(q).min(self.max_ns) as f64 / 1e6)
     }
 
     /// The summary of `summary.json`, rounded to the microsecond; `None` when empty.

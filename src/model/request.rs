@@ -64,13 +64,19 @@ impl Request {
     }
 }
 
-/// A draw from `sampler` keyed by `key` and a request's `seed`.
-#[inline]
+/// A draw from `sampler` keyed by `key` and a request's `seed`. A deterministic sampler
+/// (the usual case for delays) costs a comparison: no generator is made.
+#[inline(always)]
 pub fn draw(sampler: &Sampler, key: u64, seed: u64) -> SimDuration {
     match sampler {
         Sampler::Deterministic(v) => *v,
-        _ => sampler.sample(&mut keyed(key, seed)),
+        _ => draw_random(sampler, key, seed),
     }
+}
+
+#[inline]
+fn draw_random(sampler: &Sampler, key: u64, seed: u64) -> SimDuration {
+    sampler.sample(&mut keyed(key, seed))
 }
 
 /// The requests in flight, by key.

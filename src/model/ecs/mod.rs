@@ -141,7 +141,9 @@ impl World {
         );
         for (_, key) in held {
             let req = self.requests.remove(key);
-            self.end_routed(now, o, &req, Cause::Elb502TargetClosed, false);
+            let cause = Cause::Elb502TargetClosed;
+            self.lb.request_ended(&self.target_groups, now, &req, cause);
+            o.request_finished(now, &req, cause);
         }
         if let Some((tg, slot)) = target {
             let mut changes = super::elb::Changes::default();
@@ -188,15 +190,25 @@ impl World {
         }
         task.next_completion = SimTime::MAX;
         task.advance(now);
-        while let Some((_, key)) = self.tasks[task_id.index()].pop_finished() {
+        // A task is one target, so at most one deregistration can complete here.
+        let mut drained = None;
+        while let Some((_, key)) = task.pop_finished() {
             let req = self.requests.remove(key);
-            self.end_routed(now, o, &req, Cause::Ok, true);
+            if self
+                .lb
+                .request_ended(&self.target_groups, now, &req, Cause::Ok)
+            {
+                drained = Some((req.target_group, req.slot));
+            }
+            o.request_finished(now, &req, Cause::Ok);
         }
-        let task = &mut self.tasks[task_id.index()];
         while let Some(key) = task.promote_waiting() {
             o.request_started(now, self.requests.get(key));
         }
         reschedule(s, task);
+        if let Some((tg, slot)) = drained {
+            self.complete_drain(now, o, tg, slot);
+        }
     }
 }
 

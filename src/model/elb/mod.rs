@@ -55,6 +55,32 @@ pub struct LoadBalancer {
 }
 
 impl LoadBalancer {
+    /// The nodes' bookkeeping when a request routed to a target ends: the node's count and
+    /// the feedback to its policy. Returns true if the request was the last one in flight to
+    /// a draining target of `groups` (the caller then completes the deregistration).
+    #[inline]
+    pub(in crate::model) fn request_ended(
+        &mut self,
+        groups: &[TargetGroup],
+        now: SimTime,
+        req: &Request,
+        cause: Cause,
+    ) -> bool {
+        let feedback = Feedback {
+            now,
+            latency: now - req.dispatched,
+            success: cause.is_success(),
+        };
+        let tg = req.target_group.index();
+        let routable = self.nodes[req.node.index()].routers[tg].ended(req.slot, &feedback);
+        !routable
+            && groups[tg].targets()[req.slot as usize].state == TargetState::Draining
+            && self
+                .nodes
+                .iter()
+                .all(|n| n.routers[tg].outstanding()[req.slot as usize] == 0)
+    }
+
     /// The load balancer of `spec`, with one node.
     pub(in crate::model) fn build(spec: &WorldSpec) -> Result<LoadBalancer, ModelError> {
         let seed = spec.seed;
@@ -161,39 +187,34 @@ impl World {
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };
-        let task_id = self.target_groups[tg.index()].dispatched(slot);
-        req.task = Some(task_id);
+        req.task = Some(self.target_groups[tg.index()].task_at(slot));
         req.slot = slot;
         req.dispatched = now;
         self.serve(s, o, key);
     }
 
-    /// Bookkeeping when a request that was routed to a target ends: the node's count and
-    /// feedback, the group's in-flight count, the observer, and the completion of a
-    /// deregistration that was waiting for this request.
-    pub(in crate::model) fn end_routed<O: Observer>(
+    /// Completes the deregistration of `tg`'s draining `slot`, whose last request has just
+    /// ended.
+    pub(in crate::model) fn complete_drain<O: Observer>(
         &mut self,
         now: SimTime,
         o: &mut O,
-        req: &Request,
-        cause: Cause,
-        complete_drain: bool,
+        tg: TargetGroupId,
+        slot: u32,
     ) {
-        let feedback = Feedback {
-            now,
-            latency: now - req.dispatched,
-            success: cause.is_success(),
-        };
-        self.lb.nodes[req.node.index()].routers[req.target_group.index()]
-            .ended(req.slot, &feedback);
-        let tg = &mut self.target_groups[req.target_group.index()];
-        let drained = tg.ended(req.slot);
-        o.request_finished(now, req, cause);
-        if drained && complete_drain {
-            let mut changes = Changes::default();
-            self.target_groups[req.target_group.index()].drained(req.slot, now, &mut changes);
-            self.apply_target_changes(now, o, req.target_group, changes);
-        }
+        let mut changes = Changes::default();
+        self.target_groups[tg.index()].drained(slot, now, &mut changes);
+        self.apply_target_changes(now, o, tg, changes);
+    }
+
+    /// True if no node has a request in flight to `tg`'s `slot`.
+    fn idle(&self, tg: TargetGroupId, slot: u32) -> bool {
+        self.lb.nodes.iter().all(|n| {
+            n.routers[tg.index()]
+                .outstanding()
+                .get(slot as usize)
+                .is_none_or(|&c| c == 0)
+        })
     }
 
     /// Tells every node about routability flips, keeps tasks' registrations in step, and
@@ -254,8 +275,9 @@ impl World {
         task: TaskId,
     ) {
         if let Some((tg, slot)) = self.tasks[task.index()].target {
+            let idle = self.idle(tg, slot);
             let mut changes = Changes::default();
-            self.target_groups[tg.index()].deregister(slot, now, &mut changes);
+            self.target_groups[tg.index()].deregister(slot, idle, now, &mut changes);
             self.apply_target_changes(now, o, tg, changes);
         }
     }

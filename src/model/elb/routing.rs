@@ -133,14 +133,16 @@ impl TargetGroupRouter {
         Some(slot)
     }
 
-    /// A request this node sent to `slot` ended.
+    /// A request this node sent to `slot` ended. Returns true if the slot is routable (so
+    /// no deregistration can be waiting for this request).
     #[inline]
-    pub fn ended(&mut self, slot: u32, feedback: &Feedback) {
+    pub fn ended(&mut self, slot: u32, feedback: &Feedback) -> bool {
         let o = &mut self.outstanding[slot as usize];
         debug_assert!(*o > 0);
         *o -= 1;
         self.policy.outstanding_changed(slot, *o + 1, *o);
         self.policy.completed(slot, feedback);
+        self.pos[slot as usize] != NONE
     }
 
     /// The candidates as the policy sees them now (for tests and probes).

@@ -8,7 +8,8 @@
 //!   modelled, registration completes at once and the target turns `healthy`.
 //! - health checks (or a caller) move a target between `healthy` and `unhealthy`.
 //! - `deregister` → `draining` (`Target.DeregistrationInProgress`): no new requests; the
-//!   requests in flight may finish. When none is left the deregistration completes and the
+//!   requests in flight may finish. When none is left (the nodes count them; the world tells
+//!   the group) the deregistration completes and the
 //!   target is `unused` (`Target.NotRegistered`): "If the draining target has no in-flight
 //!   requests and no active connections, deregistration completes at once"
 //!   (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay>).
@@ -117,8 +118,6 @@ pub struct Target {
     pub state: TargetState,
     /// Routing weight (1; slow start and anomaly mitigation will change it).
     pub weight: u32,
-    /// Requests sent to it by any node that have not ended.
-    pub in_flight: u32,
     /// When it entered its state.
     pub since: SimTime,
 }
@@ -267,7 +266,6 @@ impl TargetGroup {
             task,
             state: TargetState::Unused,
             weight: 1,
-            in_flight: 0,
             since: now,
         };
         let slot = match self.free.pop() {
@@ -308,9 +306,9 @@ impl TargetGroup {
         }
     }
 
-    /// Starts deregistering `slot`: `draining`, and `unused` at once if nothing is in
-    /// flight to it.
-    pub fn deregister(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
+    /// Starts deregistering `slot`: `draining`, and `unused` at once if `idle` (no node has
+    /// a request in flight to it).
+    pub fn deregister(&mut self, slot: u32, idle: bool, now: SimTime, out: &mut Changes) {
         if matches!(
             self.targets[slot as usize].state,
             TargetState::Draining | TargetState::Unused
@@ -324,13 +322,14 @@ impl TargetGroup {
             now,
             out,
         );
-        self.complete_drain_if_idle(slot, now, out);
+        if idle {
+            self.drained(slot, now, out);
+        }
     }
 
     /// Removes `slot` at once because its task stopped (`unused`, `Target.InvalidState`).
     /// Its requests must have been ended already.
     pub fn remove(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
-        debug_assert_eq!(self.targets[slot as usize].in_flight, 0);
         if self.targets[slot as usize].state != TargetState::Unused {
             self.set_state(
                 slot,
@@ -343,9 +342,10 @@ impl TargetGroup {
         }
     }
 
-    fn complete_drain_if_idle(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
-        let t = self.targets[slot as usize];
-        if t.state == TargetState::Draining && t.in_flight == 0 {
+    /// Completes the deregistration of `slot` if it is draining: the caller has seen that no
+    /// node has a request in flight to it.
+    pub fn drained(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
+        if self.targets[slot as usize].state == TargetState::Draining {
             self.set_state(
                 slot,
                 TargetState::Unused,
@@ -357,27 +357,10 @@ impl TargetGroup {
         }
     }
 
-    /// A node sent a request to `slot`.
+    /// The task registered at `slot`.
     #[inline]
-    pub fn dispatched(&mut self, slot: u32) -> TaskId {
-        let t = &mut self.targets[slot as usize];
-        t.in_flight += 1;
-        t.task
-    }
-
-    /// A request sent to `slot` ended. Returns true when it was the last one of a draining
-    /// target (call [`TargetGroup::drained`] then).
-    #[inline]
-    pub fn ended(&mut self, slot: u32) -> bool {
-        let t = &mut self.targets[slot as usize];
-        debug_assert!(t.in_flight > 0);
-        t.in_flight -= 1;
-        t.in_flight == 0 && t.state == TargetState::Draining
-    }
-
-    /// Completes the deregistration of a draining target with nothing in flight.
-    pub fn drained(&mut self, slot: u32, now: SimTime, out: &mut Changes) {
-        self.complete_drain_if_idle(slot, now, out);
+    pub fn task_at(&self, slot: u32) -> TaskId {
+        self.targets[slot as usize].task
     }
 }
 
@@ -426,13 +409,12 @@ mod tests {
         assert_eq!(states(&g), vec![Healthy, Unhealthy]);
 
         // Draining with a request in flight: not routable, unused when it ends.
-        assert_eq!(g.dispatched(a), TaskId(0));
+        assert_eq!(g.task_at(a), TaskId(0));
         let mut c = Changes::default();
-        g.deregister(a, now, &mut c);
+        g.deregister(a, false, now, &mut c);
         assert_eq!(states(&g), vec![Draining, Unhealthy]);
         // No healthy target left: the unhealthy one is routable again (fail open).
         assert_eq!(c.routable, vec![(0, false), (1, true)]);
-        assert!(g.ended(a));
         let mut c = Changes::default();
         g.drained(a, now, &mut c);
         assert_eq!(states(&g), vec![Unused, Unhealthy]);
@@ -453,7 +435,7 @@ mod tests {
         let mut c = Changes::default();
         let s = g.register(TaskId(0), SimTime::ZERO, &mut c);
         let mut c = Changes::default();
-        g.deregister(s, SimTime(5), &mut c);
+        g.deregister(s, true, SimTime(5), &mut c);
         let to: Vec<_> = c.states.iter().map(|x| x.to).collect();
         assert_eq!(to, vec![TargetState::Draining, TargetState::Unused]);
         assert_eq!(g.registered(), 0);
