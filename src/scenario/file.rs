@@ -128,6 +128,12 @@ pub enum ArrivalsSection {
         /// Requests per second.
         rate_rps: f64,
     },
+    /// Deterministic arrivals (Kendall's D): request k (k = 1, 2, ...) at exactly
+    /// k / `rate_rps` seconds, like a constant-throughput load generator.
+    Deterministic {
+        /// Requests per second.
+        rate_rps: f64,
+    },
     /// A rate schedule: `points = [["0s", 100], ["10m", 500]]`.
     Schedule {
         /// `step` (hold each rate until the next point) or `linear` (interpolate).

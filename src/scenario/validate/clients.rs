@@ -64,6 +64,12 @@ fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection) -> ArrivalSpec {
                 rate_rps: *rate_rps,
             }
         }
+        ArrivalsSection::Deterministic { rate_rps } => {
+            rate(ctx, path, *rate_rps);
+            ArrivalSpec::Deterministic {
+                rate_rps: *rate_rps,
+            }
+        }
         ArrivalsSection::Schedule {
             shape,
             points,
@@ -104,7 +110,7 @@ fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection) -> ArrivalSpec {
     }
 }
 
-/// Checks a constant arrival rate at `{path}.rate_rps`.
+/// Checks a constant arrival rate (Poisson or deterministic) at `{path}.rate_rps`.
 fn rate(ctx: &mut Ctx, path: &str, rate_rps: f64) {
     ctx.positive_finite(
         &format!("{path}.rate_rps"),
@@ -201,6 +207,47 @@ fn schedule_profile(shape: Shape, points: &[(Dur, f64)], repeat: bool) -> RatePr
 mod tests {
     use super::*;
     use crate::engine::SimDuration;
+
+    /// A one-client scenario with the given `arrivals` table.
+    fn load(arrivals: &str) -> Result<crate::scenario::Scenario, crate::scenario::ScenarioErrors> {
+        let text = format!(
+            r#"
+            simulation = {{ duration = "10s" }}
+            clients = [{{ name = "c", arrivals = {arrivals} }}]
+            load_balancer = {{ listeners = [{{ port = 80, default_action = {{ type = "forward", target_group = "tg" }} }}] }}
+            target_groups = [{{ name = "tg" }}]
+            services = [{{ name = "s", target_group = "tg", desired_count = 1, request = {{ cpu_time = "1ms" }} }}]
+            "#
+        );
+        crate::scenario::load_str(std::path::Path::new("t.toml"), &text, &[])
+    }
+
+    #[test]
+    fn deterministic_arrivals_resolve_and_their_rate_is_checked() {
+        let s = load(r#"{ process = "deterministic", rate_rps = 10.0 }"#).unwrap();
+        assert!(matches!(
+            s.spec.clients[0].arrivals,
+            ArrivalSpec::Deterministic { rate_rps } if rate_rps == 10.0
+        ));
+        for bad in ["0.0", "-1.0", "1e8"] {
+            let e = load(&format!(
+                r#"{{ process = "deterministic", rate_rps = {bad} }}"#
+            ))
+            .unwrap_err();
+            assert_eq!(e.0.len(), 1, "{e}");
+            assert_eq!(
+                e.0[0].field.as_deref(),
+                Some("clients.0.arrivals.rate_rps"),
+                "{e}"
+            );
+            assert!(
+                e.0[0]
+                    .message
+                    .contains("must be > 0 and ≤ 10000000 requests/s"),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn step_schedule_holds_last_rate() {
