@@ -3,10 +3,13 @@
 //! Every table rejects unknown fields, so a typo is an error, not a silently ignored
 //! setting. Durations are humane strings with a unit ("250ms", "30s", "5m", "2h", "9d").
 //! Ranges are checked in [`super::validate`]; the README's scenario reference lists every
-//! field with its unit, default, allowed range and AWS source.
+//! field with its unit, default, allowed range and AWS source, and [`schema`] describes the
+//! format as a JSON Schema.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 
 use crate::engine::SimDuration;
@@ -30,6 +33,40 @@ impl<'de> Deserialize<'de> for Dur {
             }
         }
         d.deserialize_str(V)
+    }
+}
+
+/// The JSON Schema (draft 2020-12) of a scenario file, e.g. for editors: a TOML or JSON
+/// editor given it completes field names and flags unknown fields, wrong types and
+/// misspelled `process`, `dist`, `type` and `algorithm` values as you type. It describes
+/// the format, not the ranges [`super::validate`] checks (the README lists those).
+///
+/// ```
+/// let s = lbsim::scenario::file::schema();
+/// assert_eq!(s["type"], "object");
+/// assert!(s["properties"]["simulation"].is_object());
+/// ```
+pub fn schema() -> serde_json::Value {
+    schemars::schema_for!(ScenarioFile).to_value()
+}
+
+impl JsonSchema for Dur {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::Dur").into()
+    }
+
+    /// A string: numbers each followed by a unit (`humantime`'s syntax, approximately).
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "description": "A duration with a unit, like \"250ms\", \"30s\", \"5m\", \"2h\", \"9d\" or \"1h 30m\" (units ns, us, ms, s, m, h, d); a bare number is an error.",
+            "pattern": "^\\s*([0-9]+(\\.[0-9]+)?\\s*[A-Za-zµ]+\\s*)+$",
+            "examples": ["250ms", "30s", "1h 30m"]
+        })
     }
 }
 
@@ -59,7 +96,7 @@ pub fn parse_duration(s: &str) -> Result<Dur, String> {
 }
 
 /// The whole scenario document.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// `[simulation]`.
@@ -76,7 +113,7 @@ pub struct ScenarioFile {
 }
 
 /// `[simulation]`: how long, which seed, how often to sample metrics.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationSection {
     /// Name written into outputs; default: the file name without extension.
@@ -105,7 +142,7 @@ fn one_minute() -> Dur {
 }
 
 /// `[[clients]]`: a source of requests.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSection {
     /// Unique name.
@@ -120,11 +157,17 @@ pub struct ClientSection {
 }
 
 /// `arrivals = { process = ... }`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(tag = "process", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ArrivalsSection {
     /// Poisson arrivals at a constant rate.
     Poisson {
+        /// Requests per second.
+        rate_rps: f64,
+    },
+    /// Deterministic arrivals (Kendall's D): request k (k = 1, 2, ...) at exactly
+    /// k / `rate_rps` seconds, like a constant-throughput load generator.
+    Deterministic {
         /// Requests per second.
         rate_rps: f64,
     },
@@ -163,7 +206,7 @@ fn unit_scale() -> f64 {
 }
 
 /// How a schedule's rate moves between points.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Shape {
     /// Piecewise constant.
@@ -180,6 +223,27 @@ pub enum Delay {
     Constant(Dur),
     /// A random delay.
     Dist(DistSection),
+}
+
+impl JsonSchema for Delay {
+    fn schema_name() -> Cow<'static, str> {
+        "Delay".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::Delay").into()
+    }
+
+    /// A duration string, or a distribution table, as [`Delay`]'s `Deserialize` accepts.
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A constant duration (\"10ms\") or a distribution table ({ dist = \"exponential\", mean = \"10ms\" }).",
+            "anyOf": [
+                generator.subschema_for::<Dur>(),
+                generator.subschema_for::<DistSection>()
+            ]
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for Delay {
@@ -201,7 +265,7 @@ impl<'de> Deserialize<'de> for Delay {
 }
 
 /// A distribution of durations: `{ dist = "exponential", mean = "10ms" }`...
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DistSection {
     /// Always `value`.
@@ -250,7 +314,7 @@ pub enum DistSection {
 }
 
 /// `[load_balancer]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoadBalancerSection {
     /// Name; default "alb".
@@ -274,7 +338,7 @@ fn default_lb_type() -> String {
 }
 
 /// `[[load_balancer.listeners]]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListenerSection {
     /// Port, 1–65535.
@@ -291,7 +355,7 @@ fn default_protocol() -> String {
 }
 
 /// A listener action.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ActionSection {
     /// Forward to a target group by name.
@@ -302,14 +366,26 @@ pub enum ActionSection {
 }
 
 /// `[[target_groups]]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetGroupSection {
     /// Name (AWS rule: 1–32 letters, digits and hyphens, not starting or ending with a hyphen).
     pub name: String,
     /// `load_balancing.algorithm.type`; default "round_robin" (the AWS default).
     #[serde(default = "default_algorithm")]
+    #[schemars(schema_with = "algorithm_schema")]
     pub algorithm: String,
+}
+
+/// One of the algorithms' names (checked in [`super::validate`], which lists them in its
+/// message; the schema lists them for editors).
+fn algorithm_schema(_: &mut SchemaGenerator) -> Schema {
+    let names = crate::model::Algorithm::ALL.map(crate::model::Algorithm::name);
+    json_schema!({
+        "type": "string",
+        "enum": names,
+        "default": default_algorithm()
+    })
 }
 
 fn default_algorithm() -> String {
@@ -317,7 +393,7 @@ fn default_algorithm() -> String {
 }
 
 /// `[[services]]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSection {
     /// Unique name.
@@ -334,7 +410,7 @@ pub struct ServiceSection {
 }
 
 /// `task = { cpu = 1024, memory = 2048, max_concurrency = 0 }`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSection {
     /// CPU units (task definition `cpu`); default 1024.
@@ -366,7 +442,7 @@ fn default_memory() -> u32 {
 }
 
 /// `request = { cpu_time = { dist = ... } }`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSection {
     /// CPU time a request needs on one vCPU.

@@ -203,6 +203,12 @@ fn bad_input_is_a_clear_error_with_exit_code_2() {
             &[":11:", "clients.0.arrivals.rate_rps", "must be > 0"],
         ),
         (
+            "deterministic rate out of range",
+            r#"process = "poisson", rate_rps = 200.0"#,
+            r#"process = "deterministic", rate_rps = 0.0"#,
+            &[":11:", "clients.0.arrivals.rate_rps", "must be > 0"],
+        ),
+        (
             "unknown algorithm",
             r#"algorithm = "round_robin""#,
             r#"algorithm = "round-robin""#,

@@ -5,4 +5,5 @@ mod distributions;
 mod invariants;
 mod properties;
 mod queueing;
+mod scenario_docs;
 mod support;

@@ -1,0 +1,267 @@
+//! `[[clients]]`: names, ports, round-trip times, and arrival processes (Poisson,
+//! deterministic, a rate schedule, or a replayed trace).
+
+use super::{Ctx, MAX_CLIENTS, MAX_RATE_RPS, PortIndex};
+use crate::engine::SimTime;
+use crate::model::{ArrivalSpec, ClientSpec, RateProfile, RateSegment};
+use crate::scenario::file::{ArrivalsSection, ClientSection, Dur, Shape};
+use crate::scenario::trace;
+
+/// Stands in for arrivals that could not be resolved (the scenario is rejected anyway).
+const FALLBACK: ArrivalSpec = ArrivalSpec::Poisson { rate_rps: 1.0 };
+
+/// Checks `[[clients]]`; `ports` maps listener ports to listener indices.
+pub(super) fn resolve(
+    ctx: &mut Ctx,
+    clients: &[ClientSection],
+    ports: &PortIndex,
+) -> Vec<ClientSpec> {
+    if clients.is_empty() || clients.len() > MAX_CLIENTS {
+        ctx.bad("clients", format!("needs 1–{MAX_CLIENTS} [[clients]]"));
+    }
+    ctx.unique(
+        "client",
+        clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (format!("clients.{i}.name"), c.name.as_str())),
+    );
+    clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| client(ctx, i, c, ports))
+        .collect()
+}
+
+/// Checks client `i`.
+fn client(ctx: &mut Ctx, i: usize, c: &ClientSection, ports: &PortIndex) -> ClientSpec {
+    let p = format!("clients.{i}");
+    ctx.name(&format!("{p}.name"), &c.name, "client", 64, true);
+    let listener = match c.port {
+        None => 0,
+        Some(port) => match ports.get(&port) {
+            Some(&l) => l,
+            None => {
+                ctx.bad(format!("{p}.port"), format!("no listener on port {port}"));
+                0
+            }
+        },
+    };
+    ClientSpec {
+        name: c.name.clone(),
+        arrivals: arrivals(ctx, &format!("{p}.arrivals"), &c.arrivals),
+        rtt: ctx.delay(&format!("{p}.rtt"), &c.rtt),
+        listener,
+    }
+}
+
+/// Checks an `arrivals` table at `path`.
+fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection) -> ArrivalSpec {
+    match a {
+        ArrivalsSection::Poisson { rate_rps } => {
+            rate(ctx, path, *rate_rps);
+            ArrivalSpec::Poisson {
+                rate_rps: *rate_rps,
+            }
+        }
+        ArrivalsSection::Deterministic { rate_rps } => {
+            rate(ctx, path, *rate_rps);
+            ArrivalSpec::Deterministic {
+                rate_rps: *rate_rps,
+            }
+        }
+        ArrivalsSection::Schedule {
+            shape,
+            points,
+            repeat,
+        } => schedule(ctx, path, *shape, points, *repeat),
+        ArrivalsSection::Trace {
+            file,
+            scale,
+            start,
+            duration,
+            looped,
+        } => {
+            ctx.positive_finite(&format!("{path}.scale"), *scale, 1e6, "(a multiplier)");
+            if let Some(d) = duration
+                && d.0.is_zero()
+            {
+                ctx.bad(
+                    format!("{path}.duration"),
+                    "must be > 0 (or omitted: to the end of the trace)",
+                );
+                return FALLBACK;
+            }
+            let t = match trace::read_trace(&ctx.base.join(file)) {
+                Ok(t) => t,
+                Err(e) => {
+                    ctx.bad_data(format!("{path}.file"), &e);
+                    return FALLBACK;
+                }
+            };
+            match trace::window(&t, start.0, duration.map(|d| d.0), *scale, *looped) {
+                Ok(p) => ArrivalSpec::Profile(p),
+                Err(m) => {
+                    ctx.bad(format!("{path}.start"), m);
+                    FALLBACK
+                }
+            }
+        }
+    }
+}
+
+/// Checks a constant arrival rate (Poisson or deterministic) at `{path}.rate_rps`.
+fn rate(ctx: &mut Ctx, path: &str, rate_rps: f64) {
+    ctx.positive_finite(
+        &format!("{path}.rate_rps"),
+        rate_rps,
+        MAX_RATE_RPS,
+        "requests/s",
+    );
+}
+
+/// Checks a rate schedule: at least one point, the first at 0s, rates in range, times
+/// increasing, and two points or more to repeat.
+fn schedule(
+    ctx: &mut Ctx,
+    path: &str,
+    shape: Shape,
+    points: &[(Dur, f64)],
+    repeat: bool,
+) -> ArrivalSpec {
+    let pp = format!("{path}.points");
+    if points.is_empty() {
+        ctx.bad(
+            pp,
+            "needs at least one [time, rps] point, starting at \"0s\"",
+        );
+        return FALLBACK;
+    }
+    if !points[0].0.0.is_zero() {
+        ctx.bad(format!("{pp}.0"), "the first point must be at \"0s\"");
+    }
+    let mut ok = true;
+    for (i, (t, r)) in points.iter().enumerate() {
+        if !(r.is_finite() && *r >= 0.0 && *r <= MAX_RATE_RPS) {
+            ctx.bad(
+                format!("{pp}.{i}"),
+                format!("rate {r}: must be ≥ 0 and ≤ {MAX_RATE_RPS} requests/s"),
+            );
+            ok = false;
+        }
+        if i > 0 && t.0 <= points[i - 1].0.0 {
+            ctx.bad(
+                format!("{pp}.{i}"),
+                format!(
+                    "time {} is not after the previous point's {}: times must increase",
+                    t.0,
+                    points[i - 1].0.0
+                ),
+            );
+            ok = false;
+        }
+    }
+    if repeat && points.len() < 2 {
+        ctx.bad(
+            format!("{path}.repeat"),
+            "a repeating schedule needs at least two points (the last one's time is the period)",
+        );
+        ok = false;
+    }
+    if !ok {
+        return FALLBACK;
+    }
+    ArrivalSpec::Profile(schedule_profile(shape, points, repeat))
+}
+
+/// The rate profile of a schedule. Step: each rate holds until the next point; the last
+/// one holds to the end, or to the last point's time when repeating. Linear: rates are
+/// interpolated between points; the last one holds after the last point.
+fn schedule_profile(shape: Shape, points: &[(Dur, f64)], repeat: bool) -> RateProfile {
+    let mut segs = Vec::new();
+    for w in points.windows(2) {
+        let ((t0, r0), (t1, r1)) = (w[0], w[1]);
+        segs.push(RateSegment {
+            start: SimTime::ZERO + t0.0,
+            end: SimTime::ZERO + t1.0,
+            rate_start_rps: r0,
+            rate_end_rps: if shape == Shape::Linear { r1 } else { r0 },
+        });
+    }
+    let (tl, rl) = points[points.len() - 1];
+    if !repeat {
+        segs.push(RateSegment {
+            start: SimTime::ZERO + tl.0,
+            end: SimTime::MAX,
+            rate_start_rps: rl,
+            rate_end_rps: rl,
+        });
+    }
+    RateProfile {
+        segments: segs.into(),
+        period: repeat.then_some(tl.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimDuration;
+
+    /// A one-client scenario with the given `arrivals` table.
+    fn load(arrivals: &str) -> Result<crate::scenario::Scenario, crate::scenario::ScenarioErrors> {
+        let text = format!(
+            r#"
+            simulation = {{ duration = "10s" }}
+            clients = [{{ name = "c", arrivals = {arrivals} }}]
+            load_balancer = {{ listeners = [{{ port = 80, default_action = {{ type = "forward", target_group = "tg" }} }}] }}
+            target_groups = [{{ name = "tg" }}]
+            services = [{{ name = "s", target_group = "tg", desired_count = 1, request = {{ cpu_time = "1ms" }} }}]
+            "#
+        );
+        crate::scenario::load_str(std::path::Path::new("t.toml"), &text, &[])
+    }
+
+    #[test]
+    fn deterministic_arrivals_resolve_and_their_rate_is_checked() {
+        let s = load(r#"{ process = "deterministic", rate_rps = 10.0 }"#).unwrap();
+        assert!(matches!(
+            s.spec.clients[0].arrivals,
+            ArrivalSpec::Deterministic { rate_rps } if rate_rps == 10.0
+        ));
+        for bad in ["0.0", "-1.0", "1e8"] {
+            let e = load(&format!(
+                r#"{{ process = "deterministic", rate_rps = {bad} }}"#
+            ))
+            .unwrap_err();
+            assert_eq!(e.0.len(), 1, "{e}");
+            assert_eq!(
+                e.0[0].field.as_deref(),
+                Some("clients.0.arrivals.rate_rps"),
+                "{e}"
+            );
+            assert!(
+                e.0[0]
+                    .message
+                    .contains("must be > 0 and ≤ 10000000 requests/s"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn step_schedule_holds_last_rate() {
+        let p = schedule_profile(
+            Shape::Step,
+            &[
+                (Dur(SimDuration::ZERO), 5.0),
+                (Dur(SimDuration::from_secs(10)), 7.0),
+            ],
+            false,
+        );
+        assert_eq!(p.segments.len(), 2);
+        assert_eq!(p.segments[0].rate_end_rps, 5.0);
+        assert_eq!(p.segments[1].end, SimTime::MAX);
+        assert_eq!(p.period, None);
+    }
+}

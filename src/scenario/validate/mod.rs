@@ -1,0 +1,187 @@
+//! Validation: every field against its allowed range (AWS's where the field mirrors an AWS
+//! setting), and resolution of names and files into a [`WorldSpec`].
+//!
+//! One submodule per section of the scenario file, in the order [`resolve`] checks them:
+//! `simulation`, `target_groups` (first: the other sections refer to target groups by
+//! name), `load_balancer` (and its listeners), `clients` (arrival processes and schedules),
+//! `services` (Fargate task sizes); `dist` checks the delays and distributions they share.
+//! Every problem is collected, not just the first, in that order.
+
+mod clients;
+mod dist;
+mod load_balancer;
+mod services;
+mod simulation;
+mod target_groups;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::ScenarioError;
+use super::file::ScenarioFile;
+use crate::engine::{NANOS_PER_SEC, SimDuration};
+use crate::model::WorldSpec;
+
+pub use services::{fargate_memory_range, fargate_pair_is_valid};
+
+/// One problem found in a scenario: the field's dotted path and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issue {
+    /// Dotted path of the field, as `--set` spells it (`services.0.task.cpu`).
+    pub path: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+    /// Set when the problem is inside another file (a trace): that file and line.
+    pub data_file: Option<(std::path::PathBuf, Option<u64>)>,
+}
+
+/// Longest simulated duration accepted.
+pub const MAX_DURATION: SimDuration = SimDuration(366 * 86_400 * NANOS_PER_SEC);
+/// Highest arrival rate accepted for one client, requests/s.
+pub const MAX_RATE_RPS: f64 = 10_000_000.0;
+/// Most tasks per service (ECS service quota "Tasks per service": 5,000).
+pub const MAX_DESIRED_COUNT: u32 = 5_000;
+/// Most listeners per load balancer (ALB quota: 50).
+pub const MAX_LISTENERS: usize = 50;
+/// Most target groups per load balancer (ALB quota: 100).
+pub const MAX_TARGET_GROUPS: usize = 100;
+/// Most clients per scenario.
+const MAX_CLIENTS: usize = 1000;
+/// Most requests a task serves at once (`task.max_concurrency`).
+const MAX_CONCURRENCY: u32 = 1_000_000;
+
+/// Target group indices by name.
+type TargetGroupIndex = BTreeMap<String, usize>;
+/// Listener indices by port.
+type PortIndex = BTreeMap<u16, usize>;
+
+/// The state of one validation: where relative paths are read from, and the problems
+/// found so far. Each section's submodule adds its checks as methods or free functions.
+struct Ctx<'a> {
+    base: &'a Path,
+    issues: Vec<Issue>,
+}
+
+impl Ctx<'_> {
+    /// Records a problem with the field at `path`.
+    fn bad(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.issues.push(Issue {
+            path: path.into(),
+            message: message.into(),
+            data_file: None,
+        });
+    }
+
+    /// Records a problem inside a data file (a trace, a sample) named by the field at `path`.
+    fn bad_data(&mut self, path: String, e: &ScenarioError) {
+        self.issues.push(Issue {
+            path,
+            message: e.message.clone(),
+            data_file: Some((e.file.clone(), e.line)),
+        });
+    }
+
+    /// Checks a name: 1–`max_len` letters, digits, hyphens (and underscores when
+    /// `allow_underscore`); AWS names (no underscores) must not begin or end with a hyphen.
+    fn name(&mut self, path: &str, name: &str, what: &str, max_len: usize, allow_underscore: bool) {
+        let ok_char =
+            |c: char| c.is_ascii_alphanumeric() || c == '-' || (allow_underscore && c == '_');
+        if name.is_empty() || name.len() > max_len || !name.chars().all(ok_char) {
+            let allowed = if allow_underscore {
+                "letters, digits, hyphens and underscores"
+            } else {
+                "letters, digits and hyphens"
+            };
+            self.bad(
+                path,
+                format!("\"{name}\" is not a valid {what} name: use 1–{max_len} {allowed}"),
+            );
+        } else if !allow_underscore && (name.starts_with('-') || name.ends_with('-')) {
+            self.bad(
+                path,
+                format!("\"{name}\": a {what} name must not begin or end with a hyphen (AWS rule)"),
+            );
+        }
+    }
+
+    /// The index of the target group called `name`, or an issue at `path` listing the
+    /// known names.
+    fn target_group(&mut self, path: &str, name: &str, known: &TargetGroupIndex) -> usize {
+        if let Some(&t) = known.get(name) {
+            return t;
+        }
+        let names: Vec<&str> = known.keys().map(String::as_str).collect();
+        self.bad(
+            path,
+            format!(
+                "no target group is named \"{name}\" (known: {})",
+                names.join(", ")
+            ),
+        );
+        0
+    }
+
+    /// Checks that `v` is finite, > 0 and ≤ `max` (in `unit`); false (and an issue) if not.
+    fn positive_finite(&mut self, path: &str, v: f64, max: f64, unit: &str) -> bool {
+        if !(v.is_finite() && v > 0.0 && v <= max) {
+            self.bad(path, format!("{v}: must be > 0 and ≤ {max} {unit}"));
+            return false;
+        }
+        true
+    }
+
+    /// Checks that names are unique; `items` are (field path, name). Returns the index of
+    /// the first item with each name.
+    fn unique<'n>(
+        &mut self,
+        what: &str,
+        items: impl Iterator<Item = (String, &'n str)>,
+    ) -> BTreeMap<String, usize> {
+        let mut seen = BTreeMap::new();
+        for (i, (path, name)) in items.enumerate() {
+            if seen.insert(name.to_string(), i).is_some() {
+                self.bad(
+                    path,
+                    format!("{what} name \"{name}\" is used twice; names must be unique"),
+                );
+            }
+        }
+        seen
+    }
+}
+
+/// Checks `file` and resolves it into a [`WorldSpec`]. `base` is the directory relative
+/// paths are read from; `default_name` names the scenario when `simulation.name` is unset.
+///
+/// # Errors
+/// Every [`Issue`] found (not just the first).
+pub fn resolve(
+    file: &ScenarioFile,
+    base: &Path,
+    default_name: &str,
+) -> Result<WorldSpec, Vec<Issue>> {
+    let mut ctx = Ctx {
+        base,
+        issues: Vec::new(),
+    };
+    let sim = &file.simulation;
+    let name = simulation::check(&mut ctx, sim, default_name);
+    let (target_groups, tg_index) = target_groups::resolve(&mut ctx, &file.target_groups);
+    let (load_balancer, ports) = load_balancer::resolve(&mut ctx, &file.load_balancer, &tg_index);
+    let clients = clients::resolve(&mut ctx, &file.clients, &ports);
+    let services = services::resolve(&mut ctx, &file.services, &tg_index);
+    if !ctx.issues.is_empty() {
+        return Err(ctx.issues);
+    }
+    Ok(WorldSpec {
+        name,
+        seed: sim.seed,
+        duration: sim.duration.0,
+        warmup: sim.warmup.0,
+        metrics_interval: sim.metrics_interval.0,
+        clients,
+        load_balancer,
+        target_groups,
+        services,
+    })
+}
