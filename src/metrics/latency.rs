@@ -51,12 +51,23 @@ impl LatencyAcc {
     /// Records one latency, ns.
     #[inline]
     pub fn record(&mut self, ns: u64) {
-        if self.hist.record(ns.max(1)).is_err() {
+        if ns <= self.hist.high() {
             self.hist.saturating_record(ns);
-            self.clamped += 1;
+        } else {
+            self.record_beyond(ns);
         }
         self.sum_ns += u128::from(ns);
         self.max_ns = self.max_ns.max(ns);
+    }
+
+    /// A value above the current range: the histogram grows to hold it.
+    #[cold]
+    #[inline(never)]
+    fn record_beyond(&mut self, ns: u64) {
+        if self.hist.record(ns).is_err() {
+            self.hist.saturating_record(ns);
+            self.clamped += 1;
+        }
     }
 
     /// Values recorded.

@@ -325,6 +325,23 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// The rest of [`Observer::request_finished`] for an error (out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn error_finished(&mut self, now: SimTime, req: &Request, cause: Cause) {
+        if self.measuring {
+            let st = &mut self.groups[req.target_group.index()];
+            st.responses_measured += 1;
+            if req.arrived >= self.warmup {
+                st.error_latency[cause.index()]
+                    .get_or_insert_with(Box::default)
+                    .record(req.latency_at(now).0);
+            }
+        }
+    }
+}
+
 /// One `metrics.csv` row, already formatted.
 fn metrics_row(
     start: SimTime,
@@ -457,7 +474,7 @@ impl Observer for Recorder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn request_arrived(&mut self, now: SimTime, req: &Request) {
         self.integrate_in_flight(now);
         self.in_flight += 1;
@@ -467,7 +484,7 @@ impl Observer for Recorder {
         st.in_flight += 1;
     }
 
-    #[inline]
+    #[inline(always)]
     fn request_finished(&mut self, now: SimTime, req: &Request, cause: Cause) {
         self.integrate_in_flight(now);
         self.in_flight -= 1;
@@ -476,21 +493,15 @@ impl Observer for Recorder {
         st.in_flight -= 1;
         st.iv_by_cause[cause.index()] += 1;
         st.by_cause[cause.index()] += 1;
-        let lat = req.latency_at(now).0;
-        let ok = cause.is_success();
-        if ok {
-            st.iv_latency.record(lat);
+        if !cause.is_success() {
+            return self.error_finished(now, req, cause);
         }
+        let lat = req.latency_at(now).0;
+        st.iv_latency.record(lat);
         if measuring {
             st.responses_measured += 1;
             if req.arrived >= self.warmup {
-                if ok {
-                    st.latency.record(lat);
-                } else {
-                    st.error_latency[cause.index()]
-                        .get_or_insert_with(Box::default)
-                        .record(lat);
-                }
+                st.latency.record(lat);
             }
         }
     }

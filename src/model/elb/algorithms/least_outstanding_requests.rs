@@ -36,6 +36,7 @@ pub struct LeastOutstandingRequests {
 }
 
 impl LeastOutstandingRequests {
+    #[inline]
     fn insert(&mut self, slot: u32, count: usize) {
         if self.buckets.len() <= count {
             self.buckets.resize_with(count + 1, Vec::new);
@@ -46,6 +47,7 @@ impl LeastOutstandingRequests {
     }
 
     /// Takes `slot` out of bucket `count`; true if the bucket is now empty.
+    #[inline]
     fn take(&mut self, slot: u32, count: usize) -> bool {
         let p = self.pos[slot as usize] as usize;
         let b = &mut self.buckets[count];
