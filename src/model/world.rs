@@ -171,8 +171,10 @@ impl<O: Observer> Handler for Core<O> {
                 let now = s.now();
                 w.account_all(now);
                 o.interval(now, w);
+                // The last interval is closed by the end of the run, after every event at
+                // the end time, not by a tick that would precede some of them.
                 let next = now + w.interval;
-                if next <= w.end {
+                if next < w.end {
                     s.schedule_at(next, Event::MetricsTick);
                 }
             }
@@ -224,7 +226,7 @@ impl<O: Observer> Simulation<O> {
             SimTime::ZERO + world.warmup.min(world.end - SimTime::ZERO),
             Event::WarmupEnd,
         );
-        if !world.interval.is_zero() && SimTime::ZERO + world.interval <= world.end {
+        if !world.interval.is_zero() && SimTime::ZERO + world.interval < world.end {
             sched.schedule_at(SimTime::ZERO + world.interval, Event::MetricsTick);
         }
         world.schedule_first_arrivals(&mut sched);

@@ -5,5 +5,6 @@ mod distributions;
 mod invariants;
 mod properties;
 mod queueing;
+mod recorder;
 mod scenario_docs;
 mod support;

@@ -1,0 +1,363 @@
+//! The figures a user reads — `summary.json` and every column of `metrics.csv` — checked on
+//! worlds whose answers are known exactly, and against queueing theory.
+//!
+//! **Exact worlds.** Deterministic arrivals (request `k` at `k/10` s) and a deterministic
+//! CPU time of 50 ms on 1-vCPU tasks: a request never waits or shares the CPU, so every
+//! latency is exactly 50 ms and every count, utilisation, in-flight average and task-second
+//! follows from arithmetic (worked out beside each assertion). Metrics ticks come before
+//! arrivals at the same instant (they were scheduled earlier), so the arrival at 10.0 s
+//! belongs to the interval that starts at 10 s.
+//!
+//! **Theory.** On an M/M/1 queue the recorder's own figures must obey Little's law
+//! (`in_flight_mean = throughput × mean latency`) and `utilisation = λ·E[S]`.
+
+use std::fs;
+use std::path::Path;
+
+use lbsim::engine::{SimDuration, SimTime};
+use lbsim::metrics::{Recorder, RecorderOptions};
+use lbsim::model::{Simulation, TaskId};
+use lbsim::scenario;
+use serde_json::Value;
+
+use crate::cli::write;
+use crate::support::{Estimate, check};
+
+/// 10 requests/s, deterministic; 50 ms of CPU; 1-vCPU tasks; 1-minute run in 10 s rows.
+const EXACT: &str = r#"
+[simulation]
+name = "exact"
+duration = "60s"
+warmup = "WARMUP"
+metrics_interval = "10s"
+
+[[clients]]
+name = "c"
+arrivals = { process = "deterministic", rate_rps = 10.0 }
+
+[load_balancer]
+
+[[load_balancer.listeners]]
+port = 80
+default_action = { type = "forward", target_group = "tg" }
+
+[[target_groups]]
+name = "tg"
+
+[[services]]
+name = "svc"
+target_group = "tg"
+desired_count = TASKS
+request = { cpu_time = "50ms" }
+"#;
+
+fn exact(dir: &tempfile::TempDir, warmup: &str, tasks: u32) -> lbsim::model::WorldSpec {
+    let text = EXACT
+        .replace("WARMUP", warmup)
+        .replace("TASKS", &tasks.to_string());
+    let p = write(dir, "exact.toml", &text);
+    scenario::load(&p, &[])
+        .unwrap_or_else(|e| panic!("{e}"))
+        .spec
+}
+
+/// Runs `spec`, calling `act` at each `(time, action)` first; returns summary.json and the
+/// rows of metrics.csv as (header → value) maps, read back from the files.
+fn run_files(
+    spec: &lbsim::model::WorldSpec,
+    out: &Path,
+    acts: &[(SimTime, &dyn Fn(&mut Simulation<Recorder>))],
+) -> (Value, Vec<std::collections::BTreeMap<String, String>>) {
+    let rec = Recorder::new(RecorderOptions {
+        out_dir: Some(out.to_path_buf()),
+    });
+    let mut sim = Simulation::new(spec, rec).unwrap();
+    for (t, act) in acts {
+        sim.run_until(*t);
+        act(&mut sim);
+    }
+    sim.run();
+    sim.into_observer().finish().unwrap();
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let mut rdr = csv::Reader::from_path(out.join("metrics.csv")).unwrap();
+    let header = rdr.headers().unwrap().clone();
+    let rows = rdr
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .map(String::from)
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    (summary, rows)
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn close(what: &str, got: f64, want: f64) {
+    assert!(
+        (got - want).abs() <= 1e-6 * want.abs().max(1.0),
+        "{what}: got {got}, want {want}"
+    );
+}
+
+/// One task, warm-up 5 s. Requests k = 1..600 arrive at k/10 s (the last at 60.0 s, still
+/// in service at the end); each is in the system for exactly 50 ms.
+#[test]
+fn summary_and_every_metrics_column_of_an_exact_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = exact(&dir, "5s", 1);
+    let (s, rows) = run_files(&spec, &dir.path().join("o"), &[]);
+
+    // Whole run: 600 arrivals, 599 served, 1 in flight.
+    assert_eq!(s["requests"]["arrived"], 600);
+    assert_eq!(s["requests"]["by_outcome"]["ok"], 599);
+    assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 0);
+    assert_eq!(s["requests"]["in_flight_at_end"], 1);
+    // After the 5 s warm-up: requests k = 50..599 (arrived at ≥ 5 s and ended): 550.
+    let l = &s["latency_ms"];
+    assert_eq!(l["count"], 550);
+    for q in ["mean", "p50", "p90", "p99", "p99_9", "max"] {
+        close(&format!("latency {q}"), f(&l[q]), 50.0);
+    }
+    assert!(s["error_latency_ms"]["elb_503_no_targets"].is_null());
+    // 550 responses ended in the 55 s after the warm-up.
+    close("throughput_rps", f(&s["throughput_rps"]), 10.0);
+    // ∫N dt over [5, 60] = 550 × 0.05 s (the request at 60 s adds nothing): L = 0.5.
+    close("in_flight_mean", f(&s["in_flight_mean"]), 0.5);
+    // CPU busy 27.5 s of 55 s reserved after the warm-up; the busiest interval 50 %.
+    close("cpu mean", f(&s["cpu_utilization"]["mean_pct"]), 50.0);
+    close("cpu max", f(&s["cpu_utilization"]["max_pct"]), 50.0);
+    close("task_seconds", f(&s["task_seconds"]), 60.0);
+    assert_eq!(s["target_groups"][0]["targets"], 1);
+    assert_eq!(s["warnings"], serde_json::json!([]));
+
+    // metrics.csv: six 10 s rows.
+    assert_eq!(rows.len(), 6);
+    let want_first = [
+        ("time_s", "0"),
+        ("interval_s", "10"),
+        ("target_group", "tg"),
+        // k = 1..99 arrive and end in [0, 10).
+        ("arrivals", "99"),
+        ("responses", "99"),
+        ("responses_ok", "99"),
+        ("responses_elb_503_no_targets", "0"),
+        ("responses_elb_502_target_closed", "0"),
+        ("in_flight", "0"),
+        ("latency_p50_ms", "50.000"),
+        ("latency_p90_ms", "50.000"),
+        ("latency_p99_ms", "50.000"),
+        ("latency_p99_9_ms", "50.000"),
+        ("latency_max_ms", "50.000"),
+        ("latency_mean_ms", "50.000"),
+        // 99 × 50 ms busy in 10 s.
+        ("cpu_utilization_mean_pct", "49.50"),
+        ("cpu_utilization_max_pct", "49.50"),
+        ("tasks", "1"),
+        ("targets_initial", "0"),
+        ("targets_healthy", "1"),
+        ("targets_unhealthy", "0"),
+        ("targets_draining", "0"),
+    ];
+    let columns: Vec<&str> = want_first.iter().map(|(c, _)| *c).collect();
+    assert_eq!(
+        rows[0].keys().map(String::as_str).collect::<Vec<_>>().len(),
+        columns.len(),
+        "metrics.csv has columns this test does not check: {:?}",
+        rows[0].keys()
+    );
+    for (col, want) in want_first {
+        assert_eq!(rows[0][col], want, "row 0, {col}");
+    }
+    // A middle row: k = 100..199 arrive and end in [10, 20): 100 × 50 ms = 50 %.
+    for (col, want) in [
+        ("time_s", "10"),
+        ("arrivals", "100"),
+        ("responses", "100"),
+        ("in_flight", "0"),
+        ("cpu_utilization_mean_pct", "50.00"),
+        ("cpu_utilization_max_pct", "50.00"),
+    ] {
+        assert_eq!(rows[1][col], want, "row 1, {col}");
+    }
+    // The last row: k = 500..600 arrive, 500..599 end, the one at 60 s is in flight.
+    for (col, want) in [
+        ("time_s", "50"),
+        ("interval_s", "10"),
+        ("arrivals", "101"),
+        ("responses", "100"),
+        ("in_flight", "1"),
+        ("cpu_utilization_mean_pct", "50.00"),
+    ] {
+        assert_eq!(rows[5][col], want, "row 5, {col}");
+    }
+}
+
+/// Two tasks behind round robin (each gets every other request: 25 % busy); task 1 is
+/// stopped at 30.07 s, between two requests, so task 0 serves everything after (50 %).
+/// Capacity and task-seconds must follow the fleet.
+#[test]
+fn cpu_capacity_and_task_seconds_follow_the_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = exact(&dir, "0s", 2);
+    let stop = SimTime(30_070_000_000);
+    let (s, rows) = run_files(
+        &spec,
+        &dir.path().join("o"),
+        &[(stop, &|sim: &mut Simulation<Recorder>| {
+            sim.stop_task(TaskId(1)).unwrap()
+        })],
+    );
+    // No request was in flight on task 1 when it stopped.
+    assert_eq!(s["requests"]["by_outcome"]["elb_502_target_closed"], 0);
+    // Task 0 ran 60 s, task 1 30.07 s.
+    close("task_seconds", f(&s["task_seconds"]), 90.07);
+    // 599 requests × 50 ms busy over 90.07 s of reserved CPU.
+    close(
+        "cpu mean",
+        f(&s["cpu_utilization"]["mean_pct"]),
+        599.0 * 0.05 / 90.07 * 100.0,
+    );
+    // [20, 30): each task busy 50 of its 100... 25 %.
+    assert_eq!(rows[2]["cpu_utilization_mean_pct"], "25.00");
+    assert_eq!(rows[2]["tasks"], "2");
+    // [30, 40): task 0 serves k = 301..399 (4.95 s busy over 10 s); task 1 served k = 300
+    // (50 ms) in the 70 ms it ran: group 5.0 s / 10.07 s, busiest task 50/70.
+    close(
+        "row 3 mean",
+        rows[3]["cpu_utilization_mean_pct"].parse().unwrap(),
+        (5.0f64 / 10.07 * 100.0 * 100.0).round() / 100.0,
+    );
+    assert_eq!(rows[3]["cpu_utilization_max_pct"], "71.43");
+    assert_eq!(rows[3]["tasks"], "1");
+    assert_eq!(rows[3]["targets_healthy"], "1");
+    // [40, 50): task 0 alone serves every request: 50 %.
+    assert_eq!(rows[4]["cpu_utilization_mean_pct"], "50.00");
+    assert_eq!(s["target_groups"][0]["targets"], 1);
+}
+
+/// Requests a target never served (503s here) have their own count and latency and do not
+/// touch `latency_ms`: with no target for [10 s, 20 s), the served requests' latency stays
+/// exactly 50 ms.
+#[test]
+fn errors_have_their_own_count_and_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = exact(&dir, "0s", 1);
+    let (s, rows) = run_files(
+        &spec,
+        &dir.path().join("o"),
+        &[
+            (SimTime(10_070_000_000), &|sim: &mut Simulation<
+                Recorder,
+            >| {
+                sim.deregister_target(TaskId(0)).unwrap()
+            }),
+            (SimTime(20_070_000_000), &|sim: &mut Simulation<
+                Recorder,
+            >| {
+                sim.register_target(TaskId(0)).unwrap()
+            }),
+        ],
+    );
+    // k = 101..200 (10.1 s ... 20.0 s) found no target.
+    assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 100);
+    let e = &s["error_latency_ms"]["elb_503_no_targets"];
+    assert_eq!(e["count"], 100);
+    close("503 latency", f(&e["max"]), 0.0);
+    for q in ["mean", "p50", "p99", "max"] {
+        close(&format!("latency {q}"), f(&s["latency_ms"][q]), 50.0);
+    }
+    assert_eq!(s["latency_ms"]["count"], 499);
+    assert_eq!(rows[1]["responses_elb_503_no_targets"], "99");
+    assert_eq!(rows[1]["responses_ok"], "1");
+    assert_eq!(rows[1]["latency_p50_ms"], "50.000");
+    assert_eq!(rows[1]["targets_healthy"], "0");
+    // The task ran all along; it was only out of the group.
+    close("task_seconds", f(&s["task_seconds"]), 60.0);
+}
+
+/// A 2-hour round trip: the percentiles are about 7,200,050 ms, not clamped at an hour.
+#[test]
+fn multi_hour_latencies_are_reported_not_clamped() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = EXACT
+        .replace("WARMUP", "0s")
+        .replace("TASKS", "1")
+        .replace(r#"duration = "60s""#, r#"duration = "3h""#)
+        .replace(
+            r#"name = "c"
+"#,
+            r#"name = "c"
+rtt = { dist = "uniform", min = "2h", max = "2h 10m" }
+"#,
+        );
+    let p = write(&dir, "slow.toml", &text);
+    let spec = scenario::load(&p, &[]).unwrap().spec;
+    let mut sim = Simulation::new(&spec, Recorder::in_memory()).unwrap();
+    sim.run();
+    let (s, _) = sim.into_observer().finish().unwrap();
+    let l = s.latency_ms.unwrap();
+    // Uniform on [7,200,050, 7,800,050] ms: median 7,500,050, p99 7,794,050.
+    assert!((l.p50 / 7_500_050.0 - 1.0).abs() < 0.003, "{l:?}");
+    assert!((l.p99 / 7_794_050.0 - 1.0).abs() < 0.003, "{l:?}");
+    assert!(
+        l.max >= l.p99 && l.max >= l.mean && l.max <= 7_800_050.0,
+        "{l:?}"
+    );
+    assert!(s.warnings.is_empty());
+}
+
+/// M/M/1 FIFO at ρ = 0.8 (μ = 100/s), read from the summary: Little's law on the recorder's
+/// `in_flight_mean` against its throughput and mean latency in every run (0.5 %: only edge
+/// effects separate them), and the recorder's CPU utilisation against λ·E[S] = 0.8 over 12
+/// seeds (within 4 SE and 2 %).
+#[test]
+fn recorder_figures_obey_littles_law_and_utilisation() {
+    use rayon::prelude::*;
+    let mut s = crate::support::Setup::new(
+        "M/M/1 recorder",
+        80.0,
+        crate::support::exp(SimDuration::from_millis(10)),
+    );
+    s.max_concurrency = 1;
+    s.window = SimDuration::from_secs(2000);
+    s.drain = SimDuration::ZERO;
+    let summaries: Vec<_> = (0..12u64)
+        .into_par_iter()
+        .map(|r| {
+            let mut sim = Simulation::new(&s.spec(4000 + r), Recorder::in_memory()).unwrap();
+            sim.run();
+            sim.into_observer().finish().unwrap().0
+        })
+        .collect();
+    for x in &summaries {
+        let l = x.latency_ms.as_ref().unwrap();
+        let lw = x.throughput_rps * l.mean / 1e3;
+        assert!(
+            (x.in_flight_mean / lw - 1.0).abs() < 0.005,
+            "seed {}: in_flight_mean {} vs throughput × mean latency {lw}",
+            x.seed,
+            x.in_flight_mean
+        );
+    }
+    check(
+        "[M/M/1] summary cpu_utilization.mean_pct",
+        Estimate::of(summaries.iter().map(|x| x.cpu_utilization.mean_pct)),
+        80.0,
+        0.02,
+        0.01,
+    );
+    check(
+        "[M/M/1] summary throughput_rps",
+        Estimate::of(summaries.iter().map(|x| x.throughput_rps)),
+        80.0,
+        0.02,
+        0.01,
+    );
+}
