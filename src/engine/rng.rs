@@ -40,7 +40,7 @@ pub fn stream(master_seed: u64, name: &str) -> SimRng {
 /// (no modulo bias). Kept here rather than taken from `rand` so that the routing draws, which
 /// shape every output, do not change when a dependency changes its algorithm.
 #[inline]
-pub fn below(rng: &mut SimRng, n: u32) -> u32 {
+pub fn below<R: Rng + ?Sized>(rng: &mut R, n: u32) -> u32 {
     debug_assert!(n > 0);
     let mut m = u64::from(rng.next_u32()) * u64::from(n);
     if (m as u32) < n {
