@@ -683,6 +683,165 @@ mod tests {
         assert!(d < ks_critical(n), "unit: D = {d}");
     }
 
+    /// Chi-square statistic of `xs` (all ≥ 0) over the columns of a ziggurat: the 255
+    /// intervals `[x[i+1], x[i])` below `r` and the tail `[r, ∞)`, with expected
+    /// probabilities from the survival function `sf(t) = P(X > t)`. A wedge or tail that is
+    /// wrong puts too much or too little mass in its own column, which this sees directly.
+    fn chi2_over_columns(xs: &[f64], z: &Ziggurat, sf: impl Fn(f64) -> f64) -> f64 {
+        // Ascending bounds 0 = x[256] < x[255] < … < x[1] = r < ∞.
+        let mut bounds: Vec<f64> = z.x[1..].iter().rev().copied().collect();
+        bounds.push(f64::INFINITY);
+        let mut counts = vec![0u64; LAYERS];
+        for &x in xs {
+            counts[bounds.partition_point(|&b| b <= x) - 1] += 1;
+        }
+        let n = xs.len() as f64;
+        counts
+            .iter()
+            .enumerate()
+            .map(|(j, &c)| {
+                let e = n * (sf(bounds[j]) - sf(bounds[j + 1]));
+                (c as f64 - e) * (c as f64 - e) / e
+            })
+            .sum()
+    }
+
+    /// The 0.1 % critical value of chi-square with 255 degrees of freedom (Wilson–Hilferty:
+    /// `k·(1 − 2/(9k) + 3.0902·√(2/(9k)))³` = 330.5).
+    const CHI2_255_CRITICAL: f64 = 330.5;
+
+    #[test]
+    fn ziggurats_pass_chi_square_over_their_columns() {
+        // 4·10⁶ draws: enough to see the 0.67 % of mass that the normal's wedges hold.
+        let n = 4_000_000;
+        let mut r = stream(14, "chi2");
+        let xs: Vec<f64> = (0..n).map(|_| standard_exponential(&mut r)).collect();
+        let c = chi2_over_columns(&xs, &EXP_ZIGGURAT, |t| libm::exp(-t));
+        assert!(c < CHI2_255_CRITICAL, "exponential: chi2 {c}");
+        // |Z| against the half-normal.
+        let xs: Vec<f64> = (0..n).map(|_| standard_normal(&mut r).abs()).collect();
+        let c = chi2_over_columns(&xs, &NORM_ZIGGURAT, |t| {
+            libm::erfc(t / std::f64::consts::SQRT_2)
+        });
+        assert!(c < CHI2_255_CRITICAL, "|normal|: chi2 {c}");
+    }
+
+    /// Chi-square over layers 1..=255 of the wedge tests' acceptance counts: `x` uniform on
+    /// the layer's wedge column `[x[i+1], x[i])` is accepted with probability
+    /// `(A − w·f[i]) / (w·(f[i+1] − f[i]))`, `w` the column's width and `A` the area under
+    /// `f` over it (`area(a, b)`).
+    fn wedge_chi2(
+        z: &Ziggurat,
+        area: impl Fn(f64, f64) -> f64,
+        edge: impl Fn(usize, f64, &mut SimRng) -> Option<f64>,
+    ) -> f64 {
+        let trials = 20_000;
+        let mut r = stream(16, "wedges");
+        (1..LAYERS)
+            .map(|i| {
+                let (lo, hi) = (z.x[i + 1], z.x[i]);
+                let w = hi - lo;
+                let p = (area(lo, hi) - w * z.f[i]) / (w * (z.f[i + 1] - z.f[i]));
+                let accepted = (0..trials)
+                    .filter(|_| {
+                        let x = lo + unit_f64(&mut r) * w;
+                        edge(i, x, &mut r).is_some()
+                    })
+                    .count();
+                let e = f64::from(trials) * p;
+                (accepted as f64 - e) * (accepted as f64 - e) / (e * (1.0 - p))
+            })
+            .sum()
+    }
+
+    #[test]
+    fn wedge_tests_accept_with_the_right_probability() {
+        // 255 layers, 255 degrees of freedom; 20 000 trials each.
+        let c = wedge_chi2(
+            &EXP_ZIGGURAT,
+            |a, b| libm::exp(-a) - libm::exp(-b),
+            |i, x, r| exponential_edge(&EXP_ZIGGURAT, i, x, r),
+        );
+        assert!(c < CHI2_255_CRITICAL, "exponential wedges: chi2 {c}");
+        let c = wedge_chi2(
+            &NORM_ZIGGURAT,
+            |a, b| {
+                let s = std::f64::consts::SQRT_2;
+                (std::f64::consts::PI / 2.0).sqrt() * (libm::erfc(a / s) - libm::erfc(b / s))
+            },
+            |i, x, r| normal_edge(&NORM_ZIGGURAT, i, x, r),
+        );
+        assert!(c < CHI2_255_CRITICAL, "normal wedges: chi2 {c}");
+    }
+
+    #[test]
+    fn tail_algorithms_pass_kolmogorov_smirnov() {
+        // The tail samplers alone (layer 0 past r), 10⁶ draws each: the excess over r is
+        // Exp(1) for the exponential, and P(Z − r ≤ t | Z > r) = 1 − Q(r + t)/Q(r) for the
+        // normal, Q the normal survival function.
+        let n = 1_000_000;
+        let mut r = stream(15, "tail ks");
+        let xs: Vec<f64> = (0..n)
+            .map(|_| exponential_edge(&EXP_ZIGGURAT, 0, 0.0, &mut r).unwrap() - EXP_R)
+            .collect();
+        let d = ks_statistic(xs, |t| -libm::expm1(-t));
+        assert!(d < ks_critical(n), "exponential tail: D = {d}");
+        let q = |x: f64| 0.5 * libm::erfc(x / std::f64::consts::SQRT_2);
+        let xs: Vec<f64> = (0..n)
+            .map(|_| normal_edge(&NORM_ZIGGURAT, 0, 0.0, &mut r).unwrap() - NORM_R)
+            .collect();
+        let d = ks_statistic(xs, |t| 1.0 - q(NORM_R + t) / q(NORM_R));
+        assert!(d < ks_critical(n), "normal tail: D = {d}");
+    }
+
+    /// A generator that always returns 0: the extreme draw for every uniform.
+    struct ZeroRng;
+
+    impl rand::TryRng for ZeroRng {
+        type Error = std::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(0)
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(0)
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            dst.fill(0);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn all_zero_bits_give_finite_draws() {
+        // Uniforms that feed a logarithm or a negative power are on (0, 1], so even an
+        // all-zero draw gives a finite value: the exponential tail's largest is r + 53·ln 2,
+        // the Pareto's scale·2^(53/α). (The rejection loops of the normal tail and of
+        // `below` would never end on a constant generator, so they are not run here.)
+        assert_eq!(unit_f64(&mut ZeroRng), 0.0);
+        assert_eq!(unit_f64_nonzero(&mut ZeroRng), TWO_POW_M53);
+        assert_eq!(standard_exponential(&mut ZeroRng), 0.0);
+        assert_eq!(standard_normal(&mut ZeroRng), 0.0);
+        let tail = exponential_edge(&EXP_ZIGGURAT, 0, 0.0, &mut ZeroRng).unwrap();
+        assert_eq!(tail, EXP_R - libm::log(TWO_POW_M53));
+        for (name, spec) in pinned_specs() {
+            if name != "empirical" {
+                let d = Sampler::new(&spec, name).unwrap().sample(&mut ZeroRng);
+                assert!(d < SimDuration::MAX, "{name}: {d:?}");
+            }
+        }
+        let p = Sampler::new(
+            &DistSpec::Pareto {
+                mean: SimDuration::from_millis(20),
+                alpha: 3.0,
+            },
+            "t",
+        )
+        .unwrap()
+        .sample(&mut ZeroRng);
+        let want = 20e6 * 2.0 / 3.0 * libm::exp2(53.0 / 3.0);
+        assert!((p.as_nanos() as f64 - want).abs() < 1.0, "{p:?} vs {want}");
+    }
+
     /// `count` successes in `n` trials is within `k` standard errors of probability `p`.
     fn within_se(what: &str, count: usize, n: usize, p: f64, k: f64) {
         let expected = n as f64 * p;
