@@ -14,8 +14,9 @@
 //! either taken from the pure-Rust [`libm`] crate (`exp`, `log`, `log1p`, `pow`; the same code
 //! on every platform) or is an IEEE-754 correctly rounded basic operation (`+ − × ÷`,
 //! `sqrt`, integer ↔ float conversions). Rust never contracts `a*b + c` into a fused
-//! multiply-add on its own, so the expressions below evaluate the same way everywhere.
-//! Only the generator's `next_u64` (and `next_u32`, in [`below`]) is used: never
+//! multiply-add on its own, so the expressions below evaluate the same way everywhere
+//! (on targets with IEEE double arithmetic: not 32-bit x86 without SSE2, where both Rust's
+//! `f64` and libm's `exp` go through the x87 unit). Only the generator's `next_u64` (and `next_u32`, in [`below`]) is used: never
 //! `rand`'s distributions or `random()`, whose algorithms may change between versions.
 //!
 //! # Algorithms
@@ -35,15 +36,16 @@
 //!   `r + x`. The wedge tests compare with `exp(−x)` and `exp(−x²/2)` from libm.
 //! * Gamma: G. Marsaglia and W. W. Tsang, "A Simple Method for Generating Gamma Variables",
 //!   ACM TOMS 26(3), 2000 (`d = a − 1/3`, `c = 1/√(9d)`, squeeze `1 − 0.0331x⁴`, then the
-//!   log test), and for shape `a < 1` the paper's boost `Gamma(a) = Gamma(a + 1)·U^(1/a)`.
+//!   log test), and for shape `a < 1` the paper's boost `Gamma(a) = Gamma(a + 1)·U^(1/a)`
+//!   (`U` drawn after the `Gamma(a + 1)` draw).
 //! * Log-normal by mean and cv: `σ² = ln(1 + cv²)` (as `log1p`), `μ = ln(mean) − σ²/2`,
 //!   value `exp(μ + σZ)`.
 //! * Pareto type I by mean and `α`: scale `mean·(α − 1)/α`, value `scale·U^(−1/α)` with
 //!   `U` on `(0, 1]` (inversion).
 //! * Empirical: uniform resampling with [`below`] (Lemire's method, integers only).
 //!
-//! A `U` that goes into a logarithm or a negative power is drawn on `(0, 1]` (53 bits plus
-//! one ulp), so no draw is infinite. Changing any of this (a constant, the order of draws,
+//! A `U` that goes into a logarithm or a negative power is drawn on `(0, 1]` (the 53-bit
+//! uniform plus 2⁻⁵³), so no draw is infinite. Changing any of this (a constant, the order of draws,
 //! which bits are used) changes every scenario's output and needs re-blessed goldens; the
 //! tests pin the first draws of each sampler for that reason.
 
