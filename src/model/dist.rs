@@ -60,17 +60,11 @@ use crate::engine::{SimDuration, below};
 /// 2⁻⁵³, the spacing of the 53-bit uniforms.
 const TWO_POW_M53: f64 = 1.0 / (1u64 << 53) as f64;
 
-/// The top 53 bits of `bits` as a uniform on `[0, 1)`. The conversion is exact.
-#[inline(always)]
-fn top53_unit(bits: u64) -> f64 {
-    (bits >> 11) as f64 * TWO_POW_M53
-}
-
 /// Uniform on `[0, 1)`: the top 53 bits of one `next_u64`, times 2⁻⁵³ (every value is a
 /// multiple of 2⁻⁵³, each with probability 2⁻⁵³).
 #[inline]
 pub fn unit_f64<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-    top53_unit(rng.next_u64())
+    (rng.next_u64() >> 11) as f64 * TWO_POW_M53
 }
 
 /// Uniform on `(0, 1]`: like [`unit_f64`] shifted up by 2⁻⁵³, for logarithms and negative
@@ -128,8 +122,10 @@ fn norm_f_inv(y: f64) -> f64 {
 /// 255, reaches `f(0) = 1`). A point `u·x[i]` left of `x[i+1]` is under the curve in every
 /// layer; the rest is the tail (layer 0) or a wedge, decided by comparing with `f`.
 struct Ziggurat {
-    /// Layer widths, decreasing; `x[256] = 0`.
-    x: [f64; LAYERS + 1],
+    /// The fast path's view of layer `i`: `(x[i]·2⁻⁵³, x[i+1])`, side by side in one 16-byte
+    /// entry. `k·(x[i]·2⁻⁵³)` for a 53-bit integer `k` is bit-identical to `(k·2⁻⁵³)·x[i]`:
+    /// scaling by a power of two is exact, so both round the same real product.
+    fast: [(f64, f64); LAYERS],
     /// `f[i] = f(x[i])` for `i ≥ 1`, `f[256] = 1`; `f[0]` is unused (0).
     f: [f64; LAYERS + 1],
 }
@@ -149,7 +145,18 @@ impl Ziggurat {
         }
         x[LAYERS] = 0.0;
         y[LAYERS] = 1.0;
-        Ziggurat { x, f: y }
+        let fast = std::array::from_fn(|i| (x[i] * TWO_POW_M53, x[i + 1]));
+        Ziggurat { fast, f: y }
+    }
+
+    /// The layer widths `x[0..=256]`, decreasing, `x[256] = 0` (recovered exactly from
+    /// `fast`).
+    #[cfg(test)]
+    fn x(&self) -> [f64; LAYERS + 1] {
+        std::array::from_fn(|i| match i {
+            0 => self.fast[0].0 / TWO_POW_M53,
+            _ => self.fast[i - 1].1,
+        })
     }
 }
 
@@ -159,15 +166,16 @@ static NORM_ZIGGURAT: LazyLock<Ziggurat> =
     LazyLock::new(|| Ziggurat::new(NORM_R, NORM_V, norm_f, norm_f_inv));
 
 /// A standard exponential (mean 1), by the ziggurat (see the module docs). 97.8 % of draws
-/// take the fast path: one `next_u64`, two multiplications and a comparison.
+/// take the fast path: one `next_u64`, a conversion, one multiplication and a comparison.
 #[inline]
 pub fn standard_exponential<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let z: &Ziggurat = &EXP_ZIGGURAT;
     loop {
         let bits = rng.next_u64();
         let i = (bits & 0xff) as usize;
-        let x = top53_unit(bits) * z.x[i];
-        if x < z.x[i + 1] {
+        let (width, inner) = z.fast[i];
+        let x = (bits >> 11) as f64 * width;
+        if x < inner {
             return x;
         }
         if let Some(x) = exponential_edge(z, i, x, rng) {
@@ -197,8 +205,9 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
         let bits = rng.next_u64();
         let i = (bits & 0xff) as usize;
         let sign = (bits & 0x100) << 55;
-        let mut x = top53_unit(bits) * z.x[i];
-        if x >= z.x[i + 1] {
+        let (width, inner) = z.fast[i];
+        let mut x = (bits >> 11) as f64 * width;
+        if x >= inner {
             match normal_edge(z, i, x, rng) {
                 Some(e) => x = e,
                 None => continue,
@@ -639,17 +648,20 @@ mod tests {
             ("exp", &*EXP_ZIGGURAT, EXP_V, exp_f as fn(f64) -> f64, 1e-12),
             ("normal", &*NORM_ZIGGURAT, NORM_V, norm_f, 1e-8),
         ] {
-            let top = z.x[LAYERS - 1] * (1.0 - f(z.x[LAYERS - 1]));
+            let x = z.x();
+            let top = x[LAYERS - 1] * (1.0 - f(x[LAYERS - 1]));
             assert!(
                 ((top - v) / v).abs() < tol,
                 "{name}: top layer area {top}, v {v}"
             );
-            assert!(z.x.windows(2).all(|w| w[0] > w[1]), "{name}: x decreasing");
+            assert!(x.windows(2).all(|w| w[0] > w[1]), "{name}: x decreasing");
             assert!(
                 z.f[1..].windows(2).all(|w| w[0] < w[1]),
                 "{name}: f increasing"
             );
-            assert_eq!(z.x[1], if name == "exp" { EXP_R } else { NORM_R });
+            assert_eq!(x[1], if name == "exp" { EXP_R } else { NORM_R });
+            assert_eq!(x[LAYERS], 0.0);
+            assert_eq!(z.f[LAYERS], 1.0);
         }
     }
 
@@ -691,7 +703,7 @@ mod tests {
     /// wrong puts too much or too little mass in its own column, which this sees directly.
     fn chi2_over_columns(xs: &[f64], z: &Ziggurat, sf: impl Fn(f64) -> f64) -> f64 {
         // Ascending bounds 0 = x[256] < x[255] < … < x[1] = r < ∞.
-        let mut bounds: Vec<f64> = z.x[1..].iter().rev().copied().collect();
+        let mut bounds: Vec<f64> = z.x()[1..].iter().rev().copied().collect();
         bounds.push(f64::INFINITY);
         let mut counts = vec![0u64; LAYERS];
         for &x in xs {
@@ -739,9 +751,10 @@ mod tests {
     ) -> f64 {
         let trials = 20_000;
         let mut r = stream(16, "wedges");
+        let x = z.x();
         (1..LAYERS)
             .map(|i| {
-                let (lo, hi) = (z.x[i + 1], z.x[i]);
+                let (lo, hi) = (x[i + 1], x[i]);
                 let w = hi - lo;
                 let p = (area(lo, hi) - w * z.f[i]) / (w * (z.f[i + 1] - z.f[i]));
                 let accepted = (0..trials)
