@@ -7,11 +7,11 @@
 //! the earliest `t'` with `Λ(t') − Λ(t) = E`, walking the segments forward. Every draw is
 //! used, so there is no rejection and the cost per arrival is O(1) amortised.
 
-use rand_distr::{Distribution, Exp1};
+use rand::Rng;
 
-use super::dist::ns_to_duration;
+use super::dist::{ns_to_duration, standard_exponential};
 use super::spec::{ArrivalSpec, RateProfile, RateSegment};
-use crate::engine::{NANOS_PER_SEC, SimRng, SimTime};
+use crate::engine::{NANOS_PER_SEC, SimTime};
 
 /// The running state of one client's arrival process.
 #[derive(Clone, Debug)]
@@ -62,10 +62,10 @@ impl ArrivalProcess {
     /// The time of the first arrival after `now`, or `None` if no arrival will ever come
     /// (a non-periodic profile whose rate stays 0 to its end).
     #[inline]
-    pub fn next_after(&mut self, now: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+    pub fn next_after<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) -> Option<SimTime> {
         match self {
             ArrivalProcess::Poisson { mean_gap_ns } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential(rng);
                 Some(now + ns_to_duration(*mean_gap_ns * e))
             }
             ArrivalProcess::Deterministic { rate_rps, next_k } => {
@@ -84,7 +84,7 @@ impl ArrivalProcess {
                 cursor,
                 cycle_start,
             } => {
-                let e: f64 = Exp1.sample(rng);
+                let e = standard_exponential(rng);
                 invert(profile, cursor, cycle_start, now.0, e).map(SimTime)
             }
         }
