@@ -54,12 +54,17 @@ impl MetricsError {
     }
 }
 
-/// Rounds to `decimals` decimal places, so outputs do not carry float noise
-/// (`12.300000000000001`). Deterministic: the same input always gives the same output.
-pub fn round_to(x: f64, decimals: i32) -> f64 {
+/// Rounds to `decimals` decimal places (0–15), so outputs do not carry float noise
+/// (`12.300000000000001`). Deterministic on every platform: the power of ten is an exact
+/// constant (not `powi`), and multiplication, division and rounding are correctly rounded
+/// IEEE operations. `decimals` beyond 15 is treated as 15.
+pub fn round_to(x: f64, decimals: u32) -> f64 {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
     if !x.is_finite() {
         return x;
     }
-    let m = 10f64.powi(decimals);
+    let m = POW10[decimals.min(15) as usize];
     (x * m).round() / m
 }
