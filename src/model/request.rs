@@ -130,4 +130,14 @@ impl Requests {
     pub fn is_empty(&self) -> bool {
         self.slab.is_empty()
     }
+
+    /// Keys of the requests not routed yet (at the load balancer), for tests.
+    #[cfg(test)]
+    pub(crate) fn unrouted(&self) -> Vec<u32> {
+        self.slab
+            .iter()
+            .filter(|(_, r)| r.task.is_none())
+            .map(|(k, _)| k as u32)
+            .collect()
+    }
 }

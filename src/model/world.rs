@@ -367,3 +367,92 @@ impl<O: Observer> Simulation<O> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::spec::{
+        ArrivalSpec, ClientSpec, DistSpec, LoadBalancerSpec, ServiceSpec, TargetGroupSpec,
+    };
+    use crate::model::{Cause, Request};
+
+    /// Counts, per serial, routings and endings.
+    #[derive(Default)]
+    struct Ledger {
+        dispatched: Vec<u8>,
+        ended: Vec<u8>,
+        causes: Vec<Option<Cause>>,
+    }
+
+    impl Observer for Ledger {
+        fn request_arrived(&mut self, _: SimTime, r: &Request) {
+            assert_eq!(r.serial as usize, self.ended.len());
+            self.dispatched.push(0);
+            self.ended.push(0);
+            self.causes.push(None);
+        }
+        fn request_dispatched(&mut self, _: SimTime, r: &Request) {
+            self.dispatched[r.serial as usize] += 1;
+        }
+        fn request_finished(&mut self, _: SimTime, r: &Request, c: Cause) {
+            self.ended[r.serial as usize] += 1;
+            self.causes[r.serial as usize] = Some(c);
+        }
+    }
+
+    /// Requests that end while the load balancer is still processing them leave their
+    /// `Forward` events behind, and their store keys are reused by new requests at once. A
+    /// stale event must be ignored: each new request is routed once, when its own
+    /// processing ends, and each request ends exactly once.
+    #[test]
+    fn an_event_for_a_request_that_ended_is_stale() {
+        let spec = WorldSpec {
+            duration: SimDuration::from_secs(2),
+            clients: vec![ClientSpec {
+                arrivals: ArrivalSpec::Deterministic { rate_rps: 1000.0 },
+                ..Default::default()
+            }],
+            load_balancer: LoadBalancerSpec {
+                processing_time: DistSpec::Deterministic(SimDuration::from_millis(10)),
+                ..Default::default()
+            },
+            target_groups: vec![TargetGroupSpec::default()],
+            services: vec![ServiceSpec {
+                desired_count: 2,
+                cpu_time: DistSpec::Deterministic(SimDuration::from_micros(100)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut sim = Simulation::new(&spec, Ledger::default()).unwrap();
+        sim.run_until(SimTime(1_000_500_000));
+        let now = sim.now();
+        let Core { world, observer } = &mut sim.core;
+        let keys = world.requests.unrouted();
+        assert_eq!(keys.len(), 10, "ten requests are being processed");
+        for key in keys {
+            let req = world.requests.remove(key);
+            observer.request_finished(now, &req, Cause::Elb503NoTargets);
+        }
+        let stats = sim.run();
+        let ledger = sim.into_observer();
+        assert_eq!(stats.arrived, 2000);
+        assert!(
+            ledger.ended.iter().all(|&n| n <= 1),
+            "a request ended twice"
+        );
+        assert!(
+            ledger.dispatched.iter().all(|&n| n <= 1),
+            "a request was routed twice"
+        );
+        let early = ledger
+            .causes
+            .iter()
+            .filter(|c| **c == Some(Cause::Elb503NoTargets))
+            .count();
+        assert_eq!(early, 10);
+        // Every other request that arrived at least 10 ms before the end was routed.
+        let routed = ledger.dispatched.iter().filter(|&&n| n == 1).count();
+        assert_eq!(routed, 2000 - 10 - 10);
+    }
+}

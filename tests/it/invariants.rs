@@ -4,9 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use lbsim::engine::SimTime;
+use lbsim::engine::{SimDuration, SimTime};
 use lbsim::metrics::Recorder;
-use lbsim::model::{Cause, Observer, Request, Simulation, WorldSpec};
+use lbsim::model::{Algorithm, Cause, Observer, Request, Simulation, TaskId, WorldSpec};
 use lbsim::scenario;
 
 use crate::cli::{BASE, lbsim, text, write};
@@ -232,4 +232,90 @@ fn replications_are_identical_whatever_the_thread_count() {
     // And each equals a lone run with that seed.
     assert_eq!(one[3], lbsim::sweep::run_one(&spec, 13).unwrap());
     assert_ne!(one[0].latency_ms, one[1].latency_ms, "seeds must matter");
+}
+
+/// What each request was, by serial: its round-trip time, its LB processing time (seen as
+/// routing time − arrival) and its CPU time (if it was routed).
+#[derive(Default)]
+struct Sizes {
+    rtt: Vec<SimDuration>,
+    routed_after: Vec<Option<SimDuration>>,
+    work: Vec<Option<SimDuration>>,
+    refused: u64,
+}
+
+impl Observer for Sizes {
+    fn request_arrived(&mut self, _: SimTime, r: &Request) {
+        self.rtt.push(r.rtt);
+        self.routed_after.push(None);
+        self.work.push(None);
+    }
+    fn request_dispatched(&mut self, now: SimTime, r: &Request) {
+        self.routed_after[r.serial as usize] = Some(now - r.arrived);
+        self.work[r.serial as usize] = Some(r.work);
+    }
+    fn request_finished(&mut self, _: SimTime, _: &Request, cause: Cause) {
+        self.refused += u64::from(cause == Cause::Elb503NoTargets);
+    }
+}
+
+/// Common random numbers: every random quantity of a request (round trip, load balancer
+/// processing time, CPU time) is fixed by the seed and the request's arrival, whatever
+/// happened to the requests before it. A run in which no target is registered for 3 s (so
+/// hundreds of requests get 503s and are never sized), and a run with another algorithm,
+/// see exactly the same requests as the plain run.
+#[test]
+fn requests_are_the_same_whatever_happened_before_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = BASE
+        .replace(
+            "[load_balancer]\n",
+            "[load_balancer]\nprocessing_time = { dist = \"uniform\", min = \"1ms\", max = \"3ms\" }\n",
+        )
+        .replace(
+            "name = \"c\"\n",
+            "name = \"c\"\nrtt = { dist = \"lognormal\", mean = \"20ms\", cv = 0.5 }\n",
+        )
+        .replace(
+            r#"{ dist = "exponential", mean = "5ms" }"#,
+            r#"{ dist = "gamma", mean = "5ms", cv = 2.0 }"#,
+        );
+    let spec = load(&text, &dir);
+    let plain = {
+        let mut sim = Simulation::new(&spec, Sizes::default()).unwrap();
+        sim.run();
+        sim.into_observer()
+    };
+    let gap = {
+        let mut sim = Simulation::new(&spec, Sizes::default()).unwrap();
+        sim.run_until(SimTime(5_000_000_000));
+        sim.deregister_target(TaskId(0)).unwrap();
+        sim.deregister_target(TaskId(1)).unwrap();
+        sim.run_until(SimTime(8_000_000_000));
+        sim.register_target(TaskId(0)).unwrap();
+        sim.register_target(TaskId(1)).unwrap();
+        sim.run();
+        sim.into_observer()
+    };
+    let mut other = spec.clone();
+    other.target_groups[0].algorithm = Algorithm::LeastOutstandingRequests;
+    let lor = {
+        let mut sim = Simulation::new(&other, Sizes::default()).unwrap();
+        sim.run();
+        sim.into_observer()
+    };
+    assert_eq!(plain.refused, 0);
+    assert!(gap.refused > 500, "{} refused", gap.refused);
+    for run in [&gap, &lor] {
+        assert_eq!(run.rtt, plain.rtt, "round-trip times differ");
+        let mut compared = 0;
+        for i in 0..plain.work.len() {
+            if let (Some(a), Some(b)) = (plain.work[i], run.work[i]) {
+                assert_eq!(a, b, "request {i}: CPU time differs");
+                assert_eq!(plain.routed_after[i], run.routed_after[i], "request {i}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 3000, "{compared}");
+    }
 }
