@@ -143,7 +143,7 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
     }
     out.push_str(&t.to_string());
     out.push_str(&format!(
-        "\nLatency is what clients see (load balancer time + round trip), for requests \
+        "\nLatency is what clients see (load balancer time + round trip) of successful (ok) responses to requests \
          arriving after the warm-up. Mean in flight {:.2}; task-seconds {:.0}.",
         s.in_flight_mean, s.task_seconds
     ));

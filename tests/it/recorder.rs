@@ -61,12 +61,15 @@ fn exact(dir: &tempfile::TempDir, warmup: &str, tasks: u32) -> lbsim::model::Wor
         .spec
 }
 
+/// A fleet change applied at a time.
+type Act<'a> = (SimTime, &'a dyn Fn(&mut Simulation<Recorder>));
+
 /// Runs `spec`, calling `act` at each `(time, action)` first; returns summary.json and the
 /// rows of metrics.csv as (header → value) maps, read back from the files.
 fn run_files(
     spec: &lbsim::model::WorldSpec,
     out: &Path,
-    acts: &[(SimTime, &dyn Fn(&mut Simulation<Recorder>))],
+    acts: &[Act<'_>],
 ) -> (Value, Vec<std::collections::BTreeMap<String, String>>) {
     let rec = Recorder::new(RecorderOptions {
         out_dir: Some(out.to_path_buf()),
