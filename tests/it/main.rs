@@ -5,6 +5,7 @@ mod distributions;
 mod invariants;
 mod properties;
 mod queueing;
+mod readme;
 mod recorder;
 mod scenario_docs;
 mod support;

@@ -1,0 +1,243 @@
+//! The README cannot drift: every command it shows runs as shown, and the figures it quotes
+//! are those runs' figures.
+//!
+//! - Every line of every ```` ```sh ```` block is a command. `cargo run --release -- ARGS`
+//!   and `lbsim ARGS` are run here with the binary under test, from the project's root, and
+//!   must succeed (a `run` gets `--out` into a temporary directory, so the repository is not
+//!   written to). Any other command (`cargo test --release`, `cargo install --path .`) must
+//!   appear in `.ci/run`, which CI executes.
+//! - The figures of the "Then try another algorithm" paragraph are recomputed from the two
+//!   runs' `summary.json` and `metrics.csv` and must appear, as formatted here, in the README
+//!   (whitespace-insensitive): change the model and this test says which sentence is stale.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const README: &str = include_str!("../../README.md");
+const CI: &str = include_str!("../../.ci/run");
+
+/// The lines of the README's `sh` code blocks (fences may be indented, as in a list).
+fn sh_commands() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in README.lines() {
+        let t = line.trim();
+        if t.starts_with("```") {
+            inside = !inside && t == "```sh";
+            continue;
+        }
+        if inside && !t.is_empty() && !t.starts_with('#') {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+/// The arguments of a command this test runs itself, or `None`.
+fn lbsim_args(cmd: &str) -> Option<Vec<String>> {
+    let rest = cmd
+        .strip_prefix("cargo run --release -- ")
+        .or_else(|| cmd.strip_prefix("lbsim "))?;
+    assert!(
+        !rest.contains(['"', '\'', '$', '|', '>']),
+        "README command {cmd:?}: quotes and shell syntax are not supported by this test"
+    );
+    Some(rest.split_whitespace().map(String::from).collect())
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Thousands separators.
+fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `time_s` of a minute as the wall clock of the trace's day (t = 0 is 00:00).
+fn clock(time_s: u64) -> String {
+    format!("{:02}:{:02}", time_s / 3600, time_s % 3600 / 60)
+}
+
+/// summary.json and metrics.csv of one run.
+struct RunOut {
+    summary: Value,
+    rows: Vec<BTreeMap<String, String>>,
+}
+
+impl RunOut {
+    fn read(dir: &Path) -> RunOut {
+        let summary =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        let mut rdr = csv::Reader::from_path(dir.join("metrics.csv")).unwrap();
+        let header = rdr.headers().unwrap().clone();
+        let rows = rdr
+            .records()
+            .map(|r| {
+                header
+                    .iter()
+                    .map(String::from)
+                    .zip(r.unwrap().iter().map(String::from))
+                    .collect()
+            })
+            .collect();
+        RunOut { summary, rows }
+    }
+
+    fn p99(&self) -> f64 {
+        self.summary["latency_ms"]["p99"].as_f64().unwrap()
+    }
+
+    fn num(row: &BTreeMap<String, String>, col: &str) -> f64 {
+        row[col].parse().unwrap_or(0.0)
+    }
+
+    /// The row with the highest `latency_p99_ms`.
+    fn worst(&self) -> &BTreeMap<String, String> {
+        self.rows
+            .iter()
+            .max_by(|a, b| {
+                Self::num(a, "latency_p99_ms").total_cmp(&Self::num(b, "latency_p99_ms"))
+            })
+            .unwrap()
+    }
+
+    fn at(&self, time_s: &str) -> &BTreeMap<String, String> {
+        self.rows.iter().find(|r| r["time_s"] == time_s).unwrap()
+    }
+}
+
+#[test]
+fn every_readme_command_runs_and_its_figures_are_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let commands = sh_commands();
+    assert!(commands.len() >= 5, "{commands:?}");
+    let mut outs: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for (i, cmd) in commands.iter().enumerate() {
+        let Some(mut args) = lbsim_args(cmd) else {
+            assert!(
+                CI.contains(cmd.as_str()),
+                "README command {cmd:?} is neither run by this test nor by .ci/run"
+            );
+            continue;
+        };
+        if args[0] == "run" {
+            let out = tmp.path().join(format!("run{i}"));
+            match args.iter().position(|a| a == "--out") {
+                Some(k) => args[k + 1] = out.display().to_string(),
+                None => args.extend(["--out".into(), out.display().to_string()]),
+            }
+            args.push("--quiet".into());
+            outs.insert(cmd.clone(), out);
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_lbsim"))
+            .args(&args)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "README command {cmd:?} failed:\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    let rr = RunOut::read(&outs["cargo run --release -- run scenarios/nasa-jul95.toml"]);
+    let lor_cmd = outs
+        .keys()
+        .find(|c| c.contains("least_outstanding_requests"))
+        .expect("the README compares least_outstanding_requests")
+        .clone();
+    let lor = RunOut::read(&outs[&lor_cmd]);
+    let text: String = README.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut stale = Vec::new();
+    let mut want = |phrase: String| {
+        if !text.contains(&phrase) {
+            stale.push(phrase);
+        }
+    };
+
+    let w = rr.worst();
+    let t: u64 = w["time_s"].parse().unwrap();
+    assert_eq!(
+        t / 3600,
+        9,
+        "round robin's worst minute is no longer in the launch morning"
+    );
+    want(format!(
+        "`round_robin` gives p99 {:.0} ms overall",
+        rr.p99()
+    ));
+    want(format!(
+        "worst minute of the launch-morning peak ({}, `time_s` {t} in `metrics.csv`, {} responses at {:.0} % CPU), p99 {:.0} ms",
+        clock(t),
+        count(w["responses_ok"].parse().unwrap()),
+        RunOut::num(w, "cpu_utilization_mean_pct"),
+        RunOut::num(w, "latency_p99_ms"),
+    ));
+    want(format!(
+        "`least_outstanding_requests` gives p99 {:.0} ms overall and {:.0} ms in that same minute",
+        lor.p99(),
+        RunOut::num(lor.at(&w["time_s"]), "latency_p99_ms"),
+    ));
+    let cpu = |r: &RunOut| r.summary["cpu_utilization"]["mean_pct"].as_f64().unwrap();
+    assert_eq!(cpu(&rr), cpu(&lor), "the same requests need the same CPU");
+    want(format!("with the same mean CPU ({:.1} %)", cpu(&rr)));
+    let lw = lor.worst();
+    let lt: u64 = lw["time_s"].parse().unwrap();
+    assert_ne!(
+        lt, t,
+        "least outstanding requests' worst minute is the peak's now"
+    );
+    let n: u64 = lw["responses_ok"].parse().unwrap();
+    assert!(
+        n < 1000,
+        "its worst minute is no longer a quiet one ({n} requests)"
+    );
+    want(format!(
+        "Its own worst minute is another one: {} (`time_s` {lt}), a quiet minute of {n} requests whose p99 of {:.0} ms",
+        clock(lt),
+        RunOut::num(lw, "latency_p99_ms"),
+    ));
+    assert!(
+        stale.is_empty(),
+        "the README quotes figures the runs no longer give; expected these phrases:\n{}",
+        stale.join("\n")
+    );
+}
+
+/// The harness itself: it finds the commands, and a figure that changed is reported.
+#[test]
+fn the_harness_finds_commands_and_rejects_unknown_ones() {
+    let cmds = sh_commands();
+    assert!(cmds.contains(&"cargo run --release -- run scenarios/nasa-jul95.toml".to_string()));
+    assert!(cmds.contains(&"cargo test --release".to_string()));
+    assert_eq!(
+        lbsim_args("lbsim validate a.toml --set x=1"),
+        Some(vec![
+            "validate".into(),
+            "a.toml".into(),
+            "--set".into(),
+            "x=1".into()
+        ])
+    );
+    assert_eq!(lbsim_args("cargo test --release"), None);
+    assert!(
+        !CI.contains("cargo frobnicate"),
+        "an unknown command would be reported"
+    );
+    assert_eq!(count(16074), "16,074");
+    assert_eq!(clock(35340), "09:49");
+}
