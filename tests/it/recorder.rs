@@ -364,3 +364,61 @@ fn recorder_figures_obey_littles_law_and_utilisation() {
         0.01,
     );
 }
+
+/// `events.csv` words each typed lifecycle event, at its exact time, with AWS's reason code.
+/// Two tasks behind round robin (task 0 gets the odd requests): task 0 is deregistered at
+/// 10.12 s while request 101 (10.1–10.15 s) is in flight on it, so it drains until 10.15 s;
+/// task 1 fails health checks from 20.07 s to 30.07 s (the group fails open, nothing is
+/// refused); task 1 is killed at 40.12 s with request 401 in flight (a 502).
+#[test]
+fn events_csv_words_each_typed_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = exact(&dir, "0s", 2);
+    let out = dir.path().join("o");
+    let (s, _) = run_files(
+        &spec,
+        &out,
+        &[
+            (SimTime(10_120_000_000), &|sim: &mut Simulation<
+                Recorder,
+            >| {
+                sim.deregister_target(TaskId(0)).unwrap()
+            }),
+            (SimTime(20_070_000_000), &|sim: &mut Simulation<
+                Recorder,
+            >| {
+                sim.set_target_health(TaskId(1), false).unwrap()
+            }),
+            (SimTime(30_070_000_000), &|sim: &mut Simulation<
+                Recorder,
+            >| {
+                sim.set_target_health(TaskId(1), true).unwrap()
+            }),
+            (SimTime(40_120_000_000), &|sim: &mut Simulation<
+                Recorder,
+            >| {
+                sim.stop_task(TaskId(1)).unwrap()
+            }),
+        ],
+    );
+    assert_eq!(s["requests"]["by_outcome"]["elb_502_target_closed"], 1);
+    // After the kill no target is left: requests 402..600 get 503s.
+    assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 199);
+    let events = fs::read_to_string(out.join("events.csv")).unwrap();
+    let want = "\
+time_s,kind,service,task,target_group,reason,detail
+0,task_running,svc,svc-0,,,(service svc) has started 1 tasks: (task svc-0) with 1024 CPU units and 2048 MiB.
+0,target_registered,svc,svc-0,tg,Elb.RegistrationInProgress,(service svc) registered 1 targets in (target-group tg).
+0,target_healthy,svc,svc-0,tg,,target svc-0 in (target-group tg) is healthy (was initial).
+0,task_running,svc,svc-1,,,(service svc) has started 1 tasks: (task svc-1) with 1024 CPU units and 2048 MiB.
+0,target_registered,svc,svc-1,tg,Elb.RegistrationInProgress,(service svc) registered 1 targets in (target-group tg).
+0,target_healthy,svc,svc-1,tg,,target svc-1 in (target-group tg) is healthy (was initial).
+10.12,target_draining,svc,svc-0,tg,Target.DeregistrationInProgress,(service svc) has begun draining connections on 1 tasks: target svc-0 in (target-group tg).
+10.15,target_deregistered,svc,svc-0,tg,Target.NotRegistered,(service svc) deregistered 1 targets in (target-group tg).
+20.07,target_unhealthy,svc,svc-1,tg,Target.FailedHealthChecks,target svc-1 in (target-group tg) is unhealthy (was healthy).
+30.07,target_healthy,svc,svc-1,tg,,target svc-1 in (target-group tg) is healthy (was unhealthy).
+40.12,task_stopped,svc,svc-1,,Killed,(service svc) has stopped 1 running tasks: (task svc-1).
+40.12,target_deregistered,svc,svc-1,tg,Target.InvalidState,(service svc) deregistered 1 targets in (target-group tg).
+";
+    assert_eq!(events, want);
+}
