@@ -172,9 +172,6 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    for w in &summary.warnings {
-        eprintln!("warning: {w}");
-    }
     if !args.quiet {
         say(&table::render(&summary, &stats, wall));
         if let Some(o) = outputs {

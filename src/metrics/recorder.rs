@@ -288,19 +288,6 @@ impl Recorder {
             .map(|r| u128::from((r.stopped.unwrap_or(now) - r.started).0))
             .sum();
         let task_seconds = (self.stopped_task_ns + running_ns) as f64 / 1e9;
-        let mut warnings = Vec::new();
-        let clamped = all_latency.clamped()
-            + all_errors
-                .iter()
-                .flatten()
-                .map(|a| a.clamped())
-                .sum::<u64>();
-        if clamped > 0 {
-            warnings.push(format!(
-                "{clamped} latencies exceeded the histograms' range (about 292 years) and were \
-                 recorded at its limit: percentiles and max are capped"
-            ));
-        }
         Summary {
             scenario: self.name.clone(),
             seed: self.seed,
@@ -319,7 +306,6 @@ impl Recorder {
             },
             cpu_utilization: cpu_summary(&cpu, max),
             task_seconds: round_to(task_seconds, 6),
-            warnings,
             target_groups: groups,
         }
     }

@@ -38,9 +38,6 @@ pub struct Summary {
     pub cpu_utilization: CpuSummary,
     /// Σ over tasks of the time each task ran (whole run), s. What Fargate bills.
     pub task_seconds: f64,
-    /// Things the reader must know to trust the figures (e.g. latencies beyond the
-    /// histograms' range); empty when there are none. The CLI prints them too.
-    pub warnings: Vec<String>,
     /// The same figures per target group, in scenario order.
     pub target_groups: Vec<TargetGroupSummary>,
 }

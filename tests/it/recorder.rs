@@ -138,7 +138,6 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
     close("cpu max", f(&s["cpu_utilization"]["max_pct"]), 50.0);
     close("task_seconds", f(&s["task_seconds"]), 60.0);
     assert_eq!(s["target_groups"][0]["targets"], 1);
-    assert_eq!(s["warnings"], serde_json::json!([]));
 
     // metrics.csv: six 10 s rows.
     assert_eq!(rows.len(), 6);
@@ -243,11 +242,34 @@ fn cpu_capacity_and_task_seconds_follow_the_fleet() {
     // [40, 50): task 0 alone serves every request: 50 %.
     assert_eq!(rows[4]["cpu_utilization_mean_pct"], "50.00");
     assert_eq!(s["target_groups"][0]["targets"], 1);
+
+    // With a 40 s warm-up the figures cover [40, 60] only: the busy 71 % interval is out.
+    let late = exact(&dir, "40s", 2);
+    let (s, _) = run_files(
+        &late,
+        &dir.path().join("late"),
+        &[(stop, &|sim: &mut Simulation<Recorder>| {
+            sim.stop_task(TaskId(1)).unwrap()
+        })],
+    );
+    close(
+        "cpu max after warm-up",
+        f(&s["cpu_utilization"]["max_pct"]),
+        50.0,
+    );
+    // Task 0 serves k = 400..599 (200 × 50 ms) in 20 s (k = 600 arrives at the end).
+    close(
+        "cpu mean after warm-up",
+        f(&s["cpu_utilization"]["mean_pct"]),
+        200.0 * 0.05 / 20.0 * 100.0,
+    );
+    close("task_seconds (whole run)", f(&s["task_seconds"]), 90.07);
 }
 
 /// Requests a target never served (503s here) have their own count and latency and do not
-/// touch `latency_ms`: with no target for [10 s, 20 s), the served requests' latency stays
-/// exactly 50 ms.
+/// touch `latency_ms`: with no target from 9.97 s to 20.07 s, the served requests' latency
+/// stays exactly 50 ms, and the interval [10 s, 20 s) has 503s only (empty latency columns).
+/// With no task at all, `latency_ms` is `null` and no CPU was reserved.
 #[test]
 fn errors_have_their_own_count_and_latency() {
     let dir = tempfile::tempdir().unwrap();
@@ -256,9 +278,7 @@ fn errors_have_their_own_count_and_latency() {
         &spec,
         &dir.path().join("o"),
         &[
-            (SimTime(10_070_000_000), &|sim: &mut Simulation<
-                Recorder,
-            >| {
+            (SimTime(9_970_000_000), &|sim: &mut Simulation<Recorder>| {
                 sim.deregister_target(TaskId(0)).unwrap()
             }),
             (SimTime(20_070_000_000), &|sim: &mut Simulation<
@@ -268,21 +288,38 @@ fn errors_have_their_own_count_and_latency() {
             }),
         ],
     );
-    // k = 101..200 (10.1 s ... 20.0 s) found no target.
-    assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 100);
+    // k = 100..200 (10.0 s ... 20.0 s) found no target.
+    assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 101);
     let e = &s["error_latency_ms"]["elb_503_no_targets"];
-    assert_eq!(e["count"], 100);
+    assert_eq!(e["count"], 101);
     close("503 latency", f(&e["max"]), 0.0);
+    assert!(s["error_latency_ms"]["elb_502_target_closed"].is_null());
     for q in ["mean", "p50", "p99", "max"] {
         close(&format!("latency {q}"), f(&s["latency_ms"][q]), 50.0);
     }
-    assert_eq!(s["latency_ms"]["count"], 499);
-    assert_eq!(rows[1]["responses_elb_503_no_targets"], "99");
-    assert_eq!(rows[1]["responses_ok"], "1");
-    assert_eq!(rows[1]["latency_p50_ms"], "50.000");
+    assert_eq!(s["latency_ms"]["count"], 498);
+    // Throughput counts every response: 498 ok + 101 refused in 60 s.
+    close("throughput_rps", f(&s["throughput_rps"]), 599.0 / 60.0);
+    assert_eq!(rows[1]["responses_elb_503_no_targets"], "100");
+    assert_eq!(rows[1]["responses_ok"], "0");
+    for col in ["latency_p50_ms", "latency_max_ms", "latency_mean_ms"] {
+        assert_eq!(rows[1][col], "", "{col} with no successful response");
+    }
+    assert_eq!(rows[1]["cpu_utilization_mean_pct"], "0.00");
     assert_eq!(rows[1]["targets_healthy"], "0");
     // The task ran all along; it was only out of the group.
     close("task_seconds", f(&s["task_seconds"]), 60.0);
+
+    // No task at all: every request is refused.
+    let none = exact(&dir, "0s", 0);
+    let (s, rows) = run_files(&none, &dir.path().join("none"), &[]);
+    assert!(s["latency_ms"].is_null());
+    assert!(s["target_groups"][0]["latency_ms"].is_null());
+    assert_eq!(s["error_latency_ms"]["elb_503_no_targets"]["count"], 600);
+    close("cpu mean", f(&s["cpu_utilization"]["mean_pct"]), 0.0);
+    close("task_seconds", f(&s["task_seconds"]), 0.0);
+    assert_eq!(rows[0]["cpu_utilization_mean_pct"], "");
+    assert_eq!(rows[0]["tasks"], "0");
 }
 
 /// A 2-hour round trip: the percentiles are about 7,200,050 ms, not clamped at an hour.
@@ -313,7 +350,6 @@ rtt = { dist = "uniform", min = "2h", max = "2h 10m" }
         l.max >= l.p99 && l.max >= l.mean && l.max <= 7_800_050.0,
         "{l:?}"
     );
-    assert!(s.warnings.is_empty());
 }
 
 /// M/M/1 FIFO at ρ = 0.8 (μ = 100/s), read from the summary: Little's law on the recorder's
