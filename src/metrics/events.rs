@@ -126,3 +126,19 @@ pub fn format_event_time(t: SimTime) -> String {
         s.trim_end_matches('0').to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_times_are_exact_without_trailing_zeros() {
+        assert_eq!(format_event_time(SimTime(0)), "0");
+        assert_eq!(format_event_time(SimTime(20_000_000_000)), "20");
+        assert_eq!(format_event_time(SimTime(10_120_000_000)), "10.12");
+        assert_eq!(
+            format_event_time(SimTime(86_400_000_000_001)),
+            "86400.000000001"
+        );
+    }
+}

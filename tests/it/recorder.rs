@@ -458,3 +458,19 @@ time_s,kind,service,task,target_group,reason,detail
 ";
     assert_eq!(events, want);
 }
+
+/// A spec built by a program (not validated) whose warm-up covers the whole run measures
+/// nothing: rates are 0, not NaN.
+#[test]
+fn a_warmup_as_long_as_the_run_measures_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = exact(&dir, "0s", 1);
+    spec.warmup = spec.duration;
+    let mut sim = Simulation::new(&spec, Recorder::in_memory()).unwrap();
+    sim.run();
+    let (s, _) = sim.into_observer().finish().unwrap();
+    assert_eq!(s.throughput_rps, 0.0);
+    assert_eq!(s.in_flight_mean, 0.0);
+    assert!(s.latency_ms.is_none());
+    assert_eq!(s.requests.arrived, 600);
+}
