@@ -33,6 +33,19 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     v
 }
 
+/// `text` with a random LB processing time and a random client round trip, so that every
+/// keyed draw of a request is used.
+fn with_random_delays(text: &str) -> String {
+    text.replace(
+        "[load_balancer]\n",
+        "[load_balancer]\nprocessing_time = { dist = \"uniform\", min = \"1ms\", max = \"3ms\" }\n",
+    )
+    .replace(
+        "name = \"c\"\n",
+        "name = \"c\"\nrtt = { dist = \"lognormal\", mean = \"20ms\", cv = 0.5 }\n",
+    )
+}
+
 #[test]
 fn same_scenario_and_seed_give_byte_identical_outputs() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,19 +53,10 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
     let sc = write(
         &dir,
         "d.toml",
-        &BASE
-            .replace(
-                r#"algorithm = "round_robin""#,
-                r#"algorithm = "power_of_two_choices""#,
-            )
-            .replace(
-                "[load_balancer]\n",
-                "[load_balancer]\nprocessing_time = { dist = \"uniform\", min = \"1ms\", max = \"3ms\" }\n",
-            )
-            .replace(
-                "name = \"c\"\n",
-                "name = \"c\"\nrtt = { dist = \"lognormal\", mean = \"20ms\", cv = 0.5 }\n",
-            ),
+        &with_random_delays(&BASE.replace(
+            r#"algorithm = "round_robin""#,
+            r#"algorithm = "power_of_two_choices""#,
+        )),
     );
     let mut runs = Vec::new();
     for (i, seed) in ["5", "5", "6"].iter().enumerate() {
@@ -267,19 +271,10 @@ impl Observer for Sizes {
 #[test]
 fn requests_are_the_same_whatever_happened_before_them() {
     let dir = tempfile::tempdir().unwrap();
-    let text = BASE
-        .replace(
-            "[load_balancer]\n",
-            "[load_balancer]\nprocessing_time = { dist = \"uniform\", min = \"1ms\", max = \"3ms\" }\n",
-        )
-        .replace(
-            "name = \"c\"\n",
-            "name = \"c\"\nrtt = { dist = \"lognormal\", mean = \"20ms\", cv = 0.5 }\n",
-        )
-        .replace(
-            r#"{ dist = "exponential", mean = "5ms" }"#,
-            r#"{ dist = "gamma", mean = "5ms", cv = 2.0 }"#,
-        );
+    let text = with_random_delays(BASE).replace(
+        r#"{ dist = "exponential", mean = "5ms" }"#,
+        r#"{ dist = "gamma", mean = "5ms", cv = 2.0 }"#,
+    );
     let spec = load(&text, &dir);
     let plain = {
         let mut sim = Simulation::new(&spec, Sizes::default()).unwrap();

@@ -81,18 +81,7 @@ impl RunOut {
         let summary =
             serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
                 .unwrap();
-        let mut rdr = csv::Reader::from_path(dir.join("metrics.csv")).unwrap();
-        let header = rdr.headers().unwrap().clone();
-        let rows = rdr
-            .records()
-            .map(|r| {
-                header
-                    .iter()
-                    .map(String::from)
-                    .zip(r.unwrap().iter().map(String::from))
-                    .collect()
-            })
-            .collect();
+        let rows = crate::support::read_metrics_csv(&dir.join("metrics.csv"));
         RunOut { summary, rows }
     }
 

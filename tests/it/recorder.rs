@@ -83,18 +83,7 @@ fn run_files(
     sim.into_observer().finish().unwrap();
     let summary: Value =
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    let mut rdr = csv::Reader::from_path(out.join("metrics.csv")).unwrap();
-    let header = rdr.headers().unwrap().clone();
-    let rows = rdr
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .map(String::from)
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect();
+    let rows = crate::support::read_metrics_csv(&out.join("metrics.csv"));
     (summary, rows)
 }
 

@@ -490,3 +490,18 @@ pub fn erlang_c(c: u32, a: f64) -> f64 {
 pub fn mmc_response(c: u32, lambda: f64, mu: f64) -> f64 {
     1.0 / mu + erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda)
 }
+
+/// The rows of a `metrics.csv` as (column → value) maps, read as a user's script would.
+pub fn read_metrics_csv(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let header = rdr.headers().unwrap().clone();
+    rdr.records()
+        .map(|r| {
+            header
+                .iter()
+                .map(String::from)
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
