@@ -285,15 +285,22 @@ impl<O: Observer> Simulation<O> {
         self.core.observer
     }
 
-    fn check_task(&self, task: TaskId) -> Result<(), ModelError> {
-        if task.index() < self.core.world.tasks.len() {
-            Ok(())
-        } else {
-            Err(ModelError::UnknownReference(format!(
+    /// Applies a fleet operation to `task` at the current time.
+    fn on_task(
+        &mut self,
+        task: TaskId,
+        op: impl FnOnce(&mut World, SimTime, &mut O, TaskId),
+    ) -> Result<(), ModelError> {
+        if task.index() >= self.core.world.tasks.len() {
+            return Err(ModelError::UnknownReference(format!(
                 "task #{} does not exist",
                 task.0
-            )))
+            )));
         }
+        let now = self.now();
+        let Core { world, observer } = &mut self.core;
+        op(world, now, observer, task);
+        Ok(())
     }
 
     /// Launches a task of `service` now: RUNNING at once, registered in the service's
@@ -321,11 +328,7 @@ impl<O: Observer> Simulation<O> {
     /// # Errors
     /// [`ModelError::UnknownReference`] if the task does not exist.
     pub fn stop_task(&mut self, task: TaskId) -> Result<(), ModelError> {
-        self.check_task(task)?;
-        let now = self.now();
-        let Core { world, observer } = &mut self.core;
-        world.stop_task(now, observer, task);
-        Ok(())
+        self.on_task(task, World::stop_task)
     }
 
     /// Registers `task` in its service's target group now (`initial`, then `healthy` at
@@ -334,11 +337,7 @@ impl<O: Observer> Simulation<O> {
     /// # Errors
     /// [`ModelError::UnknownReference`] if the task does not exist.
     pub fn register_target(&mut self, task: TaskId) -> Result<(), ModelError> {
-        self.check_task(task)?;
-        let now = self.now();
-        let Core { world, observer } = &mut self.core;
-        world.register_target(now, observer, task);
-        Ok(())
+        self.on_task(task, World::register_target)
     }
 
     /// Starts deregistering `task`'s target now: `draining` (no new requests), `unused`
@@ -347,11 +346,7 @@ impl<O: Observer> Simulation<O> {
     /// # Errors
     /// [`ModelError::UnknownReference`] if the task does not exist.
     pub fn deregister_target(&mut self, task: TaskId) -> Result<(), ModelError> {
-        self.check_task(task)?;
-        let now = self.now();
-        let Core { world, observer } = &mut self.core;
-        world.deregister_target(now, observer, task);
-        Ok(())
+        self.on_task(task, World::deregister_target)
     }
 
     /// Marks `task`'s target `healthy` or `unhealthy` now, as health checks will. Does
@@ -360,11 +355,7 @@ impl<O: Observer> Simulation<O> {
     /// # Errors
     /// [`ModelError::UnknownReference`] if the task does not exist.
     pub fn set_target_health(&mut self, task: TaskId, healthy: bool) -> Result<(), ModelError> {
-        self.check_task(task)?;
-        let now = self.now();
-        let Core { world, observer } = &mut self.core;
-        world.set_target_health(now, observer, task, healthy);
-        Ok(())
+        self.on_task(task, |w, now, o, t| w.set_target_health(now, o, t, healthy))
     }
 }
 

@@ -189,14 +189,6 @@ impl TargetGroup {
         self.counts[state.index()]
     }
 
-    /// The slot where `task` is registered (any state but `unused`).
-    pub fn slot_of(&self, task: TaskId) -> Option<u32> {
-        self.targets
-            .iter()
-            .position(|t| t.task == task && t.state != TargetState::Unused)
-            .map(|s| s as u32)
-    }
-
     /// True when a node may send new requests to the target in `state`: healthy, or
     /// unhealthy while no target is healthy (fail open).
     #[inline]
@@ -423,8 +415,8 @@ mod tests {
         // The freed slot is reused by the next registration.
         let mut c = Changes::default();
         assert_eq!(g.register(TaskId(2), now, &mut c), 0);
-        assert_eq!(g.slot_of(TaskId(2)), Some(0));
-        assert_eq!(g.slot_of(TaskId(0)), None);
+        assert_eq!(g.task_at(0), TaskId(2));
+        assert_eq!(g.targets()[0].state, Healthy);
         // A healthy target again: the unhealthy one leaves the routable set.
         assert_eq!(c.routable, vec![(0, true), (1, false)]);
     }
