@@ -22,11 +22,20 @@ pub enum Cause {
     /// request to the target",
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-502-issues>).
     Elb502TargetClosed,
+    /// The target answered with a 5xx because a call to a dependency failed (the
+    /// dependency was down, or full and rejecting calls): CloudWatch
+    /// `HTTPCode_Target_5XX_Count`. The target's response is a 500.
+    Target5xx,
 }
 
 impl Cause {
     /// Every cause, in output column order.
-    pub const ALL: [Cause; 3] = [Cause::Ok, Cause::Elb503NoTargets, Cause::Elb502TargetClosed];
+    pub const ALL: [Cause; 4] = [
+        Cause::Ok,
+        Cause::Elb503NoTargets,
+        Cause::Elb502TargetClosed,
+        Cause::Target5xx,
+    ];
 
     /// The stable name used in output files (`ok`, `elb_503_no_targets`...).
     pub const fn name(self) -> &'static str {
@@ -34,6 +43,7 @@ impl Cause {
             Cause::Ok => "ok",
             Cause::Elb503NoTargets => "elb_503_no_targets",
             Cause::Elb502TargetClosed => "elb_502_target_closed",
+            Cause::Target5xx => "target_5xx",
         }
     }
 
@@ -48,6 +58,7 @@ impl Cause {
             Cause::Ok => 200,
             Cause::Elb503NoTargets => 503,
             Cause::Elb502TargetClosed => 502,
+            Cause::Target5xx => 500,
         }
     }
 

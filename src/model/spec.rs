@@ -47,6 +47,11 @@ pub struct WorldSpec {
     pub target_groups: Vec<TargetGroupSpec>,
     /// ECS services, each registering its tasks in one target group.
     pub services: Vec<ServiceSpec>,
+    /// Backends the services' requests call (databases, caches, other APIs), referred to
+    /// by index from [`StepSpec::Call`].
+    pub dependencies: Vec<DependencySpec>,
+    /// Faults injected during the run, in any order.
+    pub faults: Vec<FaultSpec>,
 }
 
 impl Default for WorldSpec {
@@ -64,6 +69,8 @@ impl Default for WorldSpec {
             load_balancer: LoadBalancerSpec::default(),
             target_groups: Vec::new(),
             services: Vec::new(),
+            dependencies: Vec::new(),
+            faults: Vec::new(),
         }
     }
 }
@@ -336,8 +343,15 @@ pub struct ServiceSpec {
     pub desired_count: u32,
     /// The task size and its concurrency.
     pub task: TaskSpec,
-    /// CPU time one request needs, in seconds of one vCPU.
+    /// CPU time one request needs, in seconds of one vCPU: the one-step profile used when
+    /// `steps` is empty (its keyed draws use the purpose `service/<name>/cpu_time`).
     pub cpu_time: DistSpec,
+    /// The request's profile: steps run in order while the request holds a worker. Empty
+    /// means one [`StepSpec::Cpu`] step of `cpu_time`. Step `i`'s keyed draws use the
+    /// purpose `service/<name>/steps/<i>`.
+    pub steps: Vec<StepSpec>,
+    /// Memory the application uses: a base per task plus some per request at the task.
+    pub memory: MemorySpec,
 }
 
 impl Default for ServiceSpec {
@@ -349,6 +363,8 @@ impl Default for ServiceSpec {
             desired_count: 1,
             task: TaskSpec::default(),
             cpu_time: DistSpec::Deterministic(SimDuration::from_millis(10)),
+            steps: Vec::new(),
+            memory: MemorySpec::default(),
         }
     }
 }
@@ -359,9 +375,11 @@ impl Default for ServiceSpec {
 pub struct TaskSpec {
     /// CPU units (1024 = 1 vCPU).
     pub cpu: u32,
-    /// Memory, MiB (not yet used by the model).
+    /// Memory, MiB (task definition `memory`): the denominator of `MemoryUtilization`.
     pub memory: u32,
-    /// Requests served at once; beyond it requests wait in FIFO order. 0 = no limit.
+    /// Workers: requests a task holds at once, from admission to response, through CPU,
+    /// waits and calls (a thread pool's size, an event loop's connection limit, the number
+    /// of processes); beyond it requests wait for a worker in FIFO order. 0 = no limit.
     pub max_concurrency: u32,
 }
 
@@ -372,6 +390,118 @@ impl Default for TaskSpec {
             cpu: 1024,
             memory: 2048,
             max_concurrency: 0,
+        }
+    }
+}
+
+/// One step of a request's profile, run while the request holds its worker.
+#[derive(Clone, Debug)]
+pub enum StepSpec {
+    /// CPU time on one vCPU, shared with the task's other requests in a CPU step by
+    /// processor sharing.
+    Cpu(DistSpec),
+    /// A delay that holds the worker (and the request's memory) but no CPU: local I/O, a
+    /// sleep, a call not worth naming as a dependency.
+    Wait(DistSpec),
+    /// A call to a shared dependency: through the task's connection pool for it, then the
+    /// dependency's capacity; its latency is the dependency's. A failed call ends the
+    /// request with [`Cause::Target5xx`](super::Cause::Target5xx).
+    Call {
+        /// Index into [`WorldSpec::dependencies`].
+        dependency: usize,
+    },
+}
+
+/// What a dependency does with a call that finds every unit of its capacity busy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WhenFull {
+    /// The call waits in one FIFO queue shared by every caller (a database's connection
+    /// queue, a semaphore).
+    #[default]
+    Queue,
+    /// The call fails at once (a database's `max_connections` reached, HTTP 429/503 from an
+    /// API).
+    Reject,
+}
+
+/// A backend shared by every task that calls it: a database, a cache, an external API.
+#[derive(Clone, Debug)]
+pub struct DependencySpec {
+    /// Unique name; also names its events and output rows.
+    pub name: String,
+    /// Time one call takes once the dependency serves it (its service time), before any
+    /// slow-down fault's factor.
+    pub latency: DistSpec,
+    /// Calls served at once over all callers (an infinite server when 0: M/G/∞).
+    pub capacity: u32,
+    /// What a call beyond `capacity` does.
+    pub when_full: WhenFull,
+    /// Connections one task holds to it at most (the application's connection pool);
+    /// a task's calls beyond it wait for a connection in FIFO order. 0 = no limit.
+    pub pool_size: u32,
+}
+
+impl Default for DependencySpec {
+    /// `db`, 10 ms per call, unlimited capacity and pool.
+    fn default() -> Self {
+        DependencySpec {
+            name: "db".into(),
+            latency: DistSpec::Deterministic(SimDuration::from_millis(10)),
+            capacity: 0,
+            when_full: WhenFull::Queue,
+            pool_size: 0,
+        }
+    }
+}
+
+/// A fault injected for a window of simulated time.
+#[derive(Clone, Debug)]
+pub struct FaultSpec {
+    /// When it starts.
+    pub start: SimTime,
+    /// How long it lasts (> 0).
+    pub duration: SimDuration,
+    /// What it does.
+    pub kind: FaultKind,
+}
+
+/// What a fault does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FaultKind {
+    /// The dependency is down: calls that reach it fail at once, and calls it was serving
+    /// when it went down fail when they would have returned.
+    DependencyDown {
+        /// Index into [`WorldSpec::dependencies`].
+        dependency: usize,
+    },
+    /// The dependency is slow: calls it starts serving during the window take their
+    /// latency × `factor` (calls already in service keep theirs).
+    DependencySlow {
+        /// Index into [`WorldSpec::dependencies`].
+        dependency: usize,
+        /// Latency multiplier, > 0 (1 = no effect).
+        factor: f64,
+    },
+}
+
+/// Memory the application uses in one task, as ECS measures it for `MemoryUtilization`
+/// (memory in use ÷ the task definition's `memory`).
+#[derive(Clone, Debug)]
+pub struct MemorySpec {
+    /// Memory in use by an idle task (runtime, heap, caches), KiB.
+    pub base_kib: u64,
+    /// Memory each request at the task uses from its dispatch to its end, drawn per request
+    /// (purpose `service/<name>/memory`). The distribution's unit, nanoseconds in
+    /// [`SimDuration`], is read as KiB.
+    pub per_request_kib: DistSpec,
+}
+
+impl Default for MemorySpec {
+    /// No memory in use (memory not modelled).
+    fn default() -> Self {
+        MemorySpec {
+            base_kib: 0,
+            per_request_kib: DistSpec::Deterministic(SimDuration::ZERO),
         }
     }
 }

@@ -183,5 +183,7 @@ pub fn resolve(
         load_balancer,
         target_groups,
         services,
+        dependencies: Vec::new(),
+        faults: Vec::new(),
     })
 }

@@ -81,6 +81,7 @@ fn service(
         desired_count: s.desired_count,
         task,
         cpu_time,
+        ..Default::default()
     }
 }
 
