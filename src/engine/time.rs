@@ -144,6 +144,13 @@ impl Sub<SimTime> for SimTime {
     }
 }
 
+impl AddAssign for SimDuration {
+    #[inline]
+    fn add_assign(&mut self, d: SimDuration) {
+        *self = *self + d;
+    }
+}
+
 impl Add for SimDuration {
     type Output = SimDuration;
     #[inline]

@@ -4,7 +4,7 @@
 //! only emits [`LifecycleEvent`]s.
 
 use crate::engine::SimTime;
-use crate::model::{LifecycleEvent, StopReason, TargetState, World};
+use crate::model::{FaultKind, LifecycleEvent, StopReason, TargetState, World};
 
 /// The header of `events.csv`.
 pub const EVENTS_HEADER: [&str; 7] = [
@@ -104,6 +104,70 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String
             };
             (kind, svc, name, tg, code, detail)
         }
+        LifecycleEvent::MemoryExceeded {
+            task,
+            used_kib,
+            limit_kib,
+            ..
+        } => (
+            "task_memory_exceeded",
+            service_of(task),
+            task_name(task),
+            String::new(),
+            "",
+            format!(
+                "(task {}) uses {} MiB, more than its memory of {} MiB (ECS stops such a task with OutOfMemoryError; not modelled yet).",
+                task_name(task),
+                mib(used_kib),
+                mib(limit_kib)
+            ),
+        ),
+        LifecycleEvent::MemoryRecovered {
+            task,
+            peak_kib,
+            limit_kib,
+            ..
+        } => (
+            "task_memory_recovered",
+            service_of(task),
+            task_name(task),
+            String::new(),
+            "",
+            format!(
+                "(task {}) is back within its memory of {} MiB; peak {} MiB.",
+                task_name(task),
+                mib(limit_kib),
+                mib(peak_kib)
+            ),
+        ),
+        LifecycleEvent::FaultStarted { fault } | LifecycleEvent::FaultEnded { fault } => {
+            let f = &world.faults()[fault.index()];
+            let dep = &world.dependencies()[f.dependency().index()].name;
+            let started = matches!(event, LifecycleEvent::FaultStarted { .. });
+            let what = match f.kind {
+                FaultKind::DependencyDown { .. } => format!("dependency {dep} is down"),
+                FaultKind::DependencySlow { factor, .. } => {
+                    format!("dependency {dep} is slow (latency × {factor})")
+                }
+            };
+            let detail = if started {
+                format!("fault {}: {what}.", fault.0)
+            } else {
+                format!("fault {}: over ({what} until now).", fault.0)
+            };
+            (
+                if started {
+                    "fault_started"
+                } else {
+                    "fault_ended"
+                },
+                String::new(),
+                String::new(),
+                String::new(),
+                "",
+                detail,
+            )
+        }
     };
     [
         format_event_time(now),
@@ -114,6 +178,12 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String
         reason.to_string(),
         detail,
     ]
+}
+
+/// KiB as MiB with up to 3 decimals, no trailing zeros.
+fn mib(kib: u64) -> String {
+    let s = format!("{:.3}", kib as f64 / 1024.0);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Event times with nanosecond precision (events are exact instants), no trailing zeros.

@@ -23,8 +23,11 @@ use std::path::{Path, PathBuf};
 pub use events::{EVENTS_HEADER, event_row, format_event_time};
 pub use latency::LatencyAcc;
 pub use output::{Outputs, write_json_atomic};
-pub use recorder::{Recorder, RecorderOptions, metrics_header};
-pub use summary::{CpuSummary, LatencySummary, RequestTotals, Summary, TargetGroupSummary};
+pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};
+pub use summary::{
+    CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, MemorySummary, RequestTotals,
+    Summary, TargetGroupSummary, WorkerSummary,
+};
 
 /// Why outputs could not be written.
 #[derive(Debug, thiserror::Error)]

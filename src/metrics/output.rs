@@ -22,6 +22,8 @@ pub struct Outputs {
     pub metrics: PathBuf,
     /// `events.csv`.
     pub events: PathBuf,
+    /// `dependencies.csv`.
+    pub dependencies: PathBuf,
 }
 
 /// The files of a run in progress.
@@ -29,6 +31,7 @@ pub(crate) struct OutputFiles {
     dir: PathBuf,
     metrics: csv::Writer<BufWriter<NamedTempFile>>,
     events: csv::Writer<BufWriter<NamedTempFile>>,
+    dependencies: csv::Writer<BufWriter<NamedTempFile>>,
 }
 
 fn temp_in(dir: &Path, name: &str) -> Result<NamedTempFile, MetricsError> {
@@ -59,6 +62,7 @@ impl OutputFiles {
         dir: &Path,
         metrics_header: &[String],
         events_header: &[&str],
+        dependencies_header: &[String],
     ) -> Result<Self, MetricsError> {
         fs::create_dir_all(dir).map_err(|e| MetricsError::io(dir, e))?;
         let open = |name: &str| -> Result<_, MetricsError> {
@@ -70,9 +74,11 @@ impl OutputFiles {
             dir: dir.to_path_buf(),
             metrics: open("metrics.csv")?,
             events: open("events.csv")?,
+            dependencies: open("dependencies.csv")?,
         };
         files.metrics_row(metrics_header)?;
         files.event_row(events_header)?;
+        files.dependency_row(dependencies_header)?;
         Ok(files)
     }
 
@@ -88,15 +94,26 @@ impl OutputFiles {
             .map_err(|e| MetricsError::Csv(self.dir.join("events.csv"), e))
     }
 
+    pub(crate) fn dependency_row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), MetricsError> {
+        self.dependencies
+            .write_record(row)
+            .map_err(|e| MetricsError::Csv(self.dir.join("dependencies.csv"), e))
+    }
+
     /// Writes `summary.json` and renames every file to its final name.
     pub(crate) fn commit(self, summary: &Summary) -> Result<Outputs, MetricsError> {
         let out = Outputs {
             summary: self.dir.join("summary.json"),
             metrics: self.dir.join("metrics.csv"),
             events: self.dir.join("events.csv"),
+            dependencies: self.dir.join("dependencies.csv"),
             dir: self.dir,
         };
-        for (w, path) in [(self.metrics, &out.metrics), (self.events, &out.events)] {
+        for (w, path) in [
+            (self.metrics, &out.metrics),
+            (self.events, &out.events),
+            (self.dependencies, &out.dependencies),
+        ] {
             let tmp = w
                 .into_inner()
                 .map_err(|e| MetricsError::io(path, e.into_error()))?

@@ -19,15 +19,88 @@ use std::collections::BTreeMap;
 use super::events::{EVENTS_HEADER, event_row};
 use super::latency::LatencyAcc;
 use super::output::{OutputFiles, Outputs};
-use super::summary::{CpuSummary, RequestTotals, Summary, TargetGroupSummary};
+use super::summary::{
+    CpuSummary, DependencySummary, LatencyBreakdown, MemorySummary, RequestTotals, Summary,
+    TargetGroupSummary, WorkerSummary,
+};
 use super::{MetricsError, round_to};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
-    Cause, CpuMeter, LifecycleEvent, Observer, Request, TargetState, TaskId, World,
+    CallEnd, CallOutcome, Cause, CpuMeter, DependencyMeter, LifecycleEvent, Observer, Request,
+    ServiceId, TargetState, TaskId, UsageMeter, World,
 };
 
 const CAUSES: usize = Cause::ALL.len();
 const STATES: usize = TargetState::ALL.len();
+const CALL_OUTCOMES: usize = CallOutcome::ALL.len();
+/// Phases of [`LatencyBreakdown`], in its field order.
+const PHASES: usize = 8;
+
+/// Σ of each latency phase over successful measured requests, ns.
+#[derive(Clone, Copy, Default)]
+struct Breakdown {
+    count: u64,
+    sum_ns: [u128; PHASES],
+}
+
+impl Breakdown {
+    #[inline]
+    fn record(&mut self, r: &Request) {
+        let parts = [
+            r.dispatched - r.arrived,
+            r.admitted - r.dispatched,
+            r.work,
+            SimDuration(r.cpu_wall.0.saturating_sub(r.work.0)),
+            r.waits,
+            r.calls_queued,
+            r.calls,
+            r.rtt,
+        ];
+        self.count += 1;
+        for (sum, d) in self.sum_ns.iter_mut().zip(parts) {
+            *sum += u128::from(d.0);
+        }
+    }
+
+    fn add(&mut self, o: &Breakdown) {
+        self.count += o.count;
+        for (a, b) in self.sum_ns.iter_mut().zip(o.sum_ns) {
+            *a += b;
+        }
+    }
+
+    fn summary(&self) -> Option<LatencyBreakdown> {
+        if self.count == 0 {
+            return None;
+        }
+        let m = |i: usize| round_to(self.sum_ns[i] as f64 / self.count as f64 / 1e6, 6);
+        Some(LatencyBreakdown {
+            load_balancer: m(0),
+            worker_queue: m(1),
+            cpu: m(2),
+            cpu_wait: m(3),
+            waits: m(4),
+            calls_queued: m(5),
+            calls: m(6),
+            rtt: m(7),
+        })
+    }
+}
+
+/// Counters of one dependency.
+struct DependencyState {
+    name: String,
+    capacity: u32,
+    iv_by_outcome: [u64; CALL_OUTCOMES],
+    iv_latency: LatencyAcc,
+    iv_queued_ns: u128,
+    meter_at_interval_start: DependencyMeter,
+    // After warm-up.
+    by_outcome: [u64; CALL_OUTCOMES],
+    latency: LatencyAcc,
+    queued_ns: u128,
+    meter_at_warmup: DependencyMeter,
+}
 
 /// Counters of one target group.
 struct GroupState {
@@ -37,7 +110,7 @@ struct GroupState {
     iv_arrivals: u64,
     iv_by_cause: [u64; CAUSES],
     iv_latency: LatencyAcc,
-    cpu_at_interval_start: CpuMeter,
+    usage_at_interval_start: UsageMeter,
     // Whole run.
     arrived: u64,
     by_cause: [u64; CAUSES],
@@ -50,9 +123,12 @@ struct GroupState {
     latency: LatencyAcc,
     error_latency: [Option<Box<LatencyAcc>>; CAUSES],
     responses_measured: u64,
-    cpu_at_warmup: CpuMeter,
+    breakdown: Breakdown,
+    usage_at_warmup: UsageMeter,
     cpu_max_pct: f64,
-    cpu: CpuMeter,
+    memory_max_pct: f64,
+    memory_exceeded: u64,
+    usage: UsageMeter,
 }
 
 /// A task the recorder follows: its group, when it ran, its CPU meter at the start of the
@@ -61,7 +137,7 @@ struct TaskRecord {
     group: usize,
     started: SimTime,
     stopped: Option<SimTime>,
-    cpu_at_interval_start: CpuMeter,
+    usage_at_interval_start: UsageMeter,
 }
 
 /// Options for a [`Recorder`].
@@ -85,6 +161,7 @@ pub struct Recorder {
     measuring: bool,
     interval_start: SimTime,
     groups: Vec<GroupState>,
+    dependencies: Vec<DependencyState>,
     /// Target group of each service.
     service_group: Vec<usize>,
     /// Tasks running now or stopped in the current interval.
@@ -111,6 +188,7 @@ impl Recorder {
             measuring: false,
             interval_start: SimTime::ZERO,
             groups: Vec::new(),
+            dependencies: Vec::new(),
             service_group: Vec::new(),
             tasks: BTreeMap::new(),
             stopped_task_ns: 0,
@@ -162,25 +240,33 @@ impl Recorder {
         self.last_change = now;
     }
 
-    /// Each group's CPU meter now: the sum of its services' meters, read from the model.
-    fn group_cpu(&self, world: &World) -> Vec<CpuMeter> {
-        let mut cpu = vec![CpuMeter::default(); self.groups.len()];
+    /// Each group's usage meter now: the sum of its services' meters, read from the model.
+    fn group_usage(&self, world: &World) -> Vec<UsageMeter> {
+        let mut usage = vec![UsageMeter::default(); self.groups.len()];
         for (s, &g) in self.service_group.iter().enumerate() {
-            cpu[g] += world.service_cpu(crate::model::ServiceId(s as u32));
+            usage[g] += world.service_usage(ServiceId(s as u32));
         }
-        cpu
+        usage
     }
 
-    /// Per group, the busiest task's utilisation over the interval ending `now` (each task
-    /// over the part of the interval it ran), and forgets the tasks that stopped.
-    fn task_max_since_interval_start(&mut self, world: &World) -> Vec<f64> {
-        let mut max = vec![0f64; self.groups.len()];
+    /// Per group, the busiest task's CPU and memory utilisation over the interval ending
+    /// `now` (each task over the part of the interval it ran), and forgets the tasks that
+    /// stopped.
+    fn task_max_since_interval_start(&mut self, world: &World) -> Vec<(f64, f64)> {
+        let mut max = vec![(0f64, 0f64); self.groups.len()];
         for (id, rec) in &mut self.tasks {
-            let now = world.tasks()[id.index()].cpu();
-            if let Some(u) = now.utilization_pct_since(&rec.cpu_at_interval_start) {
-                max[rec.group] = max[rec.group].max(u);
+            let now = world.tasks()[id.index()].usage();
+            let m = &mut max[rec.group];
+            if let Some(u) = now
+                .cpu
+                .utilization_pct_since(&rec.usage_at_interval_start.cpu)
+            {
+                m.0 = m.0.max(u);
             }
-            rec.cpu_at_interval_start = now;
+            if let Some(u) = now.memory_pct_since(&rec.usage_at_interval_start) {
+                m.1 = m.1.max(u);
+            }
+            rec.usage_at_interval_start = now;
         }
         self.tasks.retain(|_, r| r.stopped.is_none());
         max
@@ -190,24 +276,42 @@ impl Recorder {
         if now <= self.interval_start {
             return;
         }
-        let cpu_now = self.group_cpu(world);
-        let cpu_max = self.task_max_since_interval_start(world);
+        let usage_now = self.group_usage(world);
+        let max = self.task_max_since_interval_start(world);
         let start = self.interval_start;
         let after_warmup = self.measuring && start >= self.warmup;
         let mut rows = Vec::with_capacity(self.groups.len());
         for (g, st) in self.groups.iter_mut().enumerate() {
-            let mean = cpu_now[g].utilization_pct_since(&st.cpu_at_interval_start);
-            st.cpu_at_interval_start = cpu_now[g];
+            let d = usage_now[g] - st.usage_at_interval_start;
+            let prev = std::mem::replace(&mut st.usage_at_interval_start, usage_now[g]);
             if after_warmup {
-                st.cpu_max_pct = st.cpu_max_pct.max(cpu_max[g]);
+                st.cpu_max_pct = st.cpu_max_pct.max(max[g].0);
+                st.memory_max_pct = st.memory_max_pct.max(max[g].1);
             }
-            rows.push(metrics_row(start, now - start, st, mean, cpu_max[g]));
+            let row = metrics_row(start, now - start, st, &d, &usage_now[g], &prev, max[g]);
+            rows.push(row);
             st.iv_arrivals = 0;
             st.iv_by_cause = [0; CAUSES];
             st.iv_latency.reset();
         }
+        let mut dep_rows = Vec::with_capacity(self.dependencies.len());
+        for (i, ds) in self.dependencies.iter_mut().enumerate() {
+            let m = world.dependencies()[i].meter();
+            dep_rows.push(dependency_row(start, now - start, ds, &m));
+            ds.meter_at_interval_start = m;
+            ds.iv_by_outcome = [0; CALL_OUTCOMES];
+            ds.iv_latency.reset();
+            ds.iv_queued_ns = 0;
+        }
         if let Some(files) = self.files.as_mut() {
-            let r = rows.iter().try_for_each(|row| files.metrics_row(row));
+            let r = rows
+                .iter()
+                .try_for_each(|row| files.metrics_row(row))
+                .and_then(|()| {
+                    dep_rows
+                        .iter()
+                        .try_for_each(|row| files.dependency_row(row))
+                });
             self.keep_io_error(r);
         }
         self.interval_start = now;
@@ -239,9 +343,17 @@ impl Recorder {
 
     fn build_summary(&mut self, now: SimTime, world: &World) -> Summary {
         let measured_s = (now - self.warmup).as_secs_f64();
+        let measured_ns = (now - self.warmup).0 as f64;
         let per_s = |n: u64| {
             if measured_s > 0.0 {
                 round_to(n as f64 / measured_s, 6)
+            } else {
+                0.0
+            }
+        };
+        let mean_of = |area: u128| {
+            if measured_ns > 0.0 {
+                round_to(area as f64 / measured_ns, 6)
             } else {
                 0.0
             }
@@ -250,14 +362,35 @@ impl Recorder {
             mean_pct: round_to(m.utilization_pct().unwrap_or(0.0), 4),
             max_pct: round_to(max, 4),
         };
-        let cpu_end = self.group_cpu(world);
+        let none = UsageMeter::default();
+        let memory_summary =
+            |u: &UsageMeter, max: f64, peak_kib: u64, exceeded: u64| MemorySummary {
+                mean_pct: round_to(u.memory_pct_since(&none).unwrap_or(0.0), 4),
+                max_pct: round_to(max, 4),
+                peak_mib: round_to(peak_kib as f64 / 1024.0, 3),
+                exceeded,
+            };
+        let worker_summary = |u: &UsageMeter| WorkerSummary {
+            busy_mean: mean_of(u.workers_busy_ns),
+            utilization_pct: u.worker_pct_since(&none).map(|x| round_to(x, 4)),
+            waiting_mean: mean_of(u.waiting_ns),
+            on_cpu_mean: mean_of(u.on_cpu_ns),
+        };
+        // Peak memory of one task, per group (whole run).
+        let mut peak_kib = vec![0u64; self.groups.len()];
+        for t in world.tasks() {
+            let g = self.service_group[t.service.index()];
+            peak_kib[g] = peak_kib[g].max(t.peak_memory_kib());
+        }
+        let usage_end = self.group_usage(world);
         let mut all_latency = LatencyAcc::new();
         let mut all_errors: [Option<Box<LatencyAcc>>; CAUSES] = Default::default();
         let (mut arrived, mut by_cause, mut responses) = (0, [0u64; CAUSES], 0);
-        let (mut cpu, mut max) = (CpuMeter::default(), 0f64);
+        let (mut usage, mut cpu_max, mut mem_max) = (UsageMeter::default(), 0f64, 0f64);
+        let (mut breakdown, mut exceeded) = (Breakdown::default(), 0);
         let mut groups = Vec::new();
         for (g, st) in self.groups.iter_mut().enumerate() {
-            st.cpu = cpu_end[g] - st.cpu_at_warmup;
+            st.usage = usage_end[g] - st.usage_at_warmup;
             all_latency.add(&st.latency);
             for (all, mine) in all_errors.iter_mut().zip(&st.error_latency) {
                 if let Some(m) = mine {
@@ -269,8 +402,11 @@ impl Recorder {
                 *total += n;
             }
             responses += st.responses_measured;
-            cpu += st.cpu;
-            max = max.max(st.cpu_max_pct);
+            usage += st.usage;
+            cpu_max = cpu_max.max(st.cpu_max_pct);
+            mem_max = mem_max.max(st.memory_max_pct);
+            breakdown.add(&st.breakdown);
+            exceeded += st.memory_exceeded;
             groups.push(TargetGroupSummary {
                 name: st.name.clone(),
                 algorithm: st.algorithm.to_string(),
@@ -279,9 +415,41 @@ impl Recorder {
                 latency_ms: st.latency.summary(),
                 error_latency_ms: Self::error_latency(&st.error_latency),
                 throughput_rps: per_s(st.responses_measured),
-                cpu_utilization: cpu_summary(&st.cpu, st.cpu_max_pct),
+                cpu_utilization: cpu_summary(&st.usage.cpu, st.cpu_max_pct),
+                memory_utilization: memory_summary(
+                    &st.usage,
+                    st.memory_max_pct,
+                    peak_kib[g],
+                    st.memory_exceeded,
+                ),
+                workers: worker_summary(&st.usage),
+                latency_breakdown_ms: st.breakdown.summary(),
             });
         }
+        let dependencies = self
+            .dependencies
+            .iter()
+            .enumerate()
+            .map(|(i, ds)| {
+                let m = world.dependencies()[i].meter();
+                let in_service = mean_of(m.in_service_ns - ds.meter_at_warmup.in_service_ns);
+                let calls: u64 = ds.by_outcome.iter().sum();
+                DependencySummary {
+                    name: ds.name.clone(),
+                    calls: CallOutcome::ALL
+                        .iter()
+                        .map(|c| (c.name().to_string(), ds.by_outcome[c.index()]))
+                        .collect(),
+                    latency_ms: ds.latency.summary(),
+                    queued_ms_mean: (calls > 0)
+                        .then(|| round_to(ds.queued_ns as f64 / calls as f64 / 1e6, 6)),
+                    in_service_mean: in_service,
+                    queued_mean: mean_of(m.queued_ns - ds.meter_at_warmup.queued_ns),
+                    utilization_pct: (ds.capacity > 0)
+                        .then(|| round_to(in_service / f64::from(ds.capacity) * 100.0, 4)),
+                }
+            })
+            .collect();
         let running_ns: u128 = self
             .tasks
             .values()
@@ -304,9 +472,18 @@ impl Recorder {
             } else {
                 0.0
             },
-            cpu_utilization: cpu_summary(&cpu, max),
+            cpu_utilization: cpu_summary(&usage.cpu, cpu_max),
+            memory_utilization: memory_summary(
+                &usage,
+                mem_max,
+                peak_kib.iter().copied().max().unwrap_or(0),
+                exceeded,
+            ),
+            workers: worker_summary(&usage),
+            latency_breakdown_ms: breakdown.summary(),
             task_seconds: round_to(task_seconds, 6),
             target_groups: groups,
+            dependencies,
         }
     }
 }
@@ -328,15 +505,26 @@ impl Recorder {
     }
 }
 
-/// One `metrics.csv` row, already formatted.
+/// One `metrics.csv` row, already formatted. `d` is the group's usage over the interval,
+/// `max` the busiest task's (CPU, memory) utilisation in it.
 fn metrics_row(
     start: SimTime,
     width: SimDuration,
     st: &GroupState,
-    cpu_mean: Option<f64>,
-    cpu_max: f64,
+    d: &UsageMeter,
+    now: &UsageMeter,
+    prev: &UsageMeter,
+    max: (f64, f64),
 ) -> Vec<String> {
     let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_default();
+    let pct = |x: Option<f64>| x.map(|v| format!("{v:.2}")).unwrap_or_default();
+    let avg = |area: u128| {
+        if width.is_zero() {
+            String::new()
+        } else {
+            format!("{:.3}", area as f64 / width.0 as f64)
+        }
+    };
     let l = &st.iv_latency;
     let responses: u64 = st.iv_by_cause.iter().sum();
     let mut row = vec![
@@ -355,8 +543,8 @@ fn metrics_row(
         opt(l.quantile_ms(0.999)),
         opt(l.max_ms()),
         opt(l.mean_ms()),
-        cpu_mean.map(|v| format!("{v:.2}")).unwrap_or_default(),
-        format!("{cpu_max:.2}"),
+        pct(d.cpu.utilization_pct()),
+        format!("{:.2}", max.0),
         st.tasks_running.to_string(),
     ]);
     row.extend(
@@ -369,7 +557,89 @@ fn metrics_row(
         .iter()
         .map(|s| st.targets[s.index()].to_string()),
     );
+    let ran = d.running_ns > 0;
+    row.extend([
+        pct(now.memory_pct_since(prev)),
+        if ran {
+            format!("{:.2}", max.1)
+        } else {
+            String::new()
+        },
+        avg(d.workers_busy_ns),
+        pct(now.worker_pct_since(prev)),
+        avg(d.waiting_ns),
+        avg(d.on_cpu_ns),
+    ]);
     row
+}
+
+/// One `dependencies.csv` row.
+fn dependency_row(
+    start: SimTime,
+    width: SimDuration,
+    ds: &DependencyState,
+    now: &DependencyMeter,
+) -> Vec<String> {
+    let opt = |x: Option<f64>| x.map(|v| format!("{v:.3}")).unwrap_or_default();
+    let per_width = |area: u128| (!width.is_zero()).then(|| area as f64 / width.0 as f64);
+    let in_service = per_width(now.in_service_ns - ds.meter_at_interval_start.in_service_ns);
+    let queued = per_width(now.queued_ns - ds.meter_at_interval_start.queued_ns);
+    let calls: u64 = ds.iv_by_outcome.iter().sum();
+    let l = &ds.iv_latency;
+    let mut row = vec![
+        format_secs(start),
+        format_secs(SimTime::ZERO + width),
+        ds.name.clone(),
+        calls.to_string(),
+    ];
+    row.extend(ds.iv_by_outcome.iter().map(u64::to_string));
+    row.extend([
+        opt(in_service),
+        opt(queued),
+        if ds.capacity > 0 {
+            in_service
+                .map(|x| format!("{:.2}", x / f64::from(ds.capacity) * 100.0))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
+        opt(l.quantile_ms(0.5)),
+        opt(l.quantile_ms(0.9)),
+        opt(l.quantile_ms(0.99)),
+        opt(l.max_ms()),
+        opt(l.mean_ms()),
+        opt((calls > 0).then(|| ds.iv_queued_ns as f64 / calls as f64 / 1e6)),
+    ]);
+    row
+}
+
+/// The `dependencies.csv` header. Units are the last part of each name.
+pub fn dependencies_header() -> Vec<String> {
+    let mut h: Vec<String> = ["time_s", "interval_s", "dependency", "calls"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    h.extend(
+        CallOutcome::ALL
+            .iter()
+            .map(|c| format!("calls_{}", c.name())),
+    );
+    h.extend(
+        [
+            "in_service_mean",
+            "queued_mean",
+            "utilization_pct",
+            "latency_p50_ms",
+            "latency_p90_ms",
+            "latency_p99_ms",
+            "latency_max_ms",
+            "latency_mean_ms",
+            "queued_mean_ms",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    h
 }
 
 /// The `metrics.csv` header. Units are the last part of each name.
@@ -401,6 +671,12 @@ pub fn metrics_header() -> Vec<String> {
             "targets_healthy",
             "targets_unhealthy",
             "targets_draining",
+            "memory_utilization_mean_pct",
+            "memory_utilization_max_pct",
+            "workers_busy_mean",
+            "worker_utilization_pct",
+            "waiting_for_worker_mean",
+            "on_cpu_mean",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -433,7 +709,7 @@ impl Observer for Recorder {
                 iv_arrivals: 0,
                 iv_by_cause: [0; CAUSES],
                 iv_latency: LatencyAcc::new(),
-                cpu_at_interval_start: CpuMeter::default(),
+                usage_at_interval_start: UsageMeter::default(),
                 arrived: 0,
                 by_cause: [0; CAUSES],
                 in_flight: 0,
@@ -442,9 +718,28 @@ impl Observer for Recorder {
                 latency: LatencyAcc::new(),
                 error_latency: Default::default(),
                 responses_measured: 0,
-                cpu_at_warmup: CpuMeter::default(),
+                breakdown: Breakdown::default(),
+                usage_at_warmup: UsageMeter::default(),
                 cpu_max_pct: 0.0,
-                cpu: CpuMeter::default(),
+                memory_max_pct: 0.0,
+                memory_exceeded: 0,
+                usage: UsageMeter::default(),
+            })
+            .collect();
+        self.dependencies = world
+            .dependencies()
+            .iter()
+            .map(|d| DependencyState {
+                name: d.name.clone(),
+                capacity: d.capacity,
+                iv_by_outcome: [0; CALL_OUTCOMES],
+                iv_latency: LatencyAcc::new(),
+                iv_queued_ns: 0,
+                meter_at_interval_start: DependencyMeter::default(),
+                by_outcome: [0; CALL_OUTCOMES],
+                latency: LatencyAcc::new(),
+                queued_ns: 0,
+                meter_at_warmup: DependencyMeter::default(),
             })
             .collect();
         self.service_group = world
@@ -453,7 +748,12 @@ impl Observer for Recorder {
             .map(|s| s.target_group.index())
             .collect();
         if let Some(dir) = self.options.out_dir.clone() {
-            match OutputFiles::create(&dir, &metrics_header(), &EVENTS_HEADER) {
+            match OutputFiles::create(
+                &dir,
+                &metrics_header(),
+                &EVENTS_HEADER,
+                &dependencies_header(),
+            ) {
                 Ok(f) => self.files = Some(f),
                 Err(e) => self.io_error = Some(e),
             }
@@ -488,6 +788,25 @@ impl Observer for Recorder {
             st.responses_measured += 1;
             if req.arrived >= self.warmup {
                 st.latency.record(lat);
+                st.breakdown.record(req);
+            }
+        }
+    }
+
+    fn call_finished(&mut self, _now: SimTime, call: &CallEnd) {
+        let ds = &mut self.dependencies[call.dependency.index()];
+        let o = call.outcome.index();
+        let total = (call.queued + call.served).0;
+        ds.iv_by_outcome[o] += 1;
+        ds.iv_queued_ns += u128::from(call.queued.0);
+        if call.outcome == CallOutcome::Ok {
+            ds.iv_latency.record(total);
+        }
+        if self.measuring {
+            ds.by_outcome[o] += 1;
+            ds.queued_ns += u128::from(call.queued.0);
+            if call.outcome == CallOutcome::Ok {
+                ds.latency.record(total);
             }
         }
     }
@@ -503,7 +822,7 @@ impl Observer for Recorder {
                         group,
                         started: now,
                         stopped: None,
-                        cpu_at_interval_start: CpuMeter::default(),
+                        usage_at_interval_start: UsageMeter::default(),
                     },
                 );
             }
@@ -528,6 +847,12 @@ impl Observer for Recorder {
                     t[to.index()] += 1;
                 }
             }
+            LifecycleEvent::MemoryExceeded { service, .. } => {
+                self.groups[self.service_group[service.index()]].memory_exceeded += 1;
+            }
+            LifecycleEvent::MemoryRecovered { .. }
+            | LifecycleEvent::FaultStarted { .. }
+            | LifecycleEvent::FaultEnded { .. } => {}
         }
         if let Some(files) = self.files.as_mut() {
             let r = files.event_row(&event_row(now, event, world));
@@ -538,9 +863,12 @@ impl Observer for Recorder {
     fn warmup_end(&mut self, now: SimTime, world: &World) {
         self.integrate_in_flight(now);
         self.measuring = true;
-        let cpu = self.group_cpu(world);
-        for (st, cpu) in self.groups.iter_mut().zip(cpu) {
-            st.cpu_at_warmup = cpu;
+        let usage = self.group_usage(world);
+        for (st, u) in self.groups.iter_mut().zip(usage) {
+            st.usage_at_warmup = u;
+        }
+        for (ds, d) in self.dependencies.iter_mut().zip(world.dependencies()) {
+            ds.meter_at_warmup = d.meter();
         }
     }
 

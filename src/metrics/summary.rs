@@ -36,10 +36,92 @@ pub struct Summary {
     pub in_flight_mean: f64,
     /// CPU utilisation after the warm-up.
     pub cpu_utilization: CpuSummary,
+    /// Memory utilisation after the warm-up, and excursions above a task's memory.
+    pub memory_utilization: MemorySummary,
+    /// Workers and CPU occupancy after the warm-up (time averages, summed over tasks).
+    pub workers: WorkerSummary,
+    /// Where the latency of successful responses goes (same requests as `latency_ms`);
+    /// `null` when there were none.
+    pub latency_breakdown_ms: Option<LatencyBreakdown>,
     /// Σ over tasks of the time each task ran (whole run), s. What Fargate bills.
     pub task_seconds: f64,
     /// The same figures per target group, in scenario order.
     pub target_groups: Vec<TargetGroupSummary>,
+    /// Per dependency, in scenario order: calls after the warm-up.
+    pub dependencies: Vec<DependencySummary>,
+}
+
+/// Memory utilisation of tasks: memory in use ÷ memory reserved (task definition `memory`),
+/// as ECS computes `MemoryUtilization`
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/cloudwatch-metrics.html>).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemorySummary {
+    /// Σ memory in use ÷ Σ memory reserved over all tasks after the warm-up, %.
+    pub mean_pct: f64,
+    /// Highest utilisation of any one task in any metrics interval after the warm-up
+    /// (time-averaged over the interval), %.
+    pub max_pct: f64,
+    /// Highest memory one task used at any instant (whole run), MiB.
+    pub peak_mib: f64,
+    /// Times a task went above its memory (whole run; ECS would stop it with
+    /// `OutOfMemoryError`, listed in `events.csv` as `task_memory_exceeded`).
+    pub exceeded: u64,
+}
+
+/// Workers and CPU occupancy, time averages after the warm-up, summed over tasks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerSummary {
+    /// Mean busy workers (requests holding a worker).
+    pub busy_mean: f64,
+    /// Busy workers ÷ workers, %; `null` when a task had no worker limit.
+    pub utilization_pct: Option<f64>,
+    /// Mean requests waiting for a worker.
+    pub waiting_mean: f64,
+    /// Mean requests in a CPU step (on CPU or waiting for it).
+    pub on_cpu_mean: f64,
+}
+
+/// Mean time per successful request in each phase, ms; the parts add up to
+/// `latency_ms.mean` (up to rounding).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencyBreakdown {
+    /// At the load balancer before routing (its processing time).
+    pub load_balancer: f64,
+    /// At the task, waiting for a worker.
+    pub worker_queue: f64,
+    /// On CPU: the CPU time of its CPU steps (at one vCPU).
+    pub cpu: f64,
+    /// In CPU steps but not progressing at one vCPU: sharing the CPU with other requests
+    /// (processor sharing) or on a task of less than one vCPU.
+    pub cpu_wait: f64,
+    /// In wait steps.
+    pub waits: f64,
+    /// In calls, waiting for a pooled connection or for the dependency's capacity.
+    pub calls_queued: f64,
+    /// In calls, being served by the dependency.
+    pub calls: f64,
+    /// The client's round trip.
+    pub rtt: f64,
+}
+
+/// One dependency's calls after the warm-up.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DependencySummary {
+    /// Name.
+    pub name: String,
+    /// Calls that ended after the warm-up, by outcome (`ok`, `failed_down`, `rejected`).
+    pub calls: BTreeMap<String, u64>,
+    /// Latency of successful calls as the caller sees it (connection and capacity queues
+    /// plus service), ms; `null` when there were none.
+    pub latency_ms: Option<LatencySummary>,
+    /// Mean time a call (any outcome) waited for a connection and for capacity, ms.
+    pub queued_ms_mean: Option<f64>,
+    /// Mean calls in service at once.
+    pub in_service_mean: f64,
+    /// Mean calls waiting for its capacity at once.
+    pub queued_mean: f64,
+    /// `in_service_mean ÷ capacity`, %; `null` with no capacity limit.
+    pub utilization_pct: Option<f64>,
 }
 
 /// Request counts.
@@ -103,4 +185,10 @@ pub struct TargetGroupSummary {
     pub throughput_rps: f64,
     /// CPU utilisation of its tasks after the warm-up.
     pub cpu_utilization: CpuSummary,
+    /// Memory utilisation of its tasks after the warm-up.
+    pub memory_utilization: MemorySummary,
+    /// Workers of its tasks after the warm-up.
+    pub workers: WorkerSummary,
+    /// Where the latency of its successful responses goes.
+    pub latency_breakdown_ms: Option<LatencyBreakdown>,
 }

@@ -38,3 +38,11 @@ id_type!(
     /// Routing state (round-robin position, outstanding counts) belongs to a node.
     NodeId
 );
+id_type!(
+    /// A dependency (a database, a cache, an API the services call), in scenario order.
+    DependencyId
+);
+id_type!(
+    /// A fault, in scenario order.
+    FaultId
+);

@@ -11,7 +11,10 @@
 //! - `clients`: arrival processes and the arrival handler;
 //! - [`elb`]: the load balancer, its nodes, target groups and their targets' states, routing
 //!   algorithms;
-//! - [`ecs`]: services, tasks, CPU accounting;
+//! - [`ecs`]: services, tasks (workers, processor-sharing CPU, memory), request profiles
+//!   and usage accounting;
+//! - [`dependencies`]: shared backends (databases, caches, APIs) and the call step;
+//! - [`faults`]: faults injected for a window (a dependency down or slow);
 //! - [`request`]: requests in flight, their identity and their keyed random draws.
 //!
 //! AWS behaviour follows the Elastic Load Balancing and ECS documentation cited on each
@@ -19,9 +22,11 @@
 
 pub mod arrivals;
 mod clients;
+pub mod dependencies;
 pub mod dist;
 pub mod ecs;
 pub mod elb;
+pub mod faults;
 pub mod ids;
 pub mod observer;
 pub mod outcome;
@@ -30,10 +35,12 @@ pub mod spec;
 mod world;
 
 pub use clients::Client;
-pub use ecs::{CpuMeter, Service, Task, TaskState};
+pub use dependencies::{CallEnd, CallOutcome, Dependency, DependencyMeter};
+pub use ecs::{CpuMeter, Service, Step, StepKind, Task, TaskState, UsageMeter};
 pub use elb::algorithms;
 pub use elb::{LbNode, LoadBalancer, TargetGroup, TargetReason, TargetState};
-pub use ids::{ClientId, NodeId, ServiceId, TargetGroupId, TaskId};
+pub use faults::Fault;
+pub use ids::{ClientId, DependencyId, FaultId, NodeId, ServiceId, TargetGroupId, TaskId};
 pub use observer::{LifecycleEvent, NoObserver, Observer, StopReason};
 pub use outcome::Cause;
 pub use request::Request;

@@ -4,8 +4,9 @@
 //! is a type parameter, so the calls are static and a no-op method costs nothing.
 
 use super::World;
+use super::dependencies::CallEnd;
 use super::elb::{TargetReason, TargetState};
-use super::ids::{ServiceId, TargetGroupId, TaskId};
+use super::ids::{FaultId, ServiceId, TargetGroupId, TaskId};
 use super::outcome::Cause;
 use super::request::Request;
 use crate::engine::SimTime;
@@ -52,6 +53,39 @@ pub enum LifecycleEvent {
         /// AWS's reason code for the new state (`healthy` has none).
         reason: Option<TargetReason>,
     },
+    /// A task's memory in use went above its task definition's `memory` (ECS would stop
+    /// it with `OutOfMemoryError`; the task lifecycle will, the model only records it).
+    MemoryExceeded {
+        /// The task.
+        task: TaskId,
+        /// Its service.
+        service: ServiceId,
+        /// Memory in use, KiB.
+        used_kib: u64,
+        /// Its `memory`, KiB.
+        limit_kib: u64,
+    },
+    /// A task's memory in use came back within its `memory`.
+    MemoryRecovered {
+        /// The task.
+        task: TaskId,
+        /// Its service.
+        service: ServiceId,
+        /// The highest memory in use during the excursion, KiB.
+        peak_kib: u64,
+        /// Its `memory`, KiB.
+        limit_kib: u64,
+    },
+    /// A fault started (see [`World::faults`]).
+    FaultStarted {
+        /// The fault.
+        fault: FaultId,
+    },
+    /// A fault ended.
+    FaultEnded {
+        /// The fault.
+        fault: FaultId,
+    },
 }
 
 /// Receives the model's observations. Every method has an empty default.
@@ -63,15 +97,20 @@ pub trait Observer {
     /// A request reached the load balancer.
     #[inline]
     fn request_arrived(&mut self, _now: SimTime, _req: &Request) {}
-    /// A request was routed to a target (`req.task`, `req.slot` and `req.work` are set).
+    /// A request was routed to a target and reached its task (`req.task`, `req.slot` and
+    /// `req.memory_kib` are set).
     #[inline]
     fn request_dispatched(&mut self, _now: SimTime, _req: &Request) {}
-    /// A request entered service at its task (it may have waited for a concurrency slot).
+    /// A request got a worker at its task (it may have waited for one).
     #[inline]
     fn request_started(&mut self, _now: SimTime, _req: &Request) {}
     /// A request ended with `cause`. Called exactly once per request that ends.
     #[inline]
     fn request_finished(&mut self, _now: SimTime, _req: &Request, _cause: Cause) {}
+    /// A call to a dependency ended (calls of requests that ended before their call
+    /// returned, because their task stopped, are not reported).
+    #[inline]
+    fn call_finished(&mut self, _now: SimTime, _call: &CallEnd) {}
     /// A lifecycle change; `world` is already in the new state.
     #[inline]
     fn lifecycle(&mut self, _now: SimTime, _event: &LifecycleEvent, _world: &World) {}

@@ -43,8 +43,32 @@ pub struct Request {
     pub slot: u32,
     /// When it was routed to its target (meaningless before).
     pub dispatched: SimTime,
-    /// CPU time it needs, ns at one vCPU (0 until routed).
+    /// CPU time of the CPU steps it has begun, ns at one vCPU (0 until its first CPU step
+    /// begins; its whole CPU time once it has ended successfully).
     pub work: SimDuration,
+    /// Memory it uses at its task from its dispatch to its end, KiB (0 before).
+    pub memory_kib: u32,
+    /// The profile step it is in (or waits to begin); the number of steps once done.
+    pub step: u16,
+    /// Down-epoch of the dependency serving its current call when the call began service.
+    pub(crate) call_epoch: u32,
+    /// When its current call step began.
+    pub(crate) call_began: SimTime,
+    /// Time its current (or last) call waited for a connection and capacity.
+    pub(crate) call_queued: SimDuration,
+    /// When it got a worker at its task (meaningless before).
+    pub admitted: SimTime,
+    /// When its current step, or the current part of a call (queued or served), began.
+    pub phase_start: SimTime,
+    /// Time spent in CPU steps: on CPU plus waiting for CPU (processor sharing).
+    pub cpu_wall: SimDuration,
+    /// Time spent in wait steps.
+    pub waits: SimDuration,
+    /// Time its calls spent waiting for a pooled connection or for the dependency's
+    /// capacity.
+    pub calls_queued: SimDuration,
+    /// Time its calls spent being served by dependencies.
+    pub calls: SimDuration,
 }
 
 impl Request {
@@ -129,6 +153,18 @@ impl Requests {
     /// True when none is in flight.
     pub fn is_empty(&self) -> bool {
         self.slab.is_empty()
+    }
+
+    /// Keys of the requests at `task` (dispatched to it, not ended), in arrival order.
+    pub fn at_task(&self, task: TaskId) -> Vec<u32> {
+        let mut v: Vec<(u64, u32)> = self
+            .slab
+            .iter()
+            .filter(|(_, r)| r.task == Some(task))
+            .map(|(k, r)| (r.serial, k as u32))
+            .collect();
+        v.sort_unstable();
+        v.into_iter().map(|(_, k)| k).collect()
     }
 
     /// Keys of the requests not routed yet (at the load balancer), for tests.

@@ -6,9 +6,11 @@
 
 use super::ModelError;
 use super::clients::Client;
+use super::dependencies::Dependency;
 use super::ecs::{Service, Task};
 use super::elb::{LoadBalancer, TargetGroup};
-use super::ids::{ClientId, ServiceId, TargetGroupId, TaskId};
+use super::faults::Fault;
+use super::ids::{ClientId, DependencyId, FaultId, ServiceId, TargetGroupId, TaskId};
 use super::observer::Observer;
 use super::request::Requests;
 use super::spec::WorldSpec;
@@ -35,6 +37,29 @@ pub enum Event {
         /// Generation when scheduled.
         generation: u64,
     },
+    /// ECS: a wait step of request `serial` (store key `key`) is over, if the request is
+    /// still live (stale otherwise: its task stopped).
+    StepDone {
+        /// Key in the request store.
+        key: u32,
+        /// The request's serial.
+        serial: u64,
+    },
+    /// Dependencies: a call of request `serial` (store key `key`) returns from
+    /// `dependency`. Always frees the dependency's capacity; the request goes on only if
+    /// it is still live.
+    CallDone {
+        /// Key in the request store.
+        key: u32,
+        /// The request's serial.
+        serial: u64,
+        /// The dependency.
+        dependency: DependencyId,
+    },
+    /// Faults: a fault starts.
+    FaultStart(FaultId),
+    /// Faults: a fault ends.
+    FaultEnd(FaultId),
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -55,6 +80,10 @@ pub struct World {
     pub(in crate::model) tasks: Vec<Task>,
     pub(in crate::model) requests: Requests,
     pub(in crate::model) next_serial: u64,
+    pub(in crate::model) dependencies: Vec<Dependency>,
+    pub(in crate::model) faults: Vec<Fault>,
+    /// Requests with a worker, ready to run their next step at the current instant.
+    pub(in crate::model) ready: std::collections::VecDeque<u32>,
 }
 
 impl World {
@@ -75,6 +104,8 @@ impl World {
         let lb = LoadBalancer::build(spec)?;
         let clients = Client::build_all(spec, lb.listeners())?;
         let services = Service::build_all(spec)?;
+        let dependencies = Dependency::build_all(spec)?;
+        let faults = Fault::build_all(spec)?;
         Ok(World {
             name: spec.name.clone(),
             seed: spec.seed,
@@ -88,6 +119,9 @@ impl World {
             tasks: Vec::new(),
             requests: Requests::default(),
             next_serial: 0,
+            dependencies,
+            faults,
+            ready: std::collections::VecDeque::new(),
         })
     }
 
@@ -135,13 +169,24 @@ impl World {
     pub fn in_flight(&self) -> usize {
         self.requests.len()
     }
+    /// Dependencies, by id.
+    pub fn dependencies(&self) -> &[Dependency] {
+        &self.dependencies
+    }
+    /// Faults, by id.
+    pub fn faults(&self) -> &[Fault] {
+        &self.faults
+    }
 
-    /// Brings every running task's CPU accounting up to `now`.
+    /// Brings every running task's and every dependency's accounting up to `now`.
     fn account_all(&mut self, now: SimTime) {
         for s in &self.services {
             for &t in s.running() {
                 self.tasks[t.index()].advance(now);
             }
+        }
+        for d in &mut self.dependencies {
+            d.advance(now);
         }
     }
 }
@@ -162,6 +207,14 @@ impl<O: Observer> Handler for Core<O> {
             Event::Arrival(c) => w.on_arrival(s, o, c),
             Event::Forward { key, serial } => w.on_forward(s, o, key, serial),
             Event::Completion { task, generation } => w.on_completion(s, o, task, generation),
+            Event::StepDone { key, serial } => w.on_step_done(s, o, key, serial),
+            Event::CallDone {
+                key,
+                serial,
+                dependency,
+            } => w.on_call_done(s, o, key, serial, dependency),
+            Event::FaultStart(f) => w.on_fault(s, o, f, true),
+            Event::FaultEnd(f) => w.on_fault(s, o, f, false),
             Event::WarmupEnd => {
                 let now = s.now();
                 w.account_all(now);
@@ -230,6 +283,7 @@ impl<O: Observer> Simulation<O> {
             sched.schedule_at(SimTime::ZERO + world.interval, Event::MetricsTick);
         }
         world.schedule_first_arrivals(&mut sched);
+        world.schedule_faults(&mut sched);
         Ok(Simulation {
             core: Core { world, observer },
             sched,

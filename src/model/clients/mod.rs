@@ -107,6 +107,17 @@ impl World {
             slot: 0,
             dispatched: now,
             work: SimDuration::ZERO,
+            memory_kib: 0,
+            step: 0,
+            call_epoch: 0,
+            call_began: now,
+            call_queued: SimDuration::ZERO,
+            admitted: now,
+            phase_start: now,
+            cpu_wall: SimDuration::ZERO,
+            waits: SimDuration::ZERO,
+            calls_queued: SimDuration::ZERO,
+            calls: SimDuration::ZERO,
         };
         self.next_serial += 1;
         o.request_arrived(now, &req);

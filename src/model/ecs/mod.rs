@@ -1,23 +1,64 @@
-//! The ECS side: services, their tasks (multi-core processor-sharing servers), CPU
-//! accounting, and the handlers that launch and stop tasks and serve requests.
+//! The ECS side: services, their tasks (worker pools in front of multi-core
+//! processor-sharing CPUs), usage accounting, and the handlers that launch and stop tasks and
+//! run requests through their profile's steps.
+//!
+//! A request at a task takes a worker (or waits for one), then runs its service's steps in
+//! order: a CPU step on the task's processor-sharing CPU, a wait (a timer), or a call to a
+//! dependency (see `model::dependencies`). When the last step ends the request ends `ok`
+//! and its worker passes to the head of the task's FIFO queue. Requests ready to run their
+//! next step at the same instant (a worker handed over, a call that failed fast) are run
+//! from a work list, never by recursion, so no input can exhaust the stack.
 
 mod cpu;
 mod task;
+mod usage;
 
 pub use cpu::CpuMeter;
-pub use task::{CPU_UNITS_PER_VCPU, Task, TaskState};
+pub(in crate::model) use task::Pool;
+pub use task::{CPU_UNITS_PER_VCPU, MemoryCrossing, Task, TaskState};
+pub use usage::UsageMeter;
 
 use super::ModelError;
 use super::dist::Sampler;
-use super::ids::{ServiceId, TargetGroupId, TaskId};
+use super::ids::{DependencyId, ServiceId, TargetGroupId, TaskId};
 use super::observer::{LifecycleEvent, Observer, StopReason};
 use super::outcome::Cause;
 use super::request::draw;
-use super::spec::{TaskSpec, WorldSpec};
+use super::spec::{DistSpec, StepSpec, TaskSpec, WorldSpec};
 use super::world::{Event, World};
 use crate::engine::{self, Scheduler, SimTime};
 
-/// An ECS service: its task definition, its request CPU-time distribution and its tasks.
+/// What a profile step does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// CPU time on the task's processor-sharing CPU.
+    Cpu,
+    /// A delay holding the worker, no CPU.
+    Wait,
+    /// A call to a dependency.
+    Call(DependencyId),
+}
+
+/// One step of a service's request profile, ready to draw from.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// What it does.
+    pub kind: StepKind,
+    /// Its duration (CPU time or wait); unused by a call, whose latency is the dependency's.
+    sampler: Sampler,
+    /// Purpose key of its keyed draws (`service/<name>/steps/<i>`, or
+    /// `service/<name>/cpu_time` for the one-step shorthand).
+    key: u64,
+}
+
+impl Step {
+    /// Purpose key of its keyed draws.
+    pub(in crate::model) fn key(&self) -> u64 {
+        self.key
+    }
+}
+
+/// An ECS service: its task definition, its request profile and its tasks.
 #[derive(Clone, Debug)]
 pub struct Service {
     /// This service's id.
@@ -28,13 +69,18 @@ pub struct Service {
     pub target_group: TargetGroupId,
     /// Its task definition's size and the application's concurrency.
     pub task: TaskSpec,
-    cpu_time: Sampler,
-    /// Key `service/<name>/cpu_time` of the CPU times' keyed draws.
-    cpu_time_key: u64,
+    /// The request profile, run in order.
+    steps: Box<[Step]>,
+    /// Memory an idle task uses, KiB.
+    memory_base_kib: u64,
+    /// Memory per request, KiB (as a duration's nanoseconds).
+    memory: Sampler,
+    /// Key `service/<name>/memory` of the memory draws.
+    memory_key: u64,
     /// Running tasks, in launch order.
     running: Vec<TaskId>,
-    /// CPU meters of its stopped tasks, summed.
-    retired: CpuMeter,
+    /// Usage meters of its stopped tasks, summed.
+    retired: UsageMeter,
     /// Tasks launched so far (names the next one).
     launched: u32,
 }
@@ -43,6 +89,7 @@ impl Service {
     /// The services of `spec`, with no task yet.
     pub(in crate::model) fn build_all(spec: &WorldSpec) -> Result<Vec<Service>, ModelError> {
         let ntg = spec.target_groups.len();
+        let ndeps = spec.dependencies.len();
         let mut services = Vec::with_capacity(spec.services.len());
         for (i, s) in spec.services.iter().enumerate() {
             if s.target_group >= ntg {
@@ -51,18 +98,56 @@ impl Service {
                     s.name, s.target_group
                 )));
             }
+            let key = |purpose: &str| {
+                engine::stream_key(spec.seed, &format!("service/{}/{purpose}", s.name))
+            };
+            let steps: Vec<Step> = if s.steps.is_empty() {
+                vec![Step {
+                    kind: StepKind::Cpu,
+                    sampler: Sampler::new(&s.cpu_time, &format!("services.{}.cpu_time", s.name))?,
+                    key: key("cpu_time"),
+                }]
+            } else {
+                s.steps
+                    .iter()
+                    .enumerate()
+                    .map(|(j, st)| {
+                        let what = format!("services.{}.steps.{j}", s.name);
+                        let (kind, dist) = match st {
+                            StepSpec::Cpu(d) => (StepKind::Cpu, d.clone()),
+                            StepSpec::Wait(d) => (StepKind::Wait, d.clone()),
+                            StepSpec::Call { dependency } if *dependency < ndeps => (
+                                StepKind::Call(DependencyId(*dependency as u32)),
+                                DistSpec::default(),
+                            ),
+                            StepSpec::Call { dependency } => {
+                                return Err(ModelError::UnknownReference(format!(
+                                    "{what} calls dependency #{dependency}, which does not exist"
+                                )));
+                            }
+                        };
+                        Ok(Step {
+                            kind,
+                            sampler: Sampler::new(&dist, &what)?,
+                            key: key(&format!("steps/{j}")),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?
+            };
             services.push(Service {
                 id: ServiceId(i as u32),
                 name: s.name.clone(),
                 target_group: TargetGroupId(s.target_group as u32),
                 task: s.task,
-                cpu_time: Sampler::new(&s.cpu_time, &format!("services.{}.cpu_time", s.name))?,
-                cpu_time_key: engine::stream_key(
-                    spec.seed,
-                    &format!("service/{}/cpu_time", s.name),
-                ),
+                steps: steps.into_boxed_slice(),
+                memory_base_kib: s.memory.base_kib,
+                memory: Sampler::new(
+                    &s.memory.per_request_kib,
+                    &format!("services.{}.memory.per_request", s.name),
+                )?,
+                memory_key: key("memory"),
                 running: Vec::new(),
-                retired: CpuMeter::default(),
+                retired: UsageMeter::default(),
                 launched: 0,
             });
         }
@@ -73,6 +158,11 @@ impl Service {
     pub fn running(&self) -> &[TaskId] {
         &self.running
     }
+
+    /// Its request profile.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
 }
 
 impl World {
@@ -80,10 +170,15 @@ impl World {
     /// accounting point; every tick and the end bring them to the current time) plus its
     /// stopped tasks'. The one source of CPU utilisation for outputs and policies.
     pub fn service_cpu(&self, service: ServiceId) -> CpuMeter {
+        self.service_usage(service).cpu
+    }
+
+    /// The usage meter (CPU, workers, memory) of `service`, like [`World::service_cpu`].
+    pub fn service_usage(&self, service: ServiceId) -> UsageMeter {
         let s = &self.services[service.index()];
         s.running
             .iter()
-            .fold(s.retired, |acc, t| acc + self.tasks[t.index()].cpu())
+            .fold(s.retired, |acc, t| acc + self.tasks[t.index()].usage())
     }
 
     /// Launches a task of `service` at `now`: RUNNING, then registered in the service's
@@ -105,6 +200,8 @@ impl World {
             now,
         );
         task.memory_mib = svc.task.memory;
+        task.base_kib = svc.memory_base_kib;
+        task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
         svc.running.push(id);
         self.tasks.push(task);
@@ -118,18 +215,20 @@ impl World {
     }
 
     /// Stops `task` at `now`, abruptly (a crash, a kill): it stops, then the load balancer
-    /// sees its connections close (its requests end with a 502), then its target is removed.
+    /// sees its connections close (every request at it ends with a 502, in arrival order),
+    /// then its target is removed. Its calls in service at dependencies keep their
+    /// capacity until they return; its calls queued there are dropped when they come up.
     pub(in crate::model) fn stop_task<O: Observer>(&mut self, now: SimTime, o: &mut O, id: TaskId) {
         let task = &mut self.tasks[id.index()];
         if task.stopped.is_some() {
             return;
         }
         task.advance(now);
-        let held = task.stop(now);
-        let (service, target, cpu) = (task.service, task.target, task.cpu());
+        task.stop(now);
+        let (service, target, usage) = (task.service, task.target, task.usage());
         let svc = &mut self.services[service.index()];
         svc.running.retain(|&t| t != id);
-        svc.retired += cpu;
+        svc.retired += usage;
         o.lifecycle(
             now,
             &LifecycleEvent::TaskStopped {
@@ -139,7 +238,7 @@ impl World {
             },
             self,
         );
-        for (_, key) in held {
+        for key in self.requests.at_task(id) {
             let req = self.requests.remove(key);
             let cause = Cause::Elb502TargetClosed;
             self.lb.request_ended(&self.target_groups, now, &req, cause);
@@ -152,8 +251,8 @@ impl World {
         }
     }
 
-    /// A routed request (store key `key`, its task set) reaches its task: draw its CPU time
-    /// and admit it.
+    /// A routed request (store key `key`, its task set) reaches its task: draw its memory,
+    /// take a worker or wait for one, and run its first steps.
     #[inline]
     pub(in crate::model) fn serve<O: Observer>(
         &mut self,
@@ -166,16 +265,142 @@ impl World {
         let Some(task_id) = req.task else { return };
         let task = &mut self.tasks[task_id.index()];
         let svc = &self.services[task.service.index()];
-        req.work = draw(&svc.cpu_time, svc.cpu_time_key, req.seed);
-        o.request_dispatched(now, req);
+        let memory = draw(&svc.memory, svc.memory_key, req.seed).0;
+        req.memory_kib = u32::try_from(memory).unwrap_or(u32::MAX);
         task.advance(now);
-        if task.admit(req.serial, key, req.work) {
-            o.request_started(now, req);
+        let (got_worker, crossing) = task.arrive(req.serial, key, u64::from(req.memory_kib));
+        o.request_dispatched(now, req);
+        if let Some(c) = crossing {
+            self.memory_crossing(now, o, task_id, c);
         }
-        reschedule(s, task);
+        if got_worker {
+            let req = self.requests.get_mut(key);
+            req.admitted = now;
+            o.request_started(now, req);
+            self.run_steps(s, o, key);
+            self.run_ready(s, o);
+        }
+        reschedule(s, &mut self.tasks[task_id.index()]);
     }
 
-    /// A task's earliest request in service may be done.
+    /// Runs request `key`, which holds a worker, through its steps from `req.step` until
+    /// one blocks (a CPU step, a wait, a call) or the profile ends (the request ends `ok`).
+    /// Does not reschedule the task's completion: the handler does, once.
+    pub(in crate::model) fn run_steps<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+    ) {
+        let now = s.now();
+        loop {
+            let req = self.requests.get_mut(key);
+            let Some(task_id) = req.task else { return };
+            let task = &mut self.tasks[task_id.index()];
+            let svc = &self.services[task.service.index()];
+            let Some(step) = svc.steps.get(usize::from(req.step)) else {
+                self.end_at_task(now, o, key, Cause::Ok);
+                return;
+            };
+            req.phase_start = now;
+            match step.kind {
+                StepKind::Cpu => {
+                    let work = draw(&step.sampler, step.key, req.seed);
+                    req.work += work;
+                    task.advance(now);
+                    task.start_cpu(req.serial, key, work);
+                    return;
+                }
+                StepKind::Wait => {
+                    let d = draw(&step.sampler, step.key, req.seed);
+                    if d.is_zero() {
+                        req.step += 1;
+                        continue;
+                    }
+                    let serial = req.serial;
+                    s.schedule_in(d, Event::StepDone { key, serial });
+                    return;
+                }
+                StepKind::Call(dep) => {
+                    let step_key = step.key;
+                    req.call_began = now;
+                    self.begin_call(s, o, key, dep, step_key);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Runs the requests made ready (a worker handed over) until none is left.
+    #[inline]
+    pub(in crate::model) fn run_ready<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O) {
+        while let Some(key) = self.ready.pop_front() {
+            self.run_steps(s, o, key);
+        }
+    }
+
+    /// Request `key`, at its task with a worker, ends with `cause` at `now` (its last step
+    /// done, or a call failed): the task gets its worker and memory back and hands the
+    /// worker to the next request waiting (made ready), and the load balancer sees the
+    /// response. Call with the task advanced to `now`.
+    pub(in crate::model) fn end_at_task<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        key: u32,
+        cause: Cause,
+    ) {
+        let req = self.requests.remove(key);
+        let Some(task_id) = req.task else { return };
+        let task = &mut self.tasks[task_id.index()];
+        task.advance(now);
+        let (next, crossing) = task.depart(u64::from(req.memory_kib));
+        let drained = self.lb.request_ended(&self.target_groups, now, &req, cause);
+        o.request_finished(now, &req, cause);
+        if let Some(next) = next {
+            let r = self.requests.get_mut(next);
+            r.admitted = now;
+            o.request_started(now, r);
+            self.ready.push_back(next);
+        }
+        if let Some(c) = crossing {
+            self.memory_crossing(now, o, task_id, c);
+        }
+        if drained {
+            self.complete_drain(now, o, req.target_group, req.slot);
+        }
+    }
+
+    /// Reports a task going above its memory or coming back (out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn memory_crossing<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        task: TaskId,
+        crossing: MemoryCrossing,
+    ) {
+        let t = &self.tasks[task.index()];
+        let limit_kib = u64::from(t.memory_mib) * 1024;
+        let event = match crossing {
+            MemoryCrossing::Exceeded(used_kib) => LifecycleEvent::MemoryExceeded {
+                task,
+                service: t.service,
+                used_kib,
+                limit_kib,
+            },
+            MemoryCrossing::Recovered(peak_kib) => LifecycleEvent::MemoryRecovered {
+                task,
+                service: t.service,
+                peak_kib,
+                limit_kib,
+            },
+        };
+        o.lifecycle(now, &event, self);
+    }
+
+    /// A task's earliest CPU step may be done.
     pub(in crate::model) fn on_completion<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
@@ -190,31 +415,51 @@ impl World {
         }
         task.next_completion = SimTime::MAX;
         task.advance(now);
-        // A task is one target, so at most one deregistration can complete here.
-        let mut drained = None;
-        while let Some((_, key)) = task.pop_finished() {
-            let req = self.requests.remove(key);
-            if self
-                .lb
-                .request_ended(&self.target_groups, now, &req, Cause::Ok)
-            {
-                drained = Some((req.target_group, req.slot));
+        while let Some((_, key)) = self.tasks[task_id.index()].pop_finished() {
+            let req = self.requests.get_mut(key);
+            req.cpu_wall += now - req.phase_start;
+            req.step += 1;
+            self.run_steps(s, o, key);
+        }
+        self.run_ready(s, o);
+        reschedule(s, &mut self.tasks[task_id.index()]);
+    }
+
+    /// A wait step of request `serial` (store key `key`) is over, unless the request has
+    /// ended (its task stopped).
+    pub(in crate::model) fn on_step_done<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+        serial: u64,
+    ) {
+        let now = s.now();
+        let Some(req) = self.requests.live(key, serial) else {
+            return;
+        };
+        req.waits += now - req.phase_start;
+        req.step += 1;
+        let Some(task_id) = req.task else { return };
+        self.run_steps(s, o, key);
+        self.run_ready(s, o);
+        reschedule(s, &mut self.tasks[task_id.index()]);
+    }
+
+    /// Reschedules the completion of every running task (after a change that may have
+    /// touched many tasks, such as a fault).
+    pub(in crate::model) fn reschedule_all(&mut self, s: &mut Scheduler<Event>) {
+        for svc in &self.services {
+            for &t in &svc.running {
+                reschedule(s, &mut self.tasks[t.index()]);
             }
-            o.request_finished(now, &req, Cause::Ok);
-        }
-        while let Some(key) = task.promote_waiting() {
-            o.request_started(now, self.requests.get(key));
-        }
-        reschedule(s, task);
-        if let Some((tg, slot)) = drained {
-            self.complete_drain(now, o, tg, slot);
         }
     }
 }
 
 /// Keeps exactly one pending completion event per busy task, at the right time.
 #[inline]
-fn reschedule(s: &mut Scheduler<Event>, task: &mut Task) {
+pub(in crate::model) fn reschedule(s: &mut Scheduler<Event>, task: &mut Task) {
     let next = task.completion_time();
     if next != task.next_completion {
         task.generation = task.generation.wrapping_add(1);

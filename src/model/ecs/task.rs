@@ -1,28 +1,39 @@
-//! An ECS task as a multi-core processor-sharing server.
+//! An ECS task: a pool of workers in front of a multi-core processor-sharing CPU, with a
+//! connection pool per dependency and a memory meter.
 //!
-//! A task has `v = cpu / 1024` vCPUs. With `n` requests in service, each progresses at
-//! `min(1, v/n)` CPU-seconds per second (a request is single-threaded and can use at most one
-//! vCPU; when there are more requests than vCPUs they share the CPUs equally: egalitarian
-//! processor sharing, Kleinrock 1967). An optional concurrency limit `c` (a thread pool)
-//! admits at most `c` requests to service; the rest wait in FIFO order. With `c = v` this is
-//! exactly M/M/c-FIFO; with one vCPU and no limit, M/M/1-PS.
+//! **Workers.** A request takes one of the task's `max_concurrency` workers (a thread, an
+//! event-loop slot, a process) when it arrives at the task, or waits for one in FIFO order,
+//! and holds it until its response: through its CPU steps, its waits and its calls. No limit
+//! (0) is an infinite pool.
 //!
-//! **Virtual time.** Every request in service receives the same rate, so the task keeps one
-//! virtual clock `V` (service received by each request in service since the task started) and
-//! gives each admitted request a finish tag `V_admit + work`. Requests in service sit in a
-//! min-heap of tags; the next completion is the smallest tag. An arrival or a departure costs
-//! O(log n) and the task has at most one pending completion event (its generation is bumped
-//! whenever the time changes).
+//! **CPU.** A task has `v = cpu / 1024` vCPUs. With `n` requests in a CPU step, each
+//! progresses at `min(1, v/n)` CPU-seconds per second (a request is single-threaded and can
+//! use at most one vCPU; when there are more requests than vCPUs they share the CPUs equally:
+//! egalitarian processor sharing, Kleinrock 1967). Requests in a wait or a call use no CPU.
+//! With one CPU step per request and `c = v` workers this is exactly M/M/c-FIFO; with one vCPU
+//! and no limit, M/M/1-PS.
+//!
+//! **Virtual time.** Every request in a CPU step receives the same rate, so the task keeps one
+//! virtual clock `V` (service received by each request on CPU since the task started) and
+//! gives each CPU step a finish tag `V_start + work`. Requests on CPU sit in a min-heap of
+//! tags; the next CPU completion is the smallest tag. A start or an end costs O(log n) and
+//! the task has at most one pending completion event (its generation is bumped whenever the
+//! time changes).
 //!
 //! `V` is an integer in units of 2⁻⁸ ns of CPU work, so the arithmetic is exact and
 //! portable: advancing by `dt` adds `dt·2⁸` at rate 1 and `⌊dt·2⁸·v/n⌋` at rate `v/n`; the
 //! completion delay is the ceiling of the inverse, so at the completion event `V` has reached
 //! the tag (no request is ever left with a residue that reschedules forever).
+//!
+//! **Meters.** [`Task::advance`] integrates, exactly in integers, the CPU units in use, the
+//! busy workers, the requests waiting for a worker and the memory requests use; [`Task::usage`]
+//! reads them as a [`UsageMeter`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use super::cpu::CpuMeter;
+use super::usage::UsageMeter;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::ids::{ServiceId, TargetGroupId, TaskId};
 
@@ -32,7 +43,7 @@ pub const CPU_UNITS_PER_VCPU: u64 = 1024;
 /// Fractional bits of the virtual clock.
 const FRAC: u32 = 8;
 
-/// A request admitted to service: finish tag, tie-breaking serial, request key.
+/// A request in a CPU step: finish tag, tie-breaking serial, request key.
 type Tagged = Reverse<(u64, u64, u32)>;
 
 /// Where a task is in its life (ECS `lastStatus`; the phases before RUNNING and after it
@@ -43,6 +54,24 @@ pub enum TaskState {
     Running,
     /// Stopped: serves nothing, reserves no CPU.
     Stopped,
+}
+
+/// One task's connection pool to one dependency.
+#[derive(Clone, Debug, Default)]
+pub(in crate::model) struct Pool {
+    /// Connections in use (calls at the dependency, queued there or served).
+    pub in_use: u32,
+    /// Calls waiting for a connection, FIFO: (request key, serial).
+    pub queue: VecDeque<(u32, u64)>,
+}
+
+/// A change in whether a task uses more memory than its task definition's `memory`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryCrossing {
+    /// It just went above its memory: memory in use now, KiB.
+    Exceeded(u64),
+    /// It just came back to its memory or below: the peak of the excursion, KiB.
+    Recovered(u64),
 }
 
 /// One ECS task.
@@ -58,9 +87,9 @@ pub struct Task {
     pub target: Option<(TargetGroupId, u32)>,
     /// CPU units (1024 = 1 vCPU).
     pub cpu_units: u32,
-    /// Memory, MiB (task definition `memory`; not used by the model yet).
+    /// Memory, MiB (task definition `memory`).
     pub memory_mib: u32,
-    /// Concurrency limit; 0 = none.
+    /// Workers; 0 = no limit.
     pub max_concurrency: u32,
     /// Its state.
     pub state: TaskState,
@@ -68,15 +97,39 @@ pub struct Task {
     pub started: SimTime,
     /// When it stopped, if it has.
     pub stopped: Option<SimTime>,
-    in_service: BinaryHeap<Tagged>,
-    /// FIFO queue beyond the concurrency limit: (serial, key, work ns).
-    waiting: VecDeque<(u64, u32, u64)>,
+    /// Requests in a CPU step.
+    on_cpu: BinaryHeap<Tagged>,
+    /// Requests waiting for a worker, FIFO: (serial, key).
+    waiting: VecDeque<(u64, u32)>,
+    /// Workers held.
+    workers_busy: u32,
+    /// Requests at the task (dispatched to it, not ended).
+    held: u32,
+    /// Connection pools, by dependency index (empty when the world has no dependency).
+    pub(in crate::model) pools: Box<[Pool]>,
+    /// Memory an idle task uses, KiB.
+    pub(in crate::model) base_kib: u64,
+    /// Σ memory of the requests at the task, KiB.
+    request_kib: u64,
+    /// Highest memory in use during the current excursion above the limit, KiB; 0 when
+    /// within the limit.
+    excursion_peak_kib: u64,
+    /// Highest memory in use since it started, KiB.
+    peak_kib: u64,
     /// Virtual clock, 2⁻⁸ ns units.
     vtime: u64,
-    /// Time up to which `vtime` and `busy` are accounted.
+    /// Time up to which `vtime` and the meters are accounted.
     last: SimTime,
     /// ∫ CPU units in use dt, in CPU-unit·ns.
     busy: u128,
+    /// ∫ busy workers dt, worker·ns.
+    workers_ns: u128,
+    /// ∫ requests waiting for a worker dt, request·ns.
+    waiting_ns: u128,
+    /// ∫ requests' memory dt, KiB·ns (the base is added in [`Task::usage`]).
+    request_kib_ns: u128,
+    /// ∫ requests in a CPU step dt, request·ns.
+    on_cpu_ns: u128,
     /// Generation of the pending completion event (an event with another is stale).
     pub(crate) generation: u64,
     /// Time of the pending completion event, `SimTime::MAX` if none.
@@ -84,7 +137,8 @@ pub struct Task {
 }
 
 impl Task {
-    /// A new idle task, RUNNING from `now`, not registered.
+    /// A new idle task, RUNNING from `now`, not registered, with no memory in use and no
+    /// connection pool.
     pub fn new(
         id: TaskId,
         name: String,
@@ -104,11 +158,22 @@ impl Task {
             state: TaskState::Running,
             started: now,
             stopped: None,
-            in_service: BinaryHeap::new(),
+            on_cpu: BinaryHeap::new(),
             waiting: VecDeque::new(),
+            workers_busy: 0,
+            held: 0,
+            pools: Box::default(),
+            base_kib: 0,
+            request_kib: 0,
+            excursion_peak_kib: 0,
+            peak_kib: 0,
             vtime: 0,
             last: now,
             busy: 0,
+            workers_ns: 0,
+            waiting_ns: 0,
+            request_kib_ns: 0,
+            on_cpu_ns: 0,
             generation: 0,
             next_completion: SimTime::MAX,
         }
@@ -117,114 +182,213 @@ impl Task {
     /// Its CPU meter, up to its last accounting point ([`Task::advance`]): CPU units in use,
     /// and its `cpu_units` reserved from its start to its stop (or the accounting point).
     pub fn cpu(&self) -> CpuMeter {
-        let until = self.stopped.unwrap_or(self.last);
         CpuMeter {
             busy_unit_ns: self.busy,
-            reserved_unit_ns: u128::from(self.cpu_units) * u128::from((until - self.started).0),
+            reserved_unit_ns: u128::from(self.cpu_units) * self.running_ns(),
         }
     }
 
+    /// Nanoseconds it has run, up to its stop or its last accounting point.
+    fn running_ns(&self) -> u128 {
+        let until = self.stopped.unwrap_or(self.last);
+        u128::from((until - self.started).0)
+    }
+
+    /// Its usage meter (CPU, workers, memory), up to its last accounting point.
+    pub fn usage(&self) -> UsageMeter {
+        let running = self.running_ns();
+        let pool = u128::from(self.max_concurrency);
+        UsageMeter {
+            cpu: self.cpu(),
+            running_ns: running,
+            workers_busy_ns: self.workers_ns,
+            workers_pool_ns: pool * running,
+            unlimited_pool_ns: if pool == 0 { running } else { 0 },
+            waiting_ns: self.waiting_ns,
+            on_cpu_ns: self.on_cpu_ns,
+            memory_used_kib_ns: u128::from(self.base_kib) * running + self.request_kib_ns,
+            memory_reserved_kib_ns: u128::from(self.memory_mib) * 1024 * running,
+        }
+    }
+
+    /// Memory in use now (base plus requests), KiB.
+    pub fn memory_kib(&self) -> u64 {
+        self.base_kib + self.request_kib
+    }
+
+    /// Highest memory in use since it started, KiB.
+    pub fn peak_memory_kib(&self) -> u64 {
+        self.peak_kib.max(self.base_kib)
+    }
+
     /// Stops the task at `now` (after [`advance`](Self::advance)`(now)`): it serves
-    /// nothing more and reserves no more CPU. Returns the requests it held, as
-    /// `(serial, key)` in serial order, for the caller to end. Any pending completion
-    /// event becomes stale.
-    pub fn stop(&mut self, now: SimTime) -> Vec<(u64, u32)> {
-        let mut held: Vec<(u64, u32)> = self
-            .in_service
-            .drain()
-            .map(|Reverse((_, serial, key))| (serial, key))
-            .chain(self.waiting.drain(..).map(|(serial, key, _)| (serial, key)))
-            .collect();
-        held.sort_unstable();
+    /// nothing more and reserves no more CPU or memory. Its requests are forgotten (the
+    /// caller ends them: they are in the request store with this task). Any pending
+    /// completion event becomes stale.
+    pub fn stop(&mut self, now: SimTime) {
         self.state = TaskState::Stopped;
         self.stopped = Some(now.max(self.started));
         self.generation = self.generation.wrapping_add(1);
         self.next_completion = SimTime::MAX;
-        self.in_service = BinaryHeap::new();
+        self.on_cpu = BinaryHeap::new();
         self.waiting = VecDeque::new();
-        held
+        self.pools = Box::default();
+        self.workers_busy = 0;
+        self.held = 0;
+        self.request_kib = 0;
     }
 
-    /// Requests at the task: in service plus waiting.
+    /// Requests at the task: dispatched to it and not ended.
     #[inline]
     pub fn in_flight(&self) -> usize {
-        self.in_service.len() + self.waiting.len()
+        self.held as usize
     }
 
-    /// Brings the virtual clock and the CPU integral up to `now`.
+    /// Workers held now.
+    #[inline]
+    pub fn workers_busy(&self) -> u32 {
+        self.workers_busy
+    }
+
+    /// Requests waiting for a worker now.
+    #[inline]
+    pub fn waiting_for_worker(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Requests in a CPU step now.
+    #[inline]
+    pub fn on_cpu(&self) -> usize {
+        self.on_cpu.len()
+    }
+
+    /// Brings the virtual clock and the meters up to `now`.
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
         let dt = now.0.saturating_sub(self.last.0);
         self.last = self.last.max(now);
-        let n = self.in_service.len() as u64;
-        if dt == 0 || n == 0 {
+        if dt == 0 || self.held == 0 {
             return;
         }
+        let dt128 = u128::from(dt);
+        self.workers_ns += dt128 * u128::from(self.workers_busy);
+        self.waiting_ns += dt128 * self.waiting.len() as u128;
+        self.request_kib_ns += dt128 * u128::from(self.request_kib);
+        let n = self.on_cpu.len() as u64;
+        if n == 0 {
+            return;
+        }
+        self.on_cpu_ns += dt128 * u128::from(n);
         let want = n * CPU_UNITS_PER_VCPU;
         let cpu = u64::from(self.cpu_units);
         if want <= cpu {
             self.vtime += dt << FRAC;
-            self.busy += u128::from(dt) * u128::from(want);
+            self.busy += dt128 * u128::from(want);
         } else {
             self.vtime += mul_div_floor(dt << FRAC, cpu, want);
-            self.busy += u128::from(dt) * u128::from(cpu);
+            self.busy += dt128 * u128::from(cpu);
         }
     }
 
-    /// Admits request `serial` (store key `key`) with `work` ns of CPU (at one vCPU) to
-    /// service or to the FIFO queue. Must be called after [`advance`](Self::advance)`(now)`.
-    /// Returns true when the request entered service at once.
+    /// A request (`serial`, store key `key`) arrives at the task, using `memory_kib` of
+    /// memory until it ends: it takes a worker if one is free (returns true) or waits for
+    /// one in FIFO order. Call after [`advance`](Self::advance)`(now)`. Also returns
+    /// whether the task just went above its memory.
     #[inline]
-    pub fn admit(&mut self, serial: u64, key: u32, work: SimDuration) -> bool {
+    pub fn arrive(
+        &mut self,
+        serial: u64,
+        key: u32,
+        memory_kib: u64,
+    ) -> (bool, Option<MemoryCrossing>) {
         debug_assert_eq!(self.state, TaskState::Running);
-        if self.max_concurrency == 0 || self.in_service.len() < self.max_concurrency as usize {
-            self.start(serial, key, work.0);
-            true
+        self.held += 1;
+        let crossing = if memory_kib == 0 {
+            None
         } else {
-            self.waiting.push_back((serial, key, work.0));
-            false
+            self.request_kib += memory_kib;
+            self.memory_changed()
+        };
+        if self.max_concurrency == 0 || self.workers_busy < self.max_concurrency {
+            self.workers_busy += 1;
+            (true, crossing)
+        } else {
+            self.waiting.push_back((serial, key));
+            (false, crossing)
         }
     }
 
+    /// A request that held a worker ends (call after [`advance`](Self::advance)), releasing
+    /// its worker and `memory_kib`: returns the key of the request that takes the worker
+    /// (the head of the FIFO queue), if any, and whether the task came back within its
+    /// memory.
     #[inline]
-    fn start(&mut self, serial: u64, key: u32, work_ns: u64) {
-        let tag = self.vtime.saturating_add(work_ns.saturating_mul(1 << FRAC));
-        self.in_service.push(Reverse((tag, serial, key)));
+    pub fn depart(&mut self, memory_kib: u64) -> (Option<u32>, Option<MemoryCrossing>) {
+        self.held -= 1;
+        let crossing = if memory_kib == 0 {
+            None
+        } else {
+            self.request_kib -= memory_kib;
+            self.memory_changed()
+        };
+        match self.waiting.pop_front() {
+            Some((_, key)) => (Some(key), crossing),
+            None => {
+                self.workers_busy -= 1;
+                (None, crossing)
+            }
+        }
     }
 
-    /// Removes and returns the next request whose service is complete at the current
+    /// Tracks excursions above the task's memory.
+    fn memory_changed(&mut self) -> Option<MemoryCrossing> {
+        let used = self.memory_kib();
+        self.peak_kib = self.peak_kib.max(used);
+        let limit = u64::from(self.memory_mib) * 1024;
+        if self.memory_mib == 0 {
+            return None;
+        }
+        if used > limit {
+            let first = self.excursion_peak_kib == 0;
+            self.excursion_peak_kib = self.excursion_peak_kib.max(used);
+            first.then_some(MemoryCrossing::Exceeded(used))
+        } else if self.excursion_peak_kib > 0 {
+            let peak = std::mem::take(&mut self.excursion_peak_kib);
+            Some(MemoryCrossing::Recovered(peak))
+        } else {
+            None
+        }
+    }
+
+    /// Starts a CPU step of `work` ns (at one vCPU) for request `serial` (store key `key`),
+    /// which holds a worker. Call after [`advance`](Self::advance)`(now)`.
+    #[inline]
+    pub fn start_cpu(&mut self, serial: u64, key: u32, work: SimDuration) {
+        let tag = self.vtime.saturating_add(work.0.saturating_mul(1 << FRAC));
+        self.on_cpu.push(Reverse((tag, serial, key)));
+    }
+
+    /// Removes and returns the next request whose CPU step is complete at the current
     /// virtual time (call after [`advance`](Self::advance)), as `(serial, key)`.
     #[inline]
     pub fn pop_finished(&mut self) -> Option<(u64, u32)> {
-        match self.in_service.peek() {
+        match self.on_cpu.peek() {
             Some(Reverse((tag, _, _))) if *tag <= self.vtime => {
-                let Reverse((_, serial, key)) = self.in_service.pop()?;
+                let Reverse((_, serial, key)) = self.on_cpu.pop()?;
                 Some((serial, key))
             }
             _ => None,
         }
     }
 
-    /// Moves the head of the FIFO queue into service if a concurrency slot is free (call
-    /// after [`advance`](Self::advance)); returns its key.
-    #[inline]
-    pub fn promote_waiting(&mut self) -> Option<u32> {
-        if self.max_concurrency != 0 && self.in_service.len() >= self.max_concurrency as usize {
-            return None;
-        }
-        let (serial, key, work) = self.waiting.pop_front()?;
-        self.start(serial, key, work);
-        Some(key)
-    }
-
-    /// When the next request in service will finish if nothing changes, or `SimTime::MAX`.
+    /// When the next CPU step will finish if nothing changes, or `SimTime::MAX`.
     #[inline]
     pub fn completion_time(&self) -> SimTime {
-        let Some(Reverse((tag, _, _))) = self.in_service.peek() else {
+        let Some(Reverse((tag, _, _))) = self.on_cpu.peek() else {
             return SimTime::MAX;
         };
         let rem = tag.saturating_sub(self.vtime);
-        let want = self.in_service.len() as u64 * CPU_UNITS_PER_VCPU;
+        let want = self.on_cpu.len() as u64 * CPU_UNITS_PER_VCPU;
         let cpu = u64::from(self.cpu_units);
         let dt = if want <= cpu {
             rem.div_ceil(1 << FRAC)
@@ -268,7 +432,8 @@ mod tests {
         )
     }
 
-    /// Runs admissions at given times and returns completion times per slot.
+    /// Runs one-CPU-step requests arriving at given times (ms, work ms) and returns
+    /// completion times per request.
     fn run(mut t: Task, jobs: &[(u64, u64)]) -> Vec<(u32, u64)> {
         let mut done = vec![];
         let mut i = 0;
@@ -278,16 +443,20 @@ mod tests {
             match next_arrival {
                 Some(a) if a <= next_done => {
                     t.advance(a);
-                    t.admit(i as u64, i as u32, ms(jobs[i].1));
+                    if t.arrive(i as u64, i as u32, 0).0 {
+                        t.start_cpu(i as u64, i as u32, ms(jobs[i].1));
+                    }
                     i += 1;
                 }
                 _ if next_done == SimTime::MAX => break,
                 _ => {
                     t.advance(next_done);
-                    while let Some((_, slot)) = t.pop_finished() {
-                        done.push((slot, next_done.0));
+                    while let Some((_, key)) = t.pop_finished() {
+                        done.push((key, next_done.0));
+                        if let (Some(next), _) = t.depart(0) {
+                            t.start_cpu(u64::from(next), next, ms(jobs[next as usize].1));
+                        }
                     }
-                    while t.promote_waiting().is_some() {}
                 }
             }
         }
@@ -332,17 +501,20 @@ mod tests {
     #[test]
     fn cpu_meter_counts_units_in_use_and_reserved_while_running() {
         let mut t = task(2048, 0);
-        t.admit(0, 0, ms(10));
+        assert!(t.arrive(0, 0, 0).0);
+        t.start_cpu(0, 0, ms(10));
         t.advance(SimTime(10_000_000));
         assert_eq!(t.cpu().busy_unit_ns, 1024 * 10_000_000);
         assert_eq!(t.cpu().reserved_unit_ns, 2048 * 10_000_000);
         assert_eq!(t.cpu().utilization_pct(), Some(50.0));
         assert_eq!(t.pop_finished(), Some((0, 0)));
+        assert_eq!(t.depart(0), (None, None));
         // Stopped at 30 ms: reserves nothing after, whatever the accounting point.
-        t.admit(1, 5, ms(100));
+        t.arrive(1, 5, 0);
+        t.start_cpu(1, 5, ms(100));
         t.advance(SimTime(30_000_000));
         let generation = t.generation;
-        assert_eq!(t.stop(SimTime(30_000_000)), vec![(1, 5)]);
+        t.stop(SimTime(30_000_000));
         assert_ne!(
             t.generation, generation,
             "a pending completion must go stale"
@@ -351,5 +523,42 @@ mod tests {
         assert_eq!(t.cpu().reserved_unit_ns, 2048 * 30_000_000);
         assert_eq!(t.cpu().busy_unit_ns, 1024 * 30_000_000);
         assert_eq!(t.in_flight(), 0);
+    }
+
+    #[test]
+    fn workers_are_held_through_non_cpu_time_and_metered() {
+        // Two workers, 1 vCPU. Requests 0 and 1 take the workers and use no CPU (a wait);
+        // request 2 waits for a worker until request 0 departs at 10 ms.
+        let mut t = task(1024, 2);
+        t.memory_mib = 1;
+        t.base_kib = 512;
+        assert_eq!(t.arrive(0, 0, 256), (true, None));
+        assert_eq!(t.arrive(1, 1, 256), (true, None));
+        assert_eq!(
+            t.arrive(2, 2, 256),
+            (false, Some(MemoryCrossing::Exceeded(1280)))
+        );
+        assert_eq!(t.completion_time(), SimTime::MAX, "a wait uses no CPU");
+        t.advance(SimTime(10_000_000));
+        assert_eq!(
+            t.depart(256),
+            (Some(2), Some(MemoryCrossing::Recovered(1280)))
+        );
+        assert_eq!(t.workers_busy(), 2);
+        t.advance(SimTime(20_000_000));
+        let u = t.usage();
+        assert_eq!(u.workers_busy_ns, 2 * 20_000_000);
+        assert_eq!(u.waiting_ns, 10_000_000);
+        assert_eq!(u.workers_pool_ns, 2 * 20_000_000);
+        assert_eq!(u.unlimited_pool_ns, 0);
+        assert_eq!(u.cpu.busy_unit_ns, 0);
+        // Memory: 512 KiB base over 20 ms, 768 KiB of requests for 10 ms then 512.
+        assert_eq!(
+            u.memory_used_kib_ns,
+            512 * 20_000_000 + 768 * 10_000_000 + 512 * 10_000_000
+        );
+        assert_eq!(u.memory_reserved_kib_ns, 1024 * 20_000_000);
+        assert_eq!(t.peak_memory_kib(), 1280);
+        assert_eq!(t.in_flight(), 2);
     }
 }
