@@ -51,11 +51,11 @@ pub struct Request {
     /// The profile step it is in (or waits to begin); the number of steps once done.
     pub step: u16,
     /// Down-epoch of the dependency serving its current call when the call began service.
-    pub(crate) call_epoch: u32,
+    pub call_epoch: u32,
     /// When its current call step began.
-    pub(crate) call_began: SimTime,
+    pub call_began: SimTime,
     /// Time its current (or last) call waited for a connection and capacity.
-    pub(crate) call_queued: SimDuration,
+    pub call_queued: SimDuration,
     /// When it got a worker at its task (meaningless before).
     pub admitted: SimTime,
     /// When its current step, or the current part of a call (queued or served), began.
@@ -72,6 +72,42 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request that has just arrived at `arrived`, not routed yet: every later field
+    /// (task, work, memory, phases) at its initial value.
+    pub fn new(
+        serial: u64,
+        client: ClientId,
+        seed: u64,
+        arrived: SimTime,
+        rtt: SimDuration,
+        target_group: TargetGroupId,
+    ) -> Request {
+        Request {
+            serial,
+            client,
+            seed,
+            arrived,
+            rtt,
+            target_group,
+            node: NodeId(0),
+            task: None,
+            slot: 0,
+            dispatched: arrived,
+            work: SimDuration::ZERO,
+            memory_kib: 0,
+            step: 0,
+            call_epoch: 0,
+            call_began: arrived,
+            call_queued: SimDuration::ZERO,
+            admitted: arrived,
+            phase_start: arrived,
+            cpu_wall: SimDuration::ZERO,
+            waits: SimDuration::ZERO,
+            calls_queued: SimDuration::ZERO,
+            calls: SimDuration::ZERO,
+        }
+    }
+
     /// Latency as the client sees it if it ends at `now`: time at the load balancer plus
     /// the round trip.
     #[inline]

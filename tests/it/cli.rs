@@ -73,7 +73,7 @@ fn help_has_examples_and_exit_codes() {
 }
 
 #[test]
-fn run_writes_the_three_files_and_no_temporaries() {
+fn run_writes_its_files_and_no_temporaries() {
     let dir = tempfile::tempdir().unwrap();
     let sc = write(&dir, "tiny.toml", BASE);
     let out = dir.path().join("out");
@@ -86,7 +86,15 @@ fn run_writes_the_three_files_and_no_temporaries() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["events.csv", "metrics.csv", "summary.json"]);
+    assert_eq!(
+        names,
+        [
+            "dependencies.csv",
+            "events.csv",
+            "metrics.csv",
+            "summary.json"
+        ]
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["scenario"], "tiny");

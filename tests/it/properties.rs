@@ -320,6 +320,13 @@ impl Observer for Checker {
                         .push(format!("request {i} got a 502 but its task did not stop"));
                 }
             }
+            Cause::Target5xx => {
+                if r.task.is_none() || self.started[i] != 1 {
+                    self.violations.push(format!(
+                        "request {i} got a target 5xx without holding a worker at a task"
+                    ));
+                }
+            }
         }
         if let Some(task) = r.task
             && let Some(s) = self.targets[g].get_mut(&task)
@@ -370,6 +377,10 @@ impl Observer for Checker {
                         .state = to;
                 }
             }
+            LifecycleEvent::MemoryExceeded { .. }
+            | LifecycleEvent::MemoryRecovered { .. }
+            | LifecycleEvent::FaultStarted { .. }
+            | LifecycleEvent::FaultEnded { .. } => {}
         }
     }
     fn interval(&mut self, now: SimTime, w: &World) {
@@ -503,19 +514,15 @@ fn the_checker_sees_work_and_catches_a_violation() {
         },
         sim.world(),
     );
-    let req = Request {
-        serial: 0,
-        client: ClientId(0),
-        seed: 0,
-        arrived: SimTime(2),
-        rtt: SimDuration::ZERO,
-        target_group: TargetGroupId(0),
-        node: NodeId(0),
-        task: Some(draining),
-        slot: 0,
-        dispatched: SimTime(2),
-        work: SimDuration::ZERO,
-    };
+    let mut req = Request::new(
+        0,
+        ClientId(0),
+        0,
+        SimTime(2),
+        SimDuration::ZERO,
+        TargetGroupId(0),
+    );
+    req.task = Some(draining);
     c.request_arrived(SimTime(2), &req);
     c.request_dispatched(SimTime(2), &req);
     assert!(

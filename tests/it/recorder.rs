@@ -140,6 +140,7 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("responses_ok", "99"),
         ("responses_elb_503_no_targets", "0"),
         ("responses_elb_502_target_closed", "0"),
+        ("responses_target_5xx", "0"),
         ("in_flight", "0"),
         ("latency_p50_ms", "50.000"),
         ("latency_p90_ms", "50.000"),
@@ -155,6 +156,15 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("targets_healthy", "1"),
         ("targets_unhealthy", "0"),
         ("targets_draining", "0"),
+        // No memory model in this world: nothing in use.
+        ("memory_utilization_mean_pct", "0.00"),
+        ("memory_utilization_max_pct", "0.00"),
+        // Each request holds a worker (and is on CPU) for its 50 ms: 99 × 0.05 s / 10 s.
+        ("workers_busy_mean", "0.495"),
+        // No worker limit: utilisation undefined.
+        ("worker_utilization_pct", ""),
+        ("waiting_for_worker_mean", "0.000"),
+        ("on_cpu_mean", "0.495"),
     ];
     let columns: Vec<&str> = want_first.iter().map(|(c, _)| *c).collect();
     assert_eq!(

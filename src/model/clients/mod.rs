@@ -9,12 +9,12 @@
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
 use super::dist::Sampler;
-use super::ids::{ClientId, NodeId, TaskId};
+use super::ids::ClientId;
 use super::observer::Observer;
 use super::request::{Request, draw};
 use super::spec::WorldSpec;
 use super::world::{Event, World};
-use crate::engine::{self, Scheduler, SimDuration, SimRng, SimTime};
+use crate::engine::{self, Scheduler, SimRng, SimTime};
 
 /// A client: its arrival process and its random streams.
 #[derive(Clone, Debug)]
@@ -95,30 +95,14 @@ impl World {
             s.schedule_at(t, Event::Arrival(c));
         }
         let seed = client.requests_rng.next_u64();
-        let req = Request {
-            serial: self.next_serial,
-            client: c,
+        let req = Request::new(
+            self.next_serial,
+            c,
             seed,
-            arrived: now,
-            rtt: draw(&client.rtt, client.rtt_key, seed),
-            target_group: self.lb.listener_target(client.listener),
-            node: NodeId(0),
-            task: None::<TaskId>,
-            slot: 0,
-            dispatched: now,
-            work: SimDuration::ZERO,
-            memory_kib: 0,
-            step: 0,
-            call_epoch: 0,
-            call_began: now,
-            call_queued: SimDuration::ZERO,
-            admitted: now,
-            phase_start: now,
-            cpu_wall: SimDuration::ZERO,
-            waits: SimDuration::ZERO,
-            calls_queued: SimDuration::ZERO,
-            calls: SimDuration::ZERO,
-        };
+            now,
+            draw(&client.rtt, client.rtt_key, seed),
+            self.lb.listener_target(client.listener),
+        );
         self.next_serial += 1;
         o.request_arrived(now, &req);
         self.lb_receive(s, o, req);
