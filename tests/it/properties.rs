@@ -320,6 +320,11 @@ impl Observer for Checker {
                         .push(format!("request {i} got a 502 but its task did not stop"));
                 }
             }
+            Cause::Target5xx => {
+                // These worlds have no dependencies, so no call can fail.
+                self.violations
+                    .push(format!("request {i} got a target 5xx without a dependency"));
+            }
         }
         if let Some(task) = r.task
             && let Some(s) = self.targets[g].get_mut(&task)

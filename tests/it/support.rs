@@ -115,6 +115,7 @@ impl Setup {
                 cpu_time: self.cpu_time.clone(),
                 ..Default::default()
             }],
+            ..Default::default()
         }
     }
 
