@@ -253,7 +253,11 @@ fn validate_accepts_a_scenario_that_waits_in_toml_and_json() {
     let sc = write(&dir, "waits.toml", WAITS);
     let o = lbsim(&["validate", sc.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains(": ok"), "{}", text(&o));
+    assert!(
+        text(&o).contains(": ok") && text(&o).contains("2 dependency(ies), 2 fault(s)"),
+        "{}",
+        text(&o)
+    );
     let doc: toml::Value = toml::from_str(WAITS).unwrap();
     let sc = write(
         &dir,

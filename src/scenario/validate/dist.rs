@@ -198,3 +198,17 @@ impl Ctx<'_> {
         kib
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mib_rounds_to_the_nearest_kib() {
+        assert_eq!(mib_to_kib(2.5), 2560);
+        assert_eq!(mib_to_kib(512.0), 524_288);
+        assert_eq!(mib_to_kib(1.0 / 1024.0), 1);
+        assert_eq!(mib_to_kib(0.0005), 1, "0.512 KiB");
+        assert_eq!(mib_to_kib(0.0004), 0, "0.4096 KiB");
+    }
+}
