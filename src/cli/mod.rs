@@ -119,8 +119,16 @@ fn validate(args: ScenarioArgs) -> ExitCode {
         Ok(s) => {
             let spec = &s.spec;
             let tasks: u32 = spec.services.iter().map(|s| s.desired_count).sum();
+            let mut extra = String::new();
+            if !spec.dependencies.is_empty() || !spec.faults.is_empty() {
+                extra = format!(
+                    ", {} dependency(ies), {} fault(s)",
+                    spec.dependencies.len(),
+                    spec.faults.len()
+                );
+            }
             say(&format!(
-                "{}: ok — scenario \"{}\", {} of simulated time, {} client(s), {} target group(s), {} service(s), {} task(s)",
+                "{}: ok — scenario \"{}\", {} of simulated time, {} client(s), {} target group(s), {} service(s), {} task(s){extra}",
                 args.scenario.display(),
                 spec.name,
                 spec.duration,

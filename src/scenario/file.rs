@@ -38,7 +38,7 @@ impl<'de> Deserialize<'de> for Dur {
 
 /// The JSON Schema (draft 2020-12) of a scenario file, e.g. for editors: a TOML or JSON
 /// editor given it completes field names and flags unknown fields, wrong types and
-/// misspelled `process`, `dist`, `type` and `algorithm` values as you type. It describes
+/// misspelled `process`, `dist`, `type`, `algorithm` and `when_full` values as you type. It describes
 /// the format, not the ranges [`super::validate`] checks (the README lists those).
 ///
 /// ```
@@ -110,6 +110,12 @@ pub struct ScenarioFile {
     /// `[[services]]`.
     #[serde(default)]
     pub services: Vec<ServiceSection>,
+    /// `[[dependencies]]`: backends the services' request steps call; default none.
+    #[serde(default)]
+    pub dependencies: Vec<DependencySection>,
+    /// `[[faults]]`: faults injected during the run; default none.
+    #[serde(default)]
+    pub faults: Vec<FaultSection>,
 }
 
 /// `[simulation]`: how long, which seed, how often to sample metrics.
@@ -405,8 +411,11 @@ pub struct ServiceSection {
     /// Task size.
     #[serde(default)]
     pub task: TaskSection,
-    /// Work per request.
+    /// Work per request: its CPU time, or its profile of steps.
     pub request: RequestSection,
+    /// Memory the application uses in a task; default none (memory not modelled).
+    #[serde(default)]
+    pub memory: MemorySection,
 }
 
 /// `task = { cpu = 1024, memory = 2048, max_concurrency = 0 }`.
@@ -416,10 +425,11 @@ pub struct TaskSection {
     /// CPU units (task definition `cpu`); default 1024.
     #[serde(default = "default_cpu")]
     pub cpu: u32,
-    /// MiB (task definition `memory`); default 2048.
+    /// MiB (task definition `memory`, the denominator of `MemoryUtilization`); default 2048.
     #[serde(default = "default_memory")]
     pub memory: u32,
-    /// Requests served at once, the rest wait in FIFO; 0 = no limit (default).
+    /// Workers: requests a task holds at once, from admission to response, through CPU,
+    /// waits and calls; the rest wait for a worker in FIFO order. 0 = no limit (default).
     #[serde(default)]
     pub max_concurrency: u32,
 }
@@ -441,10 +451,203 @@ fn default_memory() -> u32 {
     2048
 }
 
-/// `request = { cpu_time = { dist = ... } }`.
+/// `request = { cpu_time = ... }` or `request = { steps = [...] }`: exactly one of the two
+/// (checked in [`super::validate`]).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestSection {
-    /// CPU time a request needs on one vCPU.
-    pub cpu_time: Delay,
+    /// CPU time a request needs on one vCPU: the one-step shorthand for
+    /// `steps = [{ cpu = ... }]`.
+    #[serde(default)]
+    pub cpu_time: Option<Delay>,
+    /// The request's profile: 1–64 steps run in order while the request holds a worker.
+    #[serde(default)]
+    pub steps: Option<Vec<StepSection>>,
+}
+
+/// One step of a request's profile: exactly one of `{ cpu = ... }`, `{ wait = ... }` or
+/// `{ call = "DEPENDENCY" }` (checked in [`super::validate`]).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepSection {
+    /// CPU time on one vCPU, shared with the task's other requests in a CPU step by
+    /// processor sharing.
+    #[serde(default)]
+    pub cpu: Option<Delay>,
+    /// A delay that holds the worker and the request's memory but uses no CPU.
+    #[serde(default)]
+    pub wait: Option<Delay>,
+    /// A call to the dependency of this name (`[[dependencies]]`): through the task's
+    /// connection pool, then the dependency's capacity; its latency is the dependency's.
+    #[serde(default)]
+    pub call: Option<String>,
+}
+
+/// `memory = { base_mib = 512, per_request_mib = 2.5 }`: memory in MiB (1 MiB = 1024 KiB).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySection {
+    /// MiB an idle task uses (runtime, heap, caches); default 0; ≤ `task.memory`.
+    #[serde(default)]
+    pub base_mib: f64,
+    /// MiB each request at the task uses from its dispatch to its end: a number, or a
+    /// distribution of MiB; default 0.
+    #[serde(default)]
+    pub per_request_mib: Option<MemoryAmount>,
+}
+
+/// An amount of memory in MiB: a constant number, or a distribution table whose values are
+/// numbers of MiB.
+#[derive(Clone, Debug)]
+pub enum MemoryAmount {
+    /// A fixed amount, MiB.
+    Constant(f64),
+    /// A random amount, MiB.
+    Dist(MemoryDistSection),
+}
+
+impl JsonSchema for MemoryAmount {
+    fn schema_name() -> Cow<'static, str> {
+        "MemoryAmount".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::MemoryAmount").into()
+    }
+
+    /// A number, or a distribution table, as [`MemoryAmount`]'s `Deserialize` accepts.
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "MiB: a number (2.5) or a distribution table of numbers of MiB ({ dist = \"lognormal\", mean = 2.5, cv = 1.0 }).",
+            "anyOf": [
+                { "type": "number", "minimum": 0 },
+                generator.subschema_for::<MemoryDistSection>()
+            ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for MemoryAmount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        match v {
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .map(MemoryAmount::Constant)
+                .ok_or_else(|| D::Error::custom(format!("{n} is not a number of MiB"))),
+            serde_json::Value::Object(_) => serde_json::from_value(v)
+                .map(MemoryAmount::Dist)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "expected a number of MiB like 2.5 or a distribution like {{ dist = \"lognormal\", mean = 2.5, cv = 1.0 }}, found {other}"
+            ))),
+        }
+    }
+}
+
+/// A distribution of memory amounts, every value a number of MiB:
+/// `{ dist = "lognormal", mean = 2.5, cv = 1.0 }`. The same distributions as
+/// [`DistSection`] but `empirical`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MemoryDistSection {
+    /// Always `value`.
+    Deterministic {
+        /// The value, MiB.
+        value: f64,
+    },
+    /// Exponential.
+    Exponential {
+        /// Mean, MiB.
+        mean: f64,
+    },
+    /// Uniform on [min, max].
+    Uniform {
+        /// Lower bound, MiB.
+        min: f64,
+        /// Upper bound, MiB.
+        max: f64,
+    },
+    /// Log-normal by mean and coefficient of variation.
+    Lognormal {
+        /// Mean, MiB.
+        mean: f64,
+        /// Standard deviation ÷ mean.
+        cv: f64,
+    },
+    /// Gamma by mean and coefficient of variation.
+    Gamma {
+        /// Mean, MiB.
+        mean: f64,
+        /// Standard deviation ÷ mean.
+        cv: f64,
+    },
+    /// Pareto (type I) by mean and tail index.
+    Pareto {
+        /// Mean, MiB.
+        mean: f64,
+        /// Tail index (> 1).
+        alpha: f64,
+    },
+}
+
+/// `[[dependencies]]`: a backend shared by every task that calls it (a database, a cache,
+/// an external API).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DependencySection {
+    /// Unique name, referred to by steps' `call`.
+    pub name: String,
+    /// Time one call takes once the dependency serves it.
+    pub latency: Delay,
+    /// Calls served at once over all tasks; 0 = unlimited (default).
+    #[serde(default)]
+    pub capacity: u32,
+    /// What a call beyond `capacity` does; default "queue".
+    #[serde(default)]
+    pub when_full: WhenFullSection,
+    /// Connections one task holds to it at most (its connection pool); a task's calls
+    /// beyond it wait for a connection in FIFO order; 0 = unlimited (default).
+    #[serde(default)]
+    pub pool_size: u32,
+}
+
+/// What a dependency does with a call that finds its capacity busy.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFullSection {
+    /// The call waits in one FIFO queue shared by every caller.
+    #[default]
+    Queue,
+    /// The call fails at once (the request ends with an HTTP 500).
+    Reject,
+}
+
+/// `[[faults]]`: a fault injected for a window of simulated time.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultSection {
+    /// The dependency is down: calls that reach it fail at once; calls it was serving fail
+    /// when they would have returned.
+    DependencyDown {
+        /// Name of the dependency.
+        dependency: String,
+        /// When the fault starts, from t = 0.
+        start: Dur,
+        /// How long it lasts (> 0).
+        duration: Dur,
+    },
+    /// The dependency is slow: calls it starts serving during the window take their latency
+    /// × `factor`; calls already in service keep theirs.
+    DependencySlow {
+        /// Name of the dependency.
+        dependency: String,
+        /// When the fault starts, from t = 0.
+        start: Dur,
+        /// How long it lasts (> 0).
+        duration: Dur,
+        /// Latency multiplier, > 0 and ≤ 1000.
+        factor: f64,
+    },
 }

@@ -8,4 +8,5 @@ mod queueing;
 mod readme;
 mod recorder;
 mod scenario_docs;
+mod scenario_waits;
 mod support;

@@ -1,11 +1,22 @@
-//! Delays and distributions (`rtt`, `processing_time`, `request.cpu_time`): a constant
-//! duration, or a `{ dist = ... }` table with its parameters in range.
+//! Delays and distributions (`rtt`, `processing_time`, `request.cpu_time`, steps' `cpu` and
+//! `wait`, dependencies' `latency`): a constant duration, or a `{ dist = ... }` table with
+//! its parameters in range. Also memory amounts (`memory.per_request_mib`): a number of MiB
+//! or a distribution of MiB, resolved into a [`DistSpec`] whose unit is the KiB.
 
 use super::Ctx;
 use crate::engine::SimDuration;
 use crate::model::DistSpec;
-use crate::scenario::file::{Delay, DistSection, Dur};
+use crate::scenario::file::{Delay, DistSection, Dur, MemoryAmount, MemoryDistSection};
 use crate::scenario::trace;
+
+/// Largest memory amount accepted in a memory distribution, MiB (1 TiB).
+pub const MAX_MEMORY_MIB: f64 = 1_048_576.0;
+
+/// `mib` MiB in KiB, rounded to the nearest KiB (`mib` finite, ≥ 0 and ≤ [`MAX_MEMORY_MIB`]
+/// or more: the conversion saturates).
+pub(super) fn mib_to_kib(mib: f64) -> u64 {
+    (mib * 1024.0).round() as u64
+}
 
 impl Ctx<'_> {
     /// Checks an optional delay at `path`; unset is no delay.
@@ -60,12 +71,7 @@ impl Ctx<'_> {
             }
             DistSection::Pareto { mean, alpha } => {
                 self.mean(path, mean);
-                if !(alpha.is_finite() && *alpha > 1.0 && *alpha <= 100.0) {
-                    self.bad(
-                        format!("{path}.alpha"),
-                        format!("{alpha}: must be > 1 (a finite mean) and ≤ 100"),
-                    );
-                }
+                self.alpha(path, *alpha);
                 DistSpec::Pareto {
                     mean: mean.0,
                     alpha: *alpha,
@@ -91,6 +97,118 @@ impl Ctx<'_> {
     /// Checks `{path}.mean` > 0 and `{path}.cv` in (0, 100].
     fn mean_cv(&mut self, path: &str, mean: &Dur, cv: f64) {
         self.mean(path, mean);
+        self.cv(path, cv);
+    }
+
+    /// Checks `{path}.cv` in (0, 100].
+    fn cv(&mut self, path: &str, cv: f64) {
         self.positive_finite(&format!("{path}.cv"), cv, 100.0, "(σ/mean)");
+    }
+
+    /// Checks a Pareto's `{path}.alpha` in (1, 100].
+    fn alpha(&mut self, path: &str, alpha: f64) {
+        if !(alpha.is_finite() && alpha > 1.0 && alpha <= 100.0) {
+            self.bad(
+                format!("{path}.alpha"),
+                format!("{alpha}: must be > 1 (a finite mean) and ≤ 100"),
+            );
+        }
+    }
+
+    /// Checks a memory amount at `path` (a number of MiB, or a distribution of MiB) and
+    /// resolves it into a distribution of KiB (a [`DistSpec`] whose nanoseconds are KiB).
+    pub(super) fn memory_amount(&mut self, path: &str, m: &MemoryAmount) -> DistSpec {
+        let kib = |v: u64| SimDuration(v);
+        match m {
+            MemoryAmount::Constant(v) => DistSpec::Deterministic(kib(self.mib(path, *v))),
+            MemoryAmount::Dist(d) => match d {
+                MemoryDistSection::Deterministic { value } => {
+                    DistSpec::Deterministic(kib(self.mib(&format!("{path}.value"), *value)))
+                }
+                MemoryDistSection::Exponential { mean } => DistSpec::Exponential {
+                    mean: kib(self.mean_mib(path, *mean)),
+                },
+                MemoryDistSection::Uniform { min, max } => {
+                    let lo = self.mib(&format!("{path}.min"), *min);
+                    let hi = self.mib(&format!("{path}.max"), *max);
+                    if max < min {
+                        self.bad(
+                            format!("{path}.max"),
+                            format!("{max} MiB is below min = {min} MiB: need min ≤ max"),
+                        );
+                    }
+                    DistSpec::Uniform {
+                        min: kib(lo),
+                        max: kib(hi),
+                    }
+                }
+                MemoryDistSection::Lognormal { mean, cv } => {
+                    self.cv(path, *cv);
+                    DistSpec::LogNormal {
+                        mean: kib(self.mean_mib(path, *mean)),
+                        cv: *cv,
+                    }
+                }
+                MemoryDistSection::Gamma { mean, cv } => {
+                    self.cv(path, *cv);
+                    DistSpec::Gamma {
+                        mean: kib(self.mean_mib(path, *mean)),
+                        cv: *cv,
+                    }
+                }
+                MemoryDistSection::Pareto { mean, alpha } => {
+                    self.alpha(path, *alpha);
+                    DistSpec::Pareto {
+                        mean: kib(self.mean_mib(path, *mean)),
+                        alpha: *alpha,
+                    }
+                }
+            },
+        }
+    }
+
+    /// Checks an amount of memory at `path`: finite, ≥ 0 and ≤ [`MAX_MEMORY_MIB`] MiB.
+    /// Returns it in KiB (0 if out of range).
+    fn mib(&mut self, path: &str, v: f64) -> u64 {
+        if !(0.0..=MAX_MEMORY_MIB).contains(&v) {
+            self.bad(path, format!("{v}: must be ≥ 0 and ≤ {MAX_MEMORY_MIB} MiB"));
+            return 0;
+        }
+        mib_to_kib(v)
+    }
+
+    /// Checks the mean of a memory distribution at `{path}.mean`: finite, at least 1 KiB
+    /// once rounded, and ≤ [`MAX_MEMORY_MIB`] MiB. Returns it in KiB.
+    fn mean_mib(&mut self, path: &str, v: f64) -> u64 {
+        let path = format!("{path}.mean");
+        if !(v.is_finite() && v > 0.0 && v <= MAX_MEMORY_MIB) {
+            self.bad(path, format!("{v}: must be > 0 and ≤ {MAX_MEMORY_MIB} MiB"));
+            return 0;
+        }
+        let kib = mib_to_kib(v);
+        if kib == 0 {
+            self.bad(
+                path,
+                format!(
+                    "{v} MiB rounds to 0 KiB: must be ≥ 1 KiB = {} MiB",
+                    1.0 / 1024.0
+                ),
+            );
+        }
+        kib
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mib_rounds_to_the_nearest_kib() {
+        assert_eq!(mib_to_kib(2.5), 2560);
+        assert_eq!(mib_to_kib(512.0), 524_288);
+        assert_eq!(mib_to_kib(1.0 / 1024.0), 1);
+        assert_eq!(mib_to_kib(0.0005), 1, "0.512 KiB");
+        assert_eq!(mib_to_kib(0.0004), 0, "0.4096 KiB");
     }
 }

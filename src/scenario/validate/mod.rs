@@ -4,11 +4,15 @@
 //! One submodule per section of the scenario file, in the order [`resolve`] checks them:
 //! `simulation`, `target_groups` (first: the other sections refer to target groups by
 //! name), `load_balancer` (and its listeners), `clients` (arrival processes and schedules),
-//! `services` (Fargate task sizes); `dist` checks the delays and distributions they share.
+//! `dependencies` (before the services, whose request steps call them by name), `services`
+//! (Fargate task sizes, request steps, memory), `faults` (windows on named dependencies);
+//! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
 
 mod clients;
+mod dependencies;
 mod dist;
+mod faults;
 mod load_balancer;
 mod services;
 mod simulation;
@@ -49,9 +53,17 @@ pub const MAX_TARGET_GROUPS: usize = 100;
 const MAX_CLIENTS: usize = 1000;
 /// Most requests a task serves at once (`task.max_concurrency`).
 const MAX_CONCURRENCY: u32 = 1_000_000;
+/// Most dependencies per scenario.
+pub const MAX_DEPENDENCIES: usize = 100;
+/// Most faults per scenario.
+pub const MAX_FAULTS: usize = 1000;
+/// Most steps in one request's profile.
+pub const MAX_STEPS: usize = 64;
 
 /// Target group indices by name.
 type TargetGroupIndex = BTreeMap<String, usize>;
+/// Dependency indices by name.
+type DependencyIndex = BTreeMap<String, usize>;
 /// Listener indices by port.
 type PortIndex = BTreeMap<u16, usize>;
 
@@ -121,6 +133,25 @@ impl Ctx<'_> {
         0
     }
 
+    /// The index of the dependency called `name`, or an issue at `path` listing the
+    /// defined names.
+    fn dependency(&mut self, path: &str, name: &str, known: &DependencyIndex) -> usize {
+        if let Some(&d) = known.get(name) {
+            return d;
+        }
+        let defined = if known.is_empty() {
+            "none is defined: add a [[dependencies]] table with name = ...".to_string()
+        } else {
+            let names: Vec<&str> = known.keys().map(String::as_str).collect();
+            format!("defined: {}", names.join(", "))
+        };
+        self.bad(
+            path,
+            format!("no dependency is named \"{name}\" ({defined})"),
+        );
+        0
+    }
+
     /// Checks that `v` is finite, > 0 and ≤ `max` (in `unit`); false (and an issue) if not.
     fn positive_finite(&mut self, path: &str, v: f64, max: f64, unit: &str) -> bool {
         if !(v.is_finite() && v > 0.0 && v <= max) {
@@ -169,7 +200,9 @@ pub fn resolve(
     let (target_groups, tg_index) = target_groups::resolve(&mut ctx, &file.target_groups);
     let (load_balancer, ports) = load_balancer::resolve(&mut ctx, &file.load_balancer, &tg_index);
     let clients = clients::resolve(&mut ctx, &file.clients, &ports);
-    let services = services::resolve(&mut ctx, &file.services, &tg_index);
+    let (dependencies, dep_index) = dependencies::resolve(&mut ctx, &file.dependencies);
+    let services = services::resolve(&mut ctx, &file.services, &tg_index, &dep_index);
+    let faults = faults::resolve(&mut ctx, &file.faults, &dep_index, sim.duration.0);
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }
@@ -183,7 +216,7 @@ pub fn resolve(
         load_balancer,
         target_groups,
         services,
-        dependencies: Vec::new(),
-        faults: Vec::new(),
+        dependencies,
+        faults,
     })
 }

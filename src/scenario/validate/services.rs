@@ -1,9 +1,16 @@
 //! `[[services]]`: names, target groups, desired counts, Fargate task sizes (valid CPU and
-//! memory pairs), concurrency limits and per-request CPU time.
+//! memory pairs), concurrency limits, the request's work (its CPU time, or its profile of
+//! steps) and the application's memory.
 
-use super::{Ctx, MAX_CONCURRENCY, MAX_DESIRED_COUNT, TargetGroupIndex};
-use crate::model::{ServiceSpec, TaskSpec};
-use crate::scenario::file::{ServiceSection, TaskSection};
+use super::dist::mib_to_kib;
+use super::{
+    Ctx, DependencyIndex, MAX_CONCURRENCY, MAX_DESIRED_COUNT, MAX_STEPS, TargetGroupIndex,
+};
+use crate::engine::SimDuration;
+use crate::model::{DistSpec, MemorySpec, ServiceSpec, StepSpec, TaskSpec};
+use crate::scenario::file::{
+    MemorySection, RequestSection, ServiceSection, StepSection, TaskSection,
+};
 
 /// Valid Fargate (CPU units, memory MiB) pairs, from
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size>:
@@ -34,11 +41,13 @@ pub fn fargate_pair_is_valid(cpu: u32, memory: u32) -> bool {
     }
 }
 
-/// Checks `[[services]]`; `tg_index` maps target group names to indices.
+/// Checks `[[services]]`; `tg_index` maps target group names to indices, `deps`
+/// dependency names to indices.
 pub(super) fn resolve(
     ctx: &mut Ctx,
     services: &[ServiceSection],
     tg_index: &TargetGroupIndex,
+    deps: &DependencyIndex,
 ) -> Vec<ServiceSpec> {
     ctx.unique(
         "service",
@@ -50,7 +59,7 @@ pub(super) fn resolve(
     services
         .iter()
         .enumerate()
-        .map(|(i, s)| service(ctx, i, s, tg_index))
+        .map(|(i, s)| service(ctx, i, s, tg_index, deps))
         .collect()
 }
 
@@ -60,6 +69,7 @@ fn service(
     i: usize,
     s: &ServiceSection,
     tg_index: &TargetGroupIndex,
+    deps: &DependencyIndex,
 ) -> ServiceSpec {
     let p = format!("services.{i}");
     ctx.name(&format!("{p}.name"), &s.name, "service", 255, true);
@@ -74,14 +84,132 @@ fn service(
         );
     }
     let task = task(ctx, &p, &s.task);
-    let cpu_time = ctx.required_delay(&format!("{p}.request.cpu_time"), &s.request.cpu_time);
+    let (cpu_time, steps) = request(ctx, &format!("{p}.request"), &s.request, deps);
+    let memory = memory(ctx, &format!("{p}.memory"), &s.memory, &task);
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
         desired_count: s.desired_count,
         task,
         cpu_time,
-        ..Default::default()
+        steps,
+        memory,
+    }
+}
+
+/// Checks the `request` table at `p`: exactly one of `cpu_time` (the one-step shorthand,
+/// resolved as `(cpu_time, no steps)`) and `steps` (resolved as `(0, steps)`).
+fn request(
+    ctx: &mut Ctx,
+    p: &str,
+    r: &RequestSection,
+    deps: &DependencyIndex,
+) -> (DistSpec, Vec<StepSpec>) {
+    let zero = DistSpec::Deterministic(SimDuration::ZERO);
+    match (&r.cpu_time, &r.steps) {
+        (Some(cpu_time), None) => (
+            ctx.required_delay(&format!("{p}.cpu_time"), cpu_time),
+            Vec::new(),
+        ),
+        (None, Some(steps)) => {
+            let p = format!("{p}.steps");
+            if steps.is_empty() || steps.len() > MAX_STEPS {
+                ctx.bad(
+                    &p,
+                    format!(
+                        "{} steps: a request needs 1–{MAX_STEPS} steps, e.g. steps = [{{ cpu = \"5ms\" }}, {{ call = \"db\" }}]",
+                        steps.len()
+                    ),
+                );
+            }
+            let steps = steps
+                .iter()
+                .enumerate()
+                .map(|(i, st)| step(ctx, &format!("{p}.{i}"), st, deps))
+                .collect();
+            (zero, steps)
+        }
+        (c, _) => {
+            let has = if c.is_some() { "both" } else { "neither" };
+            ctx.bad(
+                p,
+                format!(
+                    "needs exactly one of cpu_time (the CPU time of a one-step request) or steps (a profile of cpu, wait and call steps); this one has {has}"
+                ),
+            );
+            (zero, Vec::new())
+        }
+    }
+}
+
+/// Checks the step at `p`: exactly one of `cpu`, `wait` and `call`.
+fn step(ctx: &mut Ctx, p: &str, st: &StepSection, deps: &DependencyIndex) -> StepSpec {
+    let kinds: Vec<&str> = [
+        st.cpu.as_ref().map(|_| "cpu"),
+        st.wait.as_ref().map(|_| "wait"),
+        st.call.as_ref().map(|_| "call"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if kinds.len() != 1 {
+        let has = if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(" and ")
+        };
+        ctx.bad(
+            p,
+            format!(
+                "a step is one of {{ cpu = ... }}, {{ wait = ... }}, {{ call = \"DEPENDENCY\" }}; this one has {has}"
+            ),
+        );
+        return StepSpec::Wait(DistSpec::Deterministic(SimDuration::ZERO));
+    }
+    if let Some(d) = &st.cpu {
+        StepSpec::Cpu(ctx.required_delay(&format!("{p}.cpu"), d))
+    } else if let Some(d) = &st.wait {
+        StepSpec::Wait(ctx.required_delay(&format!("{p}.wait"), d))
+    } else {
+        let name = st.call.as_deref().unwrap_or_default();
+        StepSpec::Call {
+            dependency: ctx.dependency(&format!("{p}.call"), name, deps),
+        }
+    }
+}
+
+/// Checks the `memory` table at `p` of a service whose task is `task`: the base within
+/// the task's memory, the amount per request ≥ 0. Resolved in KiB.
+fn memory(ctx: &mut Ctx, p: &str, m: &MemorySection, task: &TaskSpec) -> MemorySpec {
+    let base = m.base_mib;
+    let base_kib = if !(base.is_finite() && base >= 0.0) {
+        ctx.bad(
+            format!("{p}.base_mib"),
+            format!(
+                "{base}: must be ≥ 0 MiB and ≤ task.memory ({} MiB)",
+                task.memory
+            ),
+        );
+        0
+    } else if base > f64::from(task.memory) {
+        ctx.bad(
+            format!("{p}.base_mib"),
+            format!(
+                "{base} MiB: an idle task would use more than task.memory = {} MiB; allowed 0–{} MiB",
+                task.memory, task.memory
+            ),
+        );
+        0
+    } else {
+        mib_to_kib(base)
+    };
+    let per_request_kib = match &m.per_request_mib {
+        None => DistSpec::Deterministic(SimDuration::ZERO),
+        Some(a) => ctx.memory_amount(&format!("{p}.per_request_mib"), a),
+    };
+    MemorySpec {
+        base_kib,
+        per_request_kib,
     }
 }
 
