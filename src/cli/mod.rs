@@ -184,10 +184,11 @@ fn run(args: RunArgs) -> ExitCode {
         say(&table::render(&summary, &stats, wall));
         if let Some(o) = outputs {
             say(&format!(
-                "Wrote {}, {} and {}",
+                "Wrote {}, {}, {} and {}",
                 o.summary.display(),
                 o.metrics.display(),
-                o.events.display()
+                o.events.display(),
+                o.dependencies.display()
             ));
         }
     }

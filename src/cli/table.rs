@@ -5,7 +5,10 @@ use std::time::Duration;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use lbsim::metrics::{CpuSummary, LatencySummary, RequestTotals, Summary};
+use lbsim::metrics::{
+    CpuSummary, LatencyBreakdown, LatencySummary, MemorySummary, RequestTotals, Summary,
+    WorkerSummary,
+};
 use lbsim::model::RunStats;
 
 /// Thousands separators for counts.
@@ -40,6 +43,8 @@ struct Column<'a> {
     rps: f64,
     latency: &'a Option<LatencySummary>,
     cpu: &'a CpuSummary,
+    memory: &'a MemorySummary,
+    workers: &'a WorkerSummary,
 }
 
 /// Renders the run's headline line and a table with one column per target group (and one
@@ -70,6 +75,8 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
             rps: g.throughput_rps,
             latency: &g.latency_ms,
             cpu: &g.cpu_utilization,
+            memory: &g.memory_utilization,
+            workers: &g.workers,
         })
         .collect();
     if cols.len() > 1 {
@@ -86,6 +93,8 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
             rps: s.throughput_rps,
             latency: &s.latency_ms,
             cpu: &s.cpu_utilization,
+            memory: &s.memory_utilization,
+            workers: &s.workers,
         });
     }
     let mut t = Table::new();
@@ -136,18 +145,111 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
     row("CPU utilisation max (%)", &|c| {
         format!("{:.1}", c.cpu.max_pct)
     });
+    if s.memory_utilization.peak_mib > 0.0 {
+        row("memory utilisation mean (%)", &|c| {
+            format!("{:.1}", c.memory.mean_pct)
+        });
+        row("memory utilisation max (%)", &|c| {
+            format!("{:.1}", c.memory.max_pct)
+        });
+        row("memory exceeded (times)", &|c| count(c.memory.exceeded));
+    }
+    if s.workers.utilization_pct.is_some() || s.workers.waiting_mean > 0.0 {
+        row("worker utilisation (%)", &|c| {
+            c.workers
+                .utilization_pct
+                .map(|x| format!("{x:.1}"))
+                .unwrap_or_else(|| "–".into())
+        });
+        row("waiting for a worker (mean)", &|c| {
+            format!("{:.2}", c.workers.waiting_mean)
+        });
+    }
     for i in 1..=cols.len() {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
     out.push_str(&t.to_string());
+    if let Some(b) = &s.latency_breakdown_ms {
+        out.push_str(&breakdown_line(b));
+    }
+    if !s.dependencies.is_empty() {
+        out.push('\n');
+        out.push_str(&dependencies_table(s));
+    }
     out.push_str(&format!(
         "\nLatency is what clients see (load balancer time + round trip) of successful (ok) responses to requests \
          arriving after the warm-up. Mean in flight {:.2}; task-seconds {:.0}.",
         s.in_flight_mean, s.task_seconds
     ));
     out
+}
+
+/// Where the mean latency goes, as one line.
+fn breakdown_line(b: &LatencyBreakdown) -> String {
+    let parts = [
+        ("load balancer", b.load_balancer),
+        ("worker queue", b.worker_queue),
+        ("CPU", b.cpu),
+        ("CPU wait", b.cpu_wait),
+        ("waits", b.waits),
+        ("calls queued", b.calls_queued),
+        ("calls", b.calls),
+        ("round trip", b.rtt),
+    ];
+    let text: Vec<String> = parts
+        .iter()
+        .map(|(name, x)| format!("{name} {}", ms(*x)))
+        .collect();
+    format!("\nWhere latency goes (mean ms): {}.", text.join(" · "))
+}
+
+/// One column per dependency: its calls after the warm-up.
+fn dependencies_table(s: &Summary) -> String {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    let mut header = vec!["dependency".to_string()];
+    header.extend(s.dependencies.iter().map(|d| d.name.clone()));
+    t.set_header(header);
+    let mut row = |label: &str, f: &dyn Fn(&lbsim::metrics::DependencySummary) -> String| {
+        let mut r = vec![label.to_string()];
+        r.extend(s.dependencies.iter().map(f));
+        t.add_row(r);
+    };
+    for outcome in lbsim::model::CallOutcome::ALL {
+        row(&format!("calls {}", outcome.name()), &|d| {
+            count(d.calls.get(outcome.name()).copied().unwrap_or(0))
+        });
+    }
+    let lat = |pick: fn(&LatencySummary) -> f64| {
+        move |d: &lbsim::metrics::DependencySummary| {
+            d.latency_ms
+                .as_ref()
+                .map(|l| ms(pick(l)))
+                .unwrap_or_else(|| "–".into())
+        }
+    };
+    row("latency mean (ms)", &lat(|l| l.mean));
+    row("latency p99 (ms)", &lat(|l| l.p99));
+    row("queued mean (ms)", &|d| {
+        d.queued_ms_mean.map(ms).unwrap_or_else(|| "–".into())
+    });
+    row("in service (mean)", &|d| {
+        format!("{:.2}", d.in_service_mean)
+    });
+    row("utilisation (%)", &|d| {
+        d.utilization_pct
+            .map(|x| format!("{x:.1}"))
+            .unwrap_or_else(|| "–".into())
+    });
+    for i in 1..=s.dependencies.len() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
 }
 
 #[cfg(test)]

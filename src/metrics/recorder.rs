@@ -36,33 +36,54 @@ const CALL_OUTCOMES: usize = CallOutcome::ALL.len();
 /// Phases of [`LatencyBreakdown`], in its field order.
 const PHASES: usize = 8;
 
-/// Σ of each latency phase over successful measured requests, ns.
+/// Σ of each latency phase over successful measured requests, ns. Parts are summed in
+/// `u64` for up to [`Breakdown::CHUNK`] requests (each part is at most the run's duration,
+/// < 2⁵⁵ ns, so 256 of them fit), then carried into `u128`: exact, and cheap per request.
 #[derive(Clone, Copy, Default)]
 struct Breakdown {
     count: u64,
+    chunk: [u64; PHASES],
+    in_chunk: u32,
     sum_ns: [u128; PHASES],
 }
 
 impl Breakdown {
+    const CHUNK: u32 = 256;
+
     #[inline]
     fn record(&mut self, r: &Request) {
         let parts = [
-            r.dispatched - r.arrived,
-            r.admitted - r.dispatched,
-            r.work,
-            SimDuration(r.cpu_wall.0.saturating_sub(r.work.0)),
-            r.waits,
-            r.calls_queued,
-            r.calls,
-            r.rtt,
+            r.dispatched.0 - r.arrived.0,
+            r.admitted.0 - r.dispatched.0,
+            r.work.0,
+            r.cpu_wall.0.saturating_sub(r.work.0),
+            r.waits.0,
+            r.calls_queued.0,
+            r.calls.0,
+            r.rtt.0,
         ];
-        self.count += 1;
-        for (sum, d) in self.sum_ns.iter_mut().zip(parts) {
-            *sum += u128::from(d.0);
+        for (sum, d) in self.chunk.iter_mut().zip(parts) {
+            *sum += d;
+        }
+        self.in_chunk += 1;
+        if self.in_chunk == Self::CHUNK {
+            self.carry();
+        }
+    }
+
+    #[cold]
+    fn carry(&mut self) {
+        self.count += u64::from(self.in_chunk);
+        self.in_chunk = 0;
+        for (sum, c) in self.sum_ns.iter_mut().zip(&mut self.chunk) {
+            *sum += u128::from(std::mem::take(c));
         }
     }
 
     fn add(&mut self, o: &Breakdown) {
+        let mut o = *o;
+        o.carry();
+        self.carry();
         self.count += o.count;
         for (a, b) in self.sum_ns.iter_mut().zip(o.sum_ns) {
             *a += b;
@@ -70,10 +91,12 @@ impl Breakdown {
     }
 
     fn summary(&self) -> Option<LatencyBreakdown> {
-        if self.count == 0 {
+        let mut b = *self;
+        b.carry();
+        if b.count == 0 {
             return None;
         }
-        let m = |i: usize| round_to(self.sum_ns[i] as f64 / self.count as f64 / 1e6, 6);
+        let m = |i: usize| round_to(b.sum_ns[i] as f64 / b.count as f64 / 1e6, 6);
         Some(LatencyBreakdown {
             load_balancer: m(0),
             worker_queue: m(1),

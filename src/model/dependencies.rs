@@ -120,6 +120,13 @@ pub struct Dependency {
 impl Dependency {
     /// The dependencies of `spec`.
     pub(in crate::model) fn build_all(spec: &WorldSpec) -> Result<Vec<Dependency>, ModelError> {
+        if spec.dependencies.len() > usize::from(u16::MAX) {
+            return Err(ModelError::UnknownReference(format!(
+                "{} dependencies: at most {} are supported",
+                spec.dependencies.len(),
+                u16::MAX
+            )));
+        }
         spec.dependencies
             .iter()
             .enumerate()
@@ -298,7 +305,7 @@ impl World {
             Event::CallDone {
                 key,
                 serial: req.serial,
-                dependency: dep,
+                dependency: dep.0 as u16,
             },
         );
     }

@@ -77,6 +77,9 @@ pub struct Service {
     memory: Sampler,
     /// Key `service/<name>/memory` of the memory draws.
     memory_key: u64,
+    /// The profile is one CPU step and requests use no memory: the fast path (the same
+    /// model, with no step dispatch).
+    simple: bool,
     /// Running tasks, in launch order.
     running: Vec<TaskId>,
     /// Usage meters of its stopped tasks, summed.
@@ -134,7 +137,11 @@ impl Service {
                     })
                     .collect::<Result<_, _>>()?
             };
+            let simple = steps.len() == 1
+                && steps[0].kind == StepKind::Cpu
+                && matches!(s.memory.per_request_kib, DistSpec::Deterministic(d) if d.is_zero());
             services.push(Service {
+                simple,
                 id: ServiceId(i as u32),
                 name: s.name.clone(),
                 target_group: TargetGroupId(s.target_group as u32),
@@ -265,6 +272,22 @@ impl World {
         let Some(task_id) = req.task else { return };
         let task = &mut self.tasks[task_id.index()];
         let svc = &self.services[task.service.index()];
+        if svc.simple {
+            // One CPU step, no memory: take a worker and start the step, or wait.
+            task.advance(now);
+            let (got_worker, _) = task.arrive(req.serial, key, 0);
+            o.request_dispatched(now, req);
+            if got_worker {
+                req.admitted = now;
+                o.request_started(now, req);
+                let step = &svc.steps[0];
+                req.phase_start = now;
+                req.work = draw(&step.sampler, step.key, req.seed);
+                task.start_cpu(req.serial, key, req.work);
+            }
+            reschedule(s, task);
+            return;
+        }
         let memory = draw(&svc.memory, svc.memory_key, req.seed).0;
         req.memory_kib = u32::try_from(memory).unwrap_or(u32::MAX);
         task.advance(now);
@@ -286,6 +309,7 @@ impl World {
     /// Runs request `key`, which holds a worker, through its steps from `req.step` until
     /// one blocks (a CPU step, a wait, a call) or the profile ends (the request ends `ok`).
     /// Does not reschedule the task's completion: the handler does, once.
+    #[inline]
     pub(in crate::model) fn run_steps<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
@@ -343,6 +367,7 @@ impl World {
     /// done, or a call failed): the task gets its worker and memory back and hands the
     /// worker to the next request waiting (made ready), and the load balancer sees the
     /// response. Call with the task advanced to `now`.
+    #[inline]
     pub(in crate::model) fn end_at_task<O: Observer>(
         &mut self,
         now: SimTime,
@@ -401,6 +426,7 @@ impl World {
     }
 
     /// A task's earliest CPU step may be done.
+    #[inline]
     pub(in crate::model) fn on_completion<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
@@ -415,14 +441,55 @@ impl World {
         }
         task.next_completion = SimTime::MAX;
         task.advance(now);
-        while let Some((_, key)) = self.tasks[task_id.index()].pop_finished() {
-            let req = self.requests.get_mut(key);
-            req.cpu_wall += now - req.phase_start;
-            req.step += 1;
-            self.run_steps(s, o, key);
+        if self.services[task.service.index()].simple {
+            self.complete_simple(now, o, task_id);
+        } else {
+            while let Some((_, key)) = self.tasks[task_id.index()].pop_finished() {
+                let req = self.requests.get_mut(key);
+                req.cpu_wall += now - req.phase_start;
+                req.step += 1;
+                self.run_steps(s, o, key);
+            }
+            self.run_ready(s, o);
         }
-        self.run_ready(s, o);
         reschedule(s, &mut self.tasks[task_id.index()]);
+    }
+
+    /// [`World::on_completion`] for a service whose profile is one CPU step and whose
+    /// requests use no memory: each finished request ends `ok` and its worker passes to
+    /// the next request waiting, which starts its CPU step at once. The same model as
+    /// [`World::run_steps`] and [`World::end_at_task`], without the step dispatch.
+    #[inline]
+    fn complete_simple<O: Observer>(&mut self, now: SimTime, o: &mut O, task_id: TaskId) {
+        let task = &mut self.tasks[task_id.index()];
+        let svc = &self.services[task.service.index()];
+        let step = &svc.steps[0];
+        // A task is one target, so at most one deregistration can complete here.
+        let mut drained = None;
+        while let Some((_, key)) = task.pop_finished() {
+            let mut req = self.requests.remove(key);
+            req.cpu_wall = now - req.phase_start;
+            req.step = 1;
+            let (next, _) = task.depart(0);
+            if self
+                .lb
+                .request_ended(&self.target_groups, now, &req, Cause::Ok)
+            {
+                drained = Some((req.target_group, req.slot));
+            }
+            o.request_finished(now, &req, Cause::Ok);
+            if let Some(next) = next {
+                let r = self.requests.get_mut(next);
+                r.admitted = now;
+                o.request_started(now, r);
+                r.phase_start = now;
+                r.work = draw(&step.sampler, step.key, r.seed);
+                task.start_cpu(r.serial, next, r.work);
+            }
+        }
+        if let Some((tg, slot)) = drained {
+            self.complete_drain(now, o, tg, slot);
+        }
     }
 
     /// A wait step of request `serial` (store key `key`) is over, unless the request has

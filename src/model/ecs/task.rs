@@ -122,14 +122,14 @@ pub struct Task {
     last: SimTime,
     /// ∫ CPU units in use dt, in CPU-unit·ns.
     busy: u128,
-    /// ∫ busy workers dt, worker·ns.
-    workers_ns: u128,
-    /// ∫ requests waiting for a worker dt, request·ns.
-    waiting_ns: u128,
-    /// ∫ requests' memory dt, KiB·ns (the base is added in [`Task::usage`]).
-    request_kib_ns: u128,
-    /// ∫ requests in a CPU step dt, request·ns.
-    on_cpu_ns: u128,
+    /// ∫ busy workers dt.
+    workers_area: Area,
+    /// ∫ requests waiting for a worker dt.
+    waiting_area: Area,
+    /// ∫ requests' memory dt, KiB (the base is added in [`Task::usage`]).
+    request_kib_area: Area,
+    /// ∫ requests in a CPU step dt.
+    on_cpu_area: Area,
     /// Generation of the pending completion event (an event with another is stale).
     pub(crate) generation: u64,
     /// Time of the pending completion event, `SimTime::MAX` if none.
@@ -170,10 +170,10 @@ impl Task {
             vtime: 0,
             last: now,
             busy: 0,
-            workers_ns: 0,
-            waiting_ns: 0,
-            request_kib_ns: 0,
-            on_cpu_ns: 0,
+            workers_area: Area::default(),
+            waiting_area: Area::default(),
+            request_kib_area: Area::default(),
+            on_cpu_area: Area::default(),
             generation: 0,
             next_completion: SimTime::MAX,
         }
@@ -201,12 +201,15 @@ impl Task {
         UsageMeter {
             cpu: self.cpu(),
             running_ns: running,
-            workers_busy_ns: self.workers_ns,
+            workers_busy_ns: self
+                .workers_area
+                .at(self.last, u64::from(self.workers_busy)),
             workers_pool_ns: pool * running,
             unlimited_pool_ns: if pool == 0 { running } else { 0 },
-            waiting_ns: self.waiting_ns,
-            on_cpu_ns: self.on_cpu_ns,
-            memory_used_kib_ns: u128::from(self.base_kib) * running + self.request_kib_ns,
+            waiting_ns: self.waiting_area.at(self.last, self.waiting.len() as u64),
+            on_cpu_ns: self.on_cpu_area.at(self.last, self.on_cpu.len() as u64),
+            memory_used_kib_ns: u128::from(self.base_kib) * running
+                + self.request_kib_area.at(self.last, self.request_kib),
             memory_reserved_kib_ns: u128::from(self.memory_mib) * 1024 * running,
         }
     }
@@ -226,6 +229,11 @@ impl Task {
     /// caller ends them: they are in the request store with this task). Any pending
     /// completion event becomes stale.
     pub fn stop(&mut self, now: SimTime) {
+        let at = self.last;
+        self.workers_area.freeze(at, u64::from(self.workers_busy));
+        self.waiting_area.freeze(at, self.waiting.len() as u64);
+        self.request_kib_area.freeze(at, self.request_kib);
+        self.on_cpu_area.freeze(at, self.on_cpu.len() as u64);
         self.state = TaskState::Stopped;
         self.stopped = Some(now.max(self.started));
         self.generation = self.generation.wrapping_add(1);
@@ -267,18 +275,11 @@ impl Task {
     pub fn advance(&mut self, now: SimTime) {
         let dt = now.0.saturating_sub(self.last.0);
         self.last = self.last.max(now);
-        if dt == 0 || self.held == 0 {
+        let n = self.on_cpu.len() as u64;
+        if dt == 0 || n == 0 {
             return;
         }
         let dt128 = u128::from(dt);
-        self.workers_ns += dt128 * u128::from(self.workers_busy);
-        self.waiting_ns += dt128 * self.waiting.len() as u128;
-        self.request_kib_ns += dt128 * u128::from(self.request_kib);
-        let n = self.on_cpu.len() as u64;
-        if n == 0 {
-            return;
-        }
-        self.on_cpu_ns += dt128 * u128::from(n);
         let want = n * CPU_UNITS_PER_VCPU;
         let cpu = u64::from(self.cpu_units);
         if want <= cpu {
@@ -303,17 +304,21 @@ impl Task {
     ) -> (bool, Option<MemoryCrossing>) {
         debug_assert_eq!(self.state, TaskState::Running);
         self.held += 1;
+        let now = self.last;
         let crossing = if memory_kib == 0 {
             None
         } else {
             self.request_kib += memory_kib;
+            self.request_kib_area.enter(now, memory_kib);
             self.memory_changed()
         };
         if self.max_concurrency == 0 || self.workers_busy < self.max_concurrency {
             self.workers_busy += 1;
+            self.workers_area.enter1(now);
             (true, crossing)
         } else {
             self.waiting.push_back((serial, key));
+            self.waiting_area.enter1(now);
             (false, crossing)
         }
     }
@@ -325,16 +330,22 @@ impl Task {
     #[inline]
     pub fn depart(&mut self, memory_kib: u64) -> (Option<u32>, Option<MemoryCrossing>) {
         self.held -= 1;
+        let now = self.last;
         let crossing = if memory_kib == 0 {
             None
         } else {
             self.request_kib -= memory_kib;
+            self.request_kib_area.exit(now, memory_kib);
             self.memory_changed()
         };
         match self.waiting.pop_front() {
-            Some((_, key)) => (Some(key), crossing),
+            Some((_, key)) => {
+                self.waiting_area.exit1(now);
+                (Some(key), crossing)
+            }
             None => {
                 self.workers_busy -= 1;
+                self.workers_area.exit1(now);
                 (None, crossing)
             }
         }
@@ -366,6 +377,7 @@ impl Task {
     pub fn start_cpu(&mut self, serial: u64, key: u32, work: SimDuration) {
         let tag = self.vtime.saturating_add(work.0.saturating_mul(1 << FRAC));
         self.on_cpu.push(Reverse((tag, serial, key)));
+        self.on_cpu_area.enter1(self.last);
     }
 
     /// Removes and returns the next request whose CPU step is complete at the current
@@ -375,6 +387,7 @@ impl Task {
         match self.on_cpu.peek() {
             Some(Reverse((tag, _, _))) if *tag <= self.vtime => {
                 let Reverse((_, serial, key)) = self.on_cpu.pop()?;
+                self.on_cpu_area.exit1(self.last);
                 Some((serial, key))
             }
             _ => None,
@@ -396,6 +409,50 @@ impl Task {
             mul_div_ceil(rem, want, cpu << FRAC)
         };
         self.last + SimDuration(dt)
+    }
+}
+
+/// ∫ N(t) dt of a level `N` that changes by entries and exits, kept as
+/// `Σ weight·exit time − Σ weight·entry time`: reading it at a time `t` no earlier than the
+/// last change adds `N(t)·t`. Entries and exits cost one addition each, so the hot path pays
+/// nothing per elapsed interval.
+#[derive(Clone, Copy, Debug, Default)]
+struct Area {
+    sum: i128,
+}
+
+impl Area {
+    #[inline]
+    fn enter(&mut self, now: SimTime, weight: u64) {
+        self.sum -= i128::from(weight) * i128::from(now.0);
+    }
+
+    #[inline]
+    fn exit(&mut self, now: SimTime, weight: u64) {
+        self.sum += i128::from(weight) * i128::from(now.0);
+    }
+
+    /// [`Area::enter`] with weight 1.
+    #[inline]
+    fn enter1(&mut self, now: SimTime) {
+        self.sum -= i128::from(now.0);
+    }
+
+    /// [`Area::exit`] with weight 1.
+    #[inline]
+    fn exit1(&mut self, now: SimTime) {
+        self.sum += i128::from(now.0);
+    }
+
+    /// ∫ N dt from 0 to `t`, where `level` = N(t) and nothing changed after `t`.
+    #[inline]
+    fn at(&self, t: SimTime, level: u64) -> u128 {
+        (self.sum + i128::from(level) * i128::from(t.0)).max(0) as u128
+    }
+
+    /// Makes the integral constant from `t` on (the level drops to 0 at `t`).
+    fn freeze(&mut self, t: SimTime, level: u64) {
+        self.sum = self.at(t, level) as i128;
     }
 }
 

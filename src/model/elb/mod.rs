@@ -58,7 +58,7 @@ impl LoadBalancer {
     /// The nodes' bookkeeping when a request routed to a target ends: the node's count and
     /// the feedback to its policy. Returns true if the request was the last one in flight to
     /// a draining target of `groups` (the caller then completes the deregistration).
-    #[inline]
+    #[inline(always)]
     pub(in crate::model) fn request_ended(
         &mut self,
         groups: &[TargetGroup],
