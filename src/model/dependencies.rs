@@ -25,7 +25,7 @@ use super::dist::Sampler;
 use super::ids::{DependencyId, FaultId, TaskId};
 use super::observer::Observer;
 use super::outcome::Cause;
-use super::request::draw;
+use super::request::{CallState, draw};
 use super::spec::{DependencySpec, WhenFull, WorldSpec};
 use super::world::{Event, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -39,11 +39,18 @@ pub enum CallOutcome {
     Down,
     /// The dependency was full and rejects calls beyond its capacity.
     Rejected,
+    /// The caller's timeout expired first.
+    TimedOut,
 }
 
 impl CallOutcome {
     /// Every outcome, in output column order.
-    pub const ALL: [CallOutcome; 3] = [CallOutcome::Ok, CallOutcome::Down, CallOutcome::Rejected];
+    pub const ALL: [CallOutcome; 4] = [
+        CallOutcome::Ok,
+        CallOutcome::Down,
+        CallOutcome::Rejected,
+        CallOutcome::TimedOut,
+    ];
 
     /// The stable name used in output files.
     pub const fn name(self) -> &'static str {
@@ -51,6 +58,7 @@ impl CallOutcome {
             CallOutcome::Ok => "ok",
             CallOutcome::Down => "failed_down",
             CallOutcome::Rejected => "rejected",
+            CallOutcome::TimedOut => "timed_out",
         }
     }
 
@@ -101,6 +109,8 @@ pub struct Dependency {
     pub when_full: WhenFull,
     /// Connections per task; 0 = no limit.
     pub pool_size: u32,
+    /// The caller's timeout per call, if any.
+    pub timeout: Option<SimDuration>,
     /// Calls in service now.
     busy: u32,
     /// Calls waiting for capacity: (request key, serial).
@@ -138,6 +148,7 @@ impl Dependency {
                     capacity: d.capacity,
                     when_full: d.when_full,
                     pool_size: d.pool_size,
+                    timeout: d.timeout,
                     busy: 0,
                     queue: VecDeque::new(),
                     down: 0,
@@ -241,13 +252,19 @@ impl World {
         dep: DependencyId,
         step_key: u64,
     ) {
-        let req = self.requests.get(key);
+        let req = self.requests.get_mut(key);
         let Some(task_id) = req.task else { return };
         let serial = req.serial;
-        let pool_size = self.dependencies[dep.index()].pool_size;
+        let d = &self.dependencies[dep.index()];
+        if let Some(timeout) = d.timeout {
+            let step = req.step;
+            s.schedule_in(timeout, Event::CallTimeout { key, step, serial });
+        }
+        let pool_size = d.pool_size;
         let pool = &mut self.tasks[task_id.index()].pools[dep.index()];
         if pool_size != 0 && pool.in_use >= pool_size {
             pool.queue.push_back((key, serial));
+            req.call_state = CallState::Pool;
             return;
         }
         pool.in_use += 1;
@@ -277,8 +294,9 @@ impl World {
         match d.when_full {
             WhenFull::Queue => {
                 d.advance(now);
-                let serial = self.requests.get(key).serial;
-                d.queue.push_back((key, serial));
+                let req = self.requests.get_mut(key);
+                req.call_state = CallState::Queued;
+                d.queue.push_back((key, req.serial));
                 Reach::Accepted
             }
             WhenFull::Reject => Reach::Failed(CallOutcome::Rejected),
@@ -296,6 +314,7 @@ impl World {
         req.phase_start = now;
         req.call_epoch = d.down_epoch;
         req.call_queued = now - req.call_began;
+        req.call_state = CallState::Served;
         let mut latency = draw(&d.latency, step_key, req.seed);
         if d.factor != 1.0 {
             latency = scale(latency, d.factor);
@@ -332,6 +351,7 @@ impl World {
         let queued = now - req.phase_start;
         req.calls_queued += queued;
         req.call_queued = queued;
+        req.call_state = CallState::None;
         let end = CallEnd {
             dependency: dep,
             task: req.task.unwrap_or(TaskId(u32::MAX)),
@@ -360,10 +380,13 @@ impl World {
         t.pools[dep.index()].in_use -= 1;
         loop {
             let pool = &mut self.tasks[task.index()].pools[dep.index()];
-            let Some((key, _)) = pool.queue.pop_front() else {
+            let Some((key, serial)) = pool.queue.pop_front() else {
                 return;
             };
-            pool.in_use += 1;
+            if self.requests.live(key, serial).is_none() {
+                continue; // timed out while waiting
+            }
+            self.tasks[task.index()].pools[dep.index()].in_use += 1;
             let step_key = self.call_step_key(key);
             match self.reach(s, key, dep, step_key) {
                 Reach::Accepted => return,
@@ -407,6 +430,7 @@ impl World {
         let served = now - req.phase_start;
         req.calls += served;
         req.phase_start = now;
+        req.call_state = CallState::None;
         let ok = !down && req.call_epoch == epoch;
         let outcome = if ok {
             CallOutcome::Ok
@@ -452,5 +476,64 @@ impl World {
         self.tasks[task.index()].advance(now);
         self.call_failed(now, o, key, dep, CallOutcome::Down);
         self.release_connection(s, o, task, dep);
+    }
+
+    /// The timeout of the call request `serial` (store key `key`) began at step `step`
+    /// expires: if that call is still going on, it fails (the dependency still serves it
+    /// if it had started), the request ends with the target's 5xx, and its connection, if
+    /// it held one, passes on.
+    pub(in crate::model) fn on_call_timeout<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+        step: u16,
+        serial: u64,
+    ) {
+        let now = s.now();
+        let Some(req) = self.requests.live(key, serial) else {
+            return;
+        };
+        let state = req.call_state;
+        if req.step != step || state == CallState::None {
+            return;
+        }
+        let Some(task_id) = req.task else { return };
+        let svc = self.tasks[task_id.index()].service;
+        let Some(super::ecs::StepKind::Call(dep)) = self.services[svc.index()]
+            .steps()
+            .get(usize::from(step))
+            .map(|st| st.kind)
+        else {
+            return;
+        };
+        let (queued, served) = if state == CallState::Served {
+            let served = now - req.phase_start;
+            req.calls += served;
+            (req.call_queued, served)
+        } else {
+            let queued = now - req.phase_start;
+            req.calls_queued += queued;
+            (queued, SimDuration::ZERO)
+        };
+        req.call_state = CallState::None;
+        o.call_finished(
+            now,
+            &CallEnd {
+                dependency: dep,
+                task: task_id,
+                serial,
+                outcome: CallOutcome::TimedOut,
+                queued,
+                served,
+            },
+        );
+        self.tasks[task_id.index()].advance(now);
+        self.end_at_task(now, o, key, Cause::Target5xx);
+        if state != CallState::Pool {
+            self.release_connection(s, o, task_id, dep);
+        }
+        self.run_ready(s, o);
+        super::ecs::reschedule(s, &mut self.tasks[task_id.index()]);
     }
 }

@@ -43,7 +43,7 @@ pub use faults::Fault;
 pub use ids::{ClientId, DependencyId, FaultId, NodeId, ServiceId, TargetGroupId, TaskId};
 pub use observer::{LifecycleEvent, NoObserver, Observer, StopReason};
 pub use outcome::Cause;
-pub use request::Request;
+pub use request::{CallState, Request};
 pub use spec::*;
 pub use world::{Event, RunStats, Simulation, World};
 

@@ -20,6 +20,20 @@ use super::dist::Sampler;
 use super::ids::{ClientId, NodeId, TargetGroupId, TaskId};
 use crate::engine::{SimDuration, SimTime, keyed};
 
+/// Where a request's current call is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallState {
+    /// Not in a call.
+    #[default]
+    None,
+    /// Waiting for a pooled connection (holds none).
+    Pool,
+    /// Holding a connection, queued for the dependency's capacity.
+    Queued,
+    /// Holding a connection, being served.
+    Served,
+}
+
 /// One request, as the model and its observers see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Request {
@@ -54,6 +68,8 @@ pub struct Request {
     pub call_epoch: u32,
     /// When its current call step began.
     pub call_began: SimTime,
+    /// Where its current call is (for a timeout).
+    pub call_state: CallState,
     /// Time its current (or last) call waited for a connection and capacity.
     pub call_queued: SimDuration,
     /// When it got a worker at its task (meaningless before).
@@ -98,6 +114,7 @@ impl Request {
             step: 0,
             call_epoch: 0,
             call_began: arrived,
+            call_state: CallState::None,
             call_queued: SimDuration::ZERO,
             admitted: arrived,
             phase_start: arrived,

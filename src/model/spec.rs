@@ -439,6 +439,11 @@ pub struct DependencySpec {
     /// Connections one task holds to it at most (the application's connection pool);
     /// a task's calls beyond it wait for a connection in FIFO order. 0 = no limit.
     pub pool_size: u32,
+    /// The caller's timeout for one call, from the call step's start (waiting for a
+    /// connection, queued at the dependency and served): a call not answered within it
+    /// fails, and its request ends with [`Cause::Target5xx`](super::Cause::Target5xx)
+    /// (the dependency still serves a call it had started). `None`: no timeout.
+    pub timeout: Option<SimDuration>,
 }
 
 impl Default for DependencySpec {
@@ -450,6 +455,7 @@ impl Default for DependencySpec {
             capacity: 0,
             when_full: WhenFull::Queue,
             pool_size: 0,
+            timeout: None,
         }
     }
 }

@@ -57,6 +57,16 @@ pub enum Event {
         /// most 100 dependencies).
         dependency: u16,
     },
+    /// Dependencies: the timeout of the call that request `serial` (store key `key`)
+    /// began at its profile step `step` expires, if that call is still going on.
+    CallTimeout {
+        /// Key in the request store.
+        key: u32,
+        /// The profile step of the call.
+        step: u16,
+        /// The request's serial.
+        serial: u64,
+    },
     /// Faults: a fault starts.
     FaultStart(FaultId),
     /// Faults: a fault ends.
@@ -214,6 +224,7 @@ impl<O: Observer> Handler for Core<O> {
                 serial,
                 dependency,
             } => w.on_call_done(s, o, key, serial, DependencyId(u32::from(dependency))),
+            Event::CallTimeout { key, step, serial } => w.on_call_timeout(s, o, key, step, serial),
             Event::FaultStart(f) => w.on_fault(s, o, f, true),
             Event::FaultEnd(f) => w.on_fault(s, o, f, false),
             Event::WarmupEnd => {

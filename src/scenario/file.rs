@@ -611,6 +611,10 @@ pub struct DependencySection {
     /// beyond it wait for a connection in FIFO order; 0 = unlimited (default).
     #[serde(default)]
     pub pool_size: u32,
+    /// The caller's timeout for one call (waiting for a connection, queued and served): a
+    /// call not answered within it fails. Unset = no timeout (default).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
 }
 
 /// What a dependency does with a call that finds its capacity busy.

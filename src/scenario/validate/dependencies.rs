@@ -61,6 +61,14 @@ fn dependency(ctx: &mut Ctx, i: usize, d: &DependencySection) -> DependencySpec 
             ),
         );
     }
+    if let Some(t) = d.timeout
+        && t.0.is_zero()
+    {
+        ctx.bad(
+            format!("{p}.timeout"),
+            "must be > 0 (leave it out for no timeout)",
+        );
+    }
     let when_full = match d.when_full {
         WhenFullSection::Queue => WhenFull::Queue,
         WhenFullSection::Reject => {
@@ -79,5 +87,6 @@ fn dependency(ctx: &mut Ctx, i: usize, d: &DependencySection) -> DependencySpec 
         capacity: d.capacity,
         when_full,
         pool_size: d.pool_size,
+        timeout: d.timeout.map(|t| t.0),
     }
 }
