@@ -1,0 +1,193 @@
+//! The bundled scenarios about requests that wait (`scenarios/db-bound-api.toml`,
+//! `scenarios/slow-database.toml`) teach with figures quoted in their comment blocks; each
+//! test runs the scenario (and the variants the comments suggest) with the built binary and
+//! checks those figures from the files a user reads.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::read_metrics_csv;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `lbsim run scenarios/<name>.toml <extra>` into a temporary directory; returns
+/// summary.json, the rows of metrics.csv and dependencies.csv, and events.csv's text.
+fn run(
+    name: &str,
+    extra: &[&str],
+) -> (
+    Value,
+    Vec<BTreeMap<String, String>>,
+    Vec<BTreeMap<String, String>>,
+    String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let out: PathBuf = dir.path().join("o");
+    let scenario = root().join("scenarios").join(format!("{name}.toml"));
+    let o = Command::new(env!("CARGO_BIN_EXE_lbsim"))
+        .arg("run")
+        .arg(&scenario)
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    (
+        summary,
+        read_metrics_csv(&out.join("metrics.csv")),
+        read_metrics_csv(&out.join("dependencies.csv")),
+        std::fs::read_to_string(out.join("events.csv")).unwrap(),
+    )
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn col(rows: &[BTreeMap<String, String>], from_s: u64, to_s: u64, c: &str) -> Vec<f64> {
+    rows.iter()
+        .filter(|r| {
+            let t: u64 = r["time_s"].parse().unwrap();
+            t >= from_s && t < to_s
+        })
+        .map(|r| r[c].parse::<f64>().unwrap_or(0.0))
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn p99(s: &Value) -> f64 {
+    f(&s["latency_ms"]["p99"])
+}
+
+/// db-bound-api: in the last phase CPU stays near 55 % while the worker pool is ~95 % busy
+/// and requests queue for a worker; the worker queue is the largest part of latency at the
+/// service after the database call; more workers or more tasks fix p99, a bigger database does not, a
+/// faster one does.
+#[test]
+fn db_bound_api_is_bound_by_its_workers_not_its_cpu() {
+    let (s, m, d, _) = run("db-bound-api", &[]);
+    let cpu = mean(&col(&m, 1200, 1800, "cpu_utilization_mean_pct"));
+    let workers = mean(&col(&m, 1200, 1800, "worker_utilization_pct"));
+    let early_p99 = mean(&col(&m, 60, 600, "latency_p99_ms"));
+    let late_p99 = col(&m, 1200, 1800, "latency_p99_ms")
+        .into_iter()
+        .fold(0.0, f64::max);
+    assert!((50.0..60.0).contains(&cpu), "last-phase CPU {cpu}");
+    assert!(workers > 90.0, "last-phase worker utilisation {workers}");
+    assert!(
+        early_p99 < 200.0 && late_p99 > 340.0,
+        "p99 {early_p99} → {late_p99}"
+    );
+    let over_run = f(&s["cpu_utilization"]["mean_pct"]);
+    assert!(
+        (43.0..45.0).contains(&over_run),
+        "CPU over the run {over_run}"
+    );
+    let b = &s["latency_breakdown_ms"];
+    assert!((13.0..16.0).contains(&f(&b["worker_queue"])), "{b}");
+    assert!((59.0..61.0).contains(&f(&b["calls"])), "{b}");
+    for part in ["load_balancer", "cpu", "cpu_wait", "waits", "calls_queued"] {
+        assert!(f(&b[part]) < f(&b["worker_queue"]), "{part}: {b}");
+    }
+    let db = mean(&col(&d, 1200, 1800, "utilization_pct"));
+    assert!((80.0..86.0).contains(&db), "database utilisation {db}");
+    assert!((261.0..263.0).contains(&p99(&s)), "p99 {}", p99(&s));
+    assert_eq!(f(&s["task_seconds"]), 7200.0);
+
+    let (more_workers, ..) = run(
+        "db-bound-api",
+        &["--set", "services.api.task.max_concurrency=16"],
+    );
+    let (more_tasks, ..) = run("db-bound-api", &["--set", "services.api.desired_count=5"]);
+    let (bigger_db, ..) = run("db-bound-api", &["--set", "dependencies.db.capacity=64"]);
+    let (faster_db, ..) = run(
+        "db-bound-api",
+        &[
+            "--set",
+            r#"dependencies.db.latency={ dist = "lognormal", mean = "30ms", cv = 0.5 }"#,
+        ],
+    );
+    assert!(
+        (192.0..194.0).contains(&p99(&more_workers)),
+        "{}",
+        p99(&more_workers)
+    );
+    assert!(
+        (191.0..193.0).contains(&p99(&more_tasks)),
+        "{}",
+        p99(&more_tasks)
+    );
+    assert_eq!(f(&more_tasks["task_seconds"]), 9000.0);
+    assert_eq!(p99(&bigger_db), p99(&s), "a bigger database buys nothing");
+    assert!(
+        (111.0..113.0).contains(&p99(&faster_db)),
+        "{}",
+        p99(&faster_db)
+    );
+}
+
+/// slow-database: during the slow-down every task's pool fills, 5xx follow (client
+/// timeouts), the queued requests push tasks over their memory, CPU drops, and the backlog
+/// drains at high CPU after the fault; the variants the comments list give their figures.
+#[test]
+fn slow_database_fills_the_pools_and_errors_follow() {
+    let (s, m, d, events) = run("slow-database", &[]);
+    let before = |c: &str| mean(&col(&m, 120, 900, c));
+    let during = |c: &str| mean(&col(&m, 900, 1500, c));
+    assert_eq!(
+        col(&m, 120, 900, "responses_target_5xx")
+            .iter()
+            .sum::<f64>(),
+        0.0
+    );
+    assert!(
+        col(&m, 900, 1500, "responses_target_5xx")
+            .iter()
+            .all(|&x| x > 1000.0)
+    );
+    assert!(during("worker_utilization_pct") > 99.0);
+    assert!(during("cpu_utilization_mean_pct") < before("cpu_utilization_mean_pct") - 10.0);
+    assert!(during("memory_utilization_max_pct") > 100.0);
+    assert!(
+        mean(&col(&m, 1500, 1620, "cpu_utilization_mean_pct")) > 90.0,
+        "the backlog drains at high CPU"
+    );
+    assert!(
+        col(&d, 900, 1500, "calls_timed_out")
+            .iter()
+            .all(|&x| x > 1000.0)
+    );
+    assert!(events.contains(",fault_started,") && events.contains(",fault_ended,"));
+    assert_eq!(s["requests"]["by_outcome"]["target_5xx"], 12498);
+    assert_eq!(s["memory_utilization"]["exceeded"], 20);
+    assert!((250_000.0..260_000.0).contains(&p99(&s)), "{}", p99(&s));
+
+    let fives = |extra: &[&str]| {
+        let (s, ..) = run("slow-database", extra);
+        (
+            s["requests"]["by_outcome"]["target_5xx"].as_u64().unwrap(),
+            p99(&s),
+            s["memory_utilization"]["exceeded"].as_u64().unwrap(),
+        )
+    };
+    let (n, p, _) = fives(&["--set", "dependencies.db.pool_size=16"]);
+    assert!(n == 2683 && (450.0..550.0).contains(&p), "{n} {p}");
+    let (n, p, _) = fives(&["--set", "services.api.desired_count=8"]);
+    assert!(n == 3630 && (380.0..480.0).contains(&p), "{n} {p}");
+    let (n, p, _) = fives(&["--set", "faults.0.factor=2"]);
+    assert!(n == 6 && p < 250.0, "{n} {p}");
+    let (n, p, oom) = fives(&["--set", "dependencies.db.timeout=5s"]);
+    assert!(n == 0 && p > 200_000.0 && oom > 0, "{n} {p} {oom}");
+}
