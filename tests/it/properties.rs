@@ -58,6 +58,50 @@ fn world() -> impl Strategy<Value = WorldSpec> {
             mean: SimDuration::from_millis(m)
         }),
     ];
+    // A request profile: empty (the `cpu_time` shorthand) or up to 4 steps of CPU, waits
+    // and calls to one of two dependencies.
+    let step = prop_oneof![
+        dist.clone().prop_map(StepSpec::Cpu),
+        small_delay.clone().prop_map(StepSpec::Wait),
+        (0usize..2).prop_map(|d| StepSpec::Call { dependency: d }),
+    ];
+    let profile = prop_oneof![Just(vec![]), prop::collection::vec(step, 1..5)];
+    let memory = prop_oneof![
+        Just(MemorySpec::default()),
+        (0u64..3000, 0u64..400).prop_map(|(base_mib, per)| MemorySpec {
+            base_kib: base_mib * 1024,
+            per_request_kib: DistSpec::Exponential {
+                mean: SimDuration(per * 1024 + 1)
+            },
+        }),
+    ];
+    let dependency = (
+        small_delay.clone(),
+        0u32..4,
+        any::<bool>(),
+        0u32..3,
+        prop::option::of(1u64..30),
+    )
+        .prop_map(
+            |(latency, capacity, reject, pool_size, timeout)| DependencySpec {
+                latency,
+                capacity,
+                when_full: if reject && capacity > 0 {
+                    WhenFull::Reject
+                } else {
+                    WhenFull::Queue
+                },
+                pool_size,
+                timeout: timeout.map(SimDuration::from_millis),
+                ..Default::default()
+            },
+        );
+    let fault = (
+        0.0f64..1.0,
+        0.0f64..0.5,
+        0usize..2,
+        prop::option::of(0.2f64..8.0),
+    );
     let group = (
         0usize..Algorithm::ALL.len(),
         0u32..7,
@@ -66,6 +110,8 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         dist,
         1.0f64..1500.0,
         small_delay.clone(),
+        profile,
+        memory,
     );
     (
         prop::collection::vec(group, 1..3),
@@ -73,8 +119,10 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         1u64..15,
         0u64..3,
         any::<u64>(),
+        prop::collection::vec(dependency, 2),
+        prop::collection::vec(fault, 0..3),
     )
-        .prop_map(|(groups, lb_delay, secs, warm, seed)| {
+        .prop_map(|(groups, lb_delay, secs, warm, seed, deps, faults)| {
             let mut spec = WorldSpec {
                 name: "prop".into(),
                 seed,
@@ -88,7 +136,25 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                 },
                 ..Default::default()
             };
-            for (i, (alg, tasks, cpu, conc, cpu_time, rate, rtt)) in groups.into_iter().enumerate()
+            for (i, d) in deps.into_iter().enumerate() {
+                spec.dependencies.push(DependencySpec {
+                    name: format!("d{i}"),
+                    ..d
+                });
+            }
+            let run = spec.duration.0 as f64;
+            for (start, len, dependency, factor) in faults {
+                spec.faults.push(FaultSpec {
+                    start: SimTime((run * start) as u64),
+                    duration: SimDuration(((run * len) as u64).max(1)),
+                    kind: match factor {
+                        None => FaultKind::DependencyDown { dependency },
+                        Some(factor) => FaultKind::DependencySlow { dependency, factor },
+                    },
+                });
+            }
+            for (i, (alg, tasks, cpu, conc, cpu_time, rate, rtt, steps, memory)) in
+                groups.into_iter().enumerate()
             {
                 spec.target_groups.push(TargetGroupSpec {
                     name: format!("tg{i}"),
@@ -118,7 +184,8 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                         ..Default::default()
                     },
                     cpu_time,
-                    ..Default::default()
+                    steps,
+                    memory,
                 });
             }
             spec
@@ -199,7 +266,16 @@ struct Checker {
     stopped: Vec<bool>,
     dispatches: u64,
     fleet_changes: u64,
+    /// Calls that ended.
+    calls: u64,
+    /// Active down faults per dependency.
+    down: Vec<u32>,
     violations: Vec<String>,
+}
+
+/// True if dependency `d` has an active down fault.
+fn w_down(down: &[u32], d: usize) -> bool {
+    down.get(d).is_some_and(|&n| n > 0)
 }
 
 impl Checker {
@@ -377,14 +453,62 @@ impl Observer for Checker {
                         .state = to;
                 }
             }
-            LifecycleEvent::MemoryExceeded { .. }
-            | LifecycleEvent::MemoryRecovered { .. }
-            | LifecycleEvent::FaultStarted { .. }
-            | LifecycleEvent::FaultEnded { .. } => {}
+            LifecycleEvent::FaultStarted { fault } | LifecycleEvent::FaultEnded { fault } => {
+                let f = &_w.faults()[fault.index()];
+                if let FaultKind::DependencyDown { .. } = f.kind {
+                    let d = f.dependency().index();
+                    if self.down.len() <= d {
+                        self.down.resize(d + 1, 0);
+                    }
+                    if matches!(*e, LifecycleEvent::FaultStarted { .. }) {
+                        self.down[d] += 1;
+                    } else {
+                        self.down[d] -= 1;
+                    }
+                }
+            }
+            LifecycleEvent::MemoryExceeded { .. } | LifecycleEvent::MemoryRecovered { .. } => {}
+        }
+    }
+    fn call_finished(&mut self, now: SimTime, call: &CallEnd) {
+        self.clock(now);
+        self.calls += 1;
+        if call.outcome == CallOutcome::Ok && w_down(&self.down, call.dependency.index()) {
+            self.violations.push(format!(
+                "at {now}: a call to dependency {} succeeded while it was down",
+                call.dependency.0
+            ));
         }
     }
     fn interval(&mut self, now: SimTime, w: &World) {
         self.clock(now);
+        // Workers and capacities are never exceeded.
+        for t in w.tasks() {
+            if t.max_concurrency > 0 && t.workers_busy() > t.max_concurrency {
+                self.violations.push(format!(
+                    "at {now}: {} holds {} workers of {}",
+                    t.name,
+                    t.workers_busy(),
+                    t.max_concurrency
+                ));
+            }
+            if t.on_cpu() > t.workers_busy() as usize {
+                self.violations.push(format!(
+                    "at {now}: {} has more requests on CPU than workers",
+                    t.name
+                ));
+            }
+        }
+        for d in w.dependencies() {
+            if d.capacity > 0 && d.in_service() > d.capacity {
+                self.violations.push(format!(
+                    "at {now}: {} serves {} calls, capacity {}",
+                    d.name,
+                    d.in_service(),
+                    d.capacity
+                ));
+            }
+        }
         // The node's outstanding count of each slot equals what its task holds.
         let node = &w.load_balancer().nodes()[0];
         for tg in w.target_groups() {
@@ -497,6 +621,86 @@ fn the_checker_sees_work_and_catches_a_violation() {
         );
         assert!(stats.arrived > 3000);
     }
+
+    // The same with requests that wait: a worker limit, CPU, a wait, calls to a small
+    // dependency with a pool and a timeout, a down and a slow fault, and memory.
+    spec.target_groups[0].algorithm = Algorithm::RoundRobin;
+    spec.services[0].task.max_concurrency = 3;
+    spec.services[0].steps = vec![
+        StepSpec::Cpu(DistSpec::Exponential {
+            mean: SimDuration::from_millis(2),
+        }),
+        StepSpec::Call { dependency: 0 },
+        StepSpec::Wait(DistSpec::Deterministic(SimDuration::from_millis(1))),
+    ];
+    spec.services[0].memory = MemorySpec {
+        base_kib: 1900 * 1024,
+        per_request_kib: DistSpec::Deterministic(SimDuration(40 * 1024)),
+    };
+    spec.dependencies = vec![DependencySpec {
+        latency: DistSpec::Exponential {
+            mean: SimDuration::from_millis(8),
+        },
+        capacity: 4,
+        pool_size: 2,
+        timeout: Some(SimDuration::from_millis(30)),
+        ..Default::default()
+    }];
+    spec.faults = vec![
+        FaultSpec {
+            start: SimTime::ZERO + SimDuration::from_secs(2),
+            duration: SimDuration::from_secs(1),
+            kind: FaultKind::DependencyDown { dependency: 0 },
+        },
+        FaultSpec {
+            start: SimTime::ZERO + SimDuration::from_secs(6),
+            duration: SimDuration::from_secs(2),
+            kind: FaultKind::DependencySlow {
+                dependency: 0,
+                factor: 4.0,
+            },
+        },
+    ];
+    let (c, _) = run_with_ops(&spec, &ops, Checker::default());
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+    assert!(c.calls > 2000, "{} calls", c.calls);
+    let summary = run_with_ops(&spec, &ops, Recorder::in_memory())
+        .0
+        .finish()
+        .unwrap()
+        .0;
+    let calls = &summary.dependencies[0].calls;
+    for outcome in ["ok", "failed_down", "timed_out"] {
+        assert!(calls[outcome] > 0, "no {outcome} call: {calls:?}");
+    }
+    assert!(summary.requests.by_outcome["target_5xx"] > 0);
+    assert!(summary.memory_utilization.exceeded > 0);
+
+    // A call that succeeds while its dependency is down is caught.
+    let mut c = Checker::default();
+    let sim = Simulation::new(&spec, Recorder::in_memory()).unwrap();
+    c.start(sim.world());
+    c.lifecycle(
+        SimTime(1),
+        &LifecycleEvent::FaultStarted { fault: FaultId(0) },
+        sim.world(),
+    );
+    c.call_finished(
+        SimTime(2),
+        &CallEnd {
+            dependency: DependencyId(0),
+            task: TaskId(0),
+            serial: 0,
+            outcome: CallOutcome::Ok,
+            queued: SimDuration::ZERO,
+            served: SimDuration::ZERO,
+        },
+    );
+    assert!(
+        c.violations.iter().any(|v| v.contains("while it was down")),
+        "{:?}",
+        c.violations
+    );
 
     let mut c = Checker::default();
     let mut sim = Simulation::new(&spec, Recorder::in_memory()).unwrap();
