@@ -2,6 +2,7 @@
 
 mod bundled;
 mod cli;
+mod dependencies;
 mod distributions;
 mod invariants;
 mod properties;
