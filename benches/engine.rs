@@ -9,6 +9,12 @@
 //! - `scale/ps_8vcpu_backlog`: 4 tasks of 8 vCPUs, no concurrency limit (processor
 //!   sharing), ρ = 0.99: about 100 requests share each task's CPUs, and every arrival and
 //!   departure reschedules the task's completion.
+//! - `waits/cpu_call_cpu`: the reference fleet (16 tasks of 1 vCPU, 1440 requests/s) with a
+//!   three-step profile: 5 ms of CPU, a call to a shared dependency (exponential, mean
+//!   20 ms, no capacity limit), 5 ms of CPU; no worker limit, so each task's CPU is
+//!   processor sharing at ρ = 0.9 and a request holds its worker through the call.
+//!   `waits/cpu_call_cpu_pooled` adds a worker limit of 8, a pool of 4 connections per task
+//!   and a dependency capacity of 48 (FIFO).
 //! - `end_to_end/nasa_jul95`: what a newcomer runs first: load and validate
 //!   `scenarios/nasa-jul95.toml` (parse the trace), simulate the day, write the three files.
 //! - `replications/threads_<n>`: 20 replications of the reference model (random routing) on
@@ -74,6 +80,32 @@ fn bench_reference(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::from_parameter(alg.name()), &spec, |b, spec| {
             b.iter(|| black_box(run(spec)))
         });
+    }
+    g.finish();
+}
+
+fn bench_waits(c: &mut Criterion) {
+    let mut g = c.benchmark_group("waits");
+    g.sample_size(10).measurement_time(Duration::from_secs(6));
+    let three_steps = [
+        "services.0.task.max_concurrency=0".to_string(),
+        r#"services.0.request={ steps = [ { cpu = { dist = "exponential", mean = "5ms" } }, { call = "db" }, { cpu = { dist = "exponential", mean = "5ms" } } ] }"#.to_string(),
+        r#"dependencies=[{ name = "db", latency = { dist = "exponential", mean = "20ms" } }]"#.to_string(),
+    ];
+    let mut pooled = three_steps.to_vec();
+    pooled[0] = "services.0.task.max_concurrency=8".to_string();
+    pooled.push("dependencies.0.pool_size=4".to_string());
+    pooled.push("dependencies.0.capacity=48".to_string());
+    for (name, sets) in [
+        ("cpu_call_cpu", &three_steps[..]),
+        ("cpu_call_cpu_pooled", &pooled[..]),
+    ] {
+        let spec = reference(sets);
+        g.throughput(Throughput::Elements(measure(
+            &format!("waits/{name}"),
+            &spec,
+        )));
+        g.bench_function(name, |b| b.iter(|| black_box(run(&spec))));
     }
     g.finish();
 }
@@ -209,6 +241,7 @@ fn spin(seed: u64, n: u64) -> u64 {
 
 criterion_group!(
     benches,
+    bench_waits,
     bench_reference,
     bench_scale,
     bench_end_to_end,
