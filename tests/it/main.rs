@@ -10,3 +10,4 @@ mod recorder;
 mod scenario_docs;
 mod scenario_waits;
 mod support;
+mod waiting;
