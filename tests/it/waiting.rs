@@ -220,6 +220,56 @@ fn lognormal_excess(m: f64, cv: f64, tau: f64) -> f64 {
     m * phi(d1) - tau * phi(d1 - s)
 }
 
+/// The q-quantile of the M/M/c FIFO response time T = W_q + S, s: W_q is 0 with
+/// probability 1 − C and Exp(γ), γ = cμ − λ, with probability C, independent of
+/// S ~ Exp(μ), so P(T > t) = (1 − C)·e^{−μt} + C·(γe^{−μt} − μe^{−γt})/(γ − μ) (γ ≠ μ)
+/// (Gross & Harris, M/M/c waiting-time distribution). Solved by bisection.
+fn mmc_response_quantile(c: u32, lambda: f64, mu: f64, q: f64) -> f64 {
+    let cw = erlang_c(c, lambda / mu);
+    let g = f64::from(c) * mu - lambda;
+    assert!((g - mu).abs() > 1e-9 * mu, "γ = μ needs the limit form");
+    let tail = |t: f64| {
+        (1.0 - cw) * (-mu * t).exp() + cw * (g * (-mu * t).exp() - mu * (-g * t).exp()) / (g - mu)
+    };
+    let (mut lo, mut hi) = (0.0, 100.0 / mu.min(g));
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if tail(mid) > 1.0 - q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Checks p50, p90 and p99 of `lat` (a latency summary, ms) against the M/M/c FIFO
+/// response-time quantiles. The mean alone cannot tell FIFO from another order of service
+/// (LIFO, random) that ignores service times: they all have the same mean wait; the
+/// quantiles can. The HDR histogram's quantiles are within 0.1 % (upwards) of the sample's.
+fn check_mmc_quantiles(
+    case: &Case,
+    runs: &[Summary],
+    what: &str,
+    lat: impl Fn(&Summary) -> &lbsim::metrics::LatencySummary,
+    c: u32,
+    lambda: f64,
+    mu: f64,
+) {
+    for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+        let theory = 1e3 * mmc_response_quantile(c, lambda, mu, q);
+        let f = |s: &Summary| {
+            let l = lat(s);
+            match name {
+                "p50" => l.p50,
+                "p90" => l.p90,
+                _ => l.p99,
+            }
+        };
+        case.check(runs, &format!("{what} {name} (ms)"), f, theory);
+    }
+}
+
 /// The recorder plus a histogram of `World::in_flight()` sampled at every metrics tick at
 /// or after the warm-up (ticks are the observers' only sampling hook).
 struct InFlightSampler {
@@ -385,6 +435,8 @@ fn mg_infinity_wait_is_poisson() {
 /// With a = λ/μ, ρ = a/c and C(c, a) the Erlang C probability of waiting:
 /// - `latency_breakdown_ms.worker_queue` = W_q = C(c, a)/(cμ − λ);
 /// - `latency_ms.mean` = E[W] + W_q, and `latency_breakdown_ms.waits` = E[W];
+/// - `latency_ms` p50, p90, p99 = the quantiles of W_q + W under FIFO
+///   ([`mmc_response_quantile`]): the check that the queue is FIFO;
 /// - `workers.waiting_mean` = λ·W_q (Little's law on the queue), `workers.busy_mean` = a,
 ///   `workers.utilization_pct` = 100·ρ.
 ///
@@ -422,6 +474,15 @@ fn mmc_worker_pool_is_erlang_c() {
             latency_mean,
             1e3 * mmc_response(c, lambda, mu),
         );
+        check_mmc_quantiles(
+            &case,
+            &runs,
+            "latency_ms",
+            |s| s.latency_ms.as_ref().unwrap(),
+            c,
+            lambda,
+            mu,
+        );
         case.check(
             &runs,
             "breakdown.waits (ms)",
@@ -450,6 +511,7 @@ fn mmc_worker_pool_is_erlang_c() {
 /// dependency sees the merged Poisson stream at λ and is an M/M/4 queue (as in test 2):
 /// - `dependencies[0].latency_ms.mean` = 1/μ + C(k, a)/(kμ − λ) (queue + service, as the
 ///   caller sees it), and `queued_ms_mean` = W_q = C(k, a)/(kμ − λ);
+/// - its p50, p90, p99 = the M/M/k FIFO response-time quantiles (the queue is FIFO);
 /// - `in_service_mean` = a = λ/μ, `utilization_pct` = 100·a/k, `queued_mean` = λ·W_q;
 /// - the request's `latency_ms.mean` = the call's (no CPU, no other step), split into
 ///   `calls_queued` = W_q and `calls` = 1/μ.
@@ -487,6 +549,15 @@ fn capacity_limited_dependency_is_mmk() {
         "dependency latency_ms.mean",
         dep_latency_mean,
         1e3 * t,
+    );
+    check_mmc_quantiles(
+        &case,
+        &runs,
+        "dependency latency_ms",
+        |s| s.dependencies[0].latency_ms.as_ref().unwrap(),
+        k,
+        lambda,
+        mu,
     );
     case.check(
         &runs,
