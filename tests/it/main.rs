@@ -12,3 +12,4 @@ mod recorder;
 mod scenario_docs;
 mod scenario_waits;
 mod support;
+mod waiting;
