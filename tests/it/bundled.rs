@@ -15,17 +15,17 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `lbsim run scenarios/<name>.toml <extra>` into a temporary directory; returns
 /// summary.json, the rows of metrics.csv and dependencies.csv, and events.csv's text.
-fn run(
-    name: &str,
-    extra: &[&str],
-) -> (
+type RunFiles = (
     Value,
     Vec<BTreeMap<String, String>>,
     Vec<BTreeMap<String, String>>,
     String,
-) {
+);
+
+/// Runs `lbsim run scenarios/<name>.toml <extra>` into a temporary directory; returns
+/// summary.json, the rows of metrics.csv and dependencies.csv, and events.csv's text.
+fn run(name: &str, extra: &[&str]) -> RunFiles {
     let dir = tempfile::tempdir().unwrap();
     let out: PathBuf = dir.path().join("o");
     let scenario = root().join("scenarios").join(format!("{name}.toml"));

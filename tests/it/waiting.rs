@@ -543,7 +543,7 @@ fn capacity_limited_dependency_is_mmk() {
         latency: exp(ms(10)),
         capacity: k,
         when_full: WhenFull::Queue,
-        pool_size: 0,
+        ..Default::default()
     }];
     case.window = secs(1000);
     let runs = case.summaries(12, 2300);
@@ -694,6 +694,7 @@ fn everything(name: &str, cpu_units: u32) -> Case {
         capacity: 4,
         when_full: WhenFull::Queue,
         pool_size: 2,
+        ..Default::default()
     }];
     case.lb_processing = DistSpec::Uniform {
         min: ms(1),
