@@ -2,11 +2,14 @@
 //!
 //! [`Recorder`] observes a simulation and writes, in an output directory:
 //! - `summary.json` ([`Summary`]): totals by outcome, latency percentiles after the
-//!   warm-up, throughput, CPU utilisation, task-seconds;
+//!   warm-up and where latency goes, throughput, CPU and memory utilisation, workers,
+//!   task-seconds, dependencies;
 //! - `metrics.csv`: one row per metrics interval per target group (columns in
 //!   [`metrics_header`]);
 //! - `events.csv`: lifecycle events in ECS service-event style (columns in
-//!   [`EVENTS_HEADER`]).
+//!   [`EVENTS_HEADER`]);
+//! - `dependencies.csv`: one row per metrics interval per dependency: calls by outcome,
+//!   occupancy and latency (columns in [`dependencies_header`]).
 //!
 //! Memory is bounded whatever the run's length: per-interval and per-run HDR histograms
 //! (`hdrhistogram`, 3 significant digits) and counters, nothing per request. Files are
