@@ -90,6 +90,12 @@ impl LatencyAcc {
     }
 
     /// Exact mean, ms.
+    /// Σ of the recorded latencies, ns (exact).
+    pub fn sum_ns(&self) -> u128 {
+        self.sum_ns
+    }
+
+    /// Mean, ms; `None` when empty.
     pub fn mean_ms(&self) -> Option<f64> {
         let n = self.count();
         (n > 0).then(|| self.sum_ns as f64 / n as f64 / 1e6)

@@ -33,37 +33,37 @@ use crate::model::{
 const CAUSES: usize = Cause::ALL.len();
 const STATES: usize = TargetState::ALL.len();
 const CALL_OUTCOMES: usize = CallOutcome::ALL.len();
-/// Phases of [`LatencyBreakdown`], in its field order.
-const PHASES: usize = 8;
 
 /// Σ of each latency phase over successful measured requests, ns. Parts are summed in
 /// `u64` for up to [`Breakdown::CHUNK`] requests (each part is at most the run's duration,
 /// < 2⁵⁵ ns, so 256 of them fit), then carried into `u128`: exact, and cheap per request.
+/// The time in CPU steps is not summed: it is the rest of the latency (whose exact sum the
+/// latency accumulator keeps), so `cpu_wait` = latency − every other part.
 #[derive(Clone, Copy, Default)]
 struct Breakdown {
     count: u64,
-    chunk: [u64; PHASES],
+    chunk: [u64; PARTS],
     in_chunk: u32,
-    sum_ns: [u128; PHASES],
+    sum_ns: [u128; PARTS],
 }
+
+/// Summed parts: load balancer, worker queue, CPU time, round trip, waits, calls queued,
+/// calls (the last three only in worlds with such steps).
+const PARTS: usize = 7;
 
 impl Breakdown {
     const CHUNK: u32 = 256;
 
     #[inline]
-    fn record(&mut self, r: &Request) {
-        let parts = [
-            r.dispatched.0 - r.arrived.0,
-            r.admitted.0 - r.dispatched.0,
-            r.work.0,
-            r.cpu_wall.0.saturating_sub(r.work.0),
-            r.waits.0,
-            r.calls_queued.0,
-            r.calls.0,
-            r.rtt.0,
-        ];
-        for (sum, d) in self.chunk.iter_mut().zip(parts) {
-            *sum += d;
+    fn record(&mut self, r: &Request, waits: bool) {
+        self.chunk[0] += r.dispatched.0 - r.arrived.0;
+        self.chunk[1] += r.admitted.0 - r.dispatched.0;
+        self.chunk[2] += r.work.0;
+        self.chunk[3] += r.rtt.0;
+        if waits {
+            self.chunk[4] += r.waits.0;
+            self.chunk[5] += r.calls_queued.0;
+            self.chunk[6] += r.calls.0;
         }
         self.in_chunk += 1;
         if self.in_chunk == Self::CHUNK {
@@ -90,22 +90,27 @@ impl Breakdown {
         }
     }
 
-    fn summary(&self) -> Option<LatencyBreakdown> {
+    /// The means, given the exact Σ latency of the same requests.
+    fn summary(&self, latency_sum_ns: u128) -> Option<LatencyBreakdown> {
         let mut b = *self;
         b.carry();
         if b.count == 0 {
             return None;
         }
-        let m = |i: usize| round_to(b.sum_ns[i] as f64 / b.count as f64 / 1e6, 6);
+        let mean = |x: u128| round_to(x as f64 / b.count as f64 / 1e6, 6);
+        let s = b.sum_ns;
+        let others: u128 = s.iter().sum();
+        // Time in CPU steps = latency − everything else; minus the CPU time itself.
+        let cpu_wait = latency_sum_ns.saturating_sub(others);
         Some(LatencyBreakdown {
-            load_balancer: m(0),
-            worker_queue: m(1),
-            cpu: m(2),
-            cpu_wait: m(3),
-            waits: m(4),
-            calls_queued: m(5),
-            calls: m(6),
-            rtt: m(7),
+            load_balancer: mean(s[0]),
+            worker_queue: mean(s[1]),
+            cpu: mean(s[2]),
+            cpu_wait: mean(cpu_wait),
+            waits: mean(s[4]),
+            calls_queued: mean(s[5]),
+            calls: mean(s[6]),
+            rtt: mean(s[3]),
         })
     }
 }
@@ -185,6 +190,8 @@ pub struct Recorder {
     interval_start: SimTime,
     groups: Vec<GroupState>,
     dependencies: Vec<DependencyState>,
+    /// Some service has a wait or a call step (the breakdown sums those parts).
+    waits: bool,
     /// Target group of each service.
     service_group: Vec<usize>,
     /// Tasks running now or stopped in the current interval.
@@ -212,6 +219,7 @@ impl Recorder {
             interval_start: SimTime::ZERO,
             groups: Vec::new(),
             dependencies: Vec::new(),
+            waits: false,
             service_group: Vec::new(),
             tasks: BTreeMap::new(),
             stopped_task_ns: 0,
@@ -410,7 +418,7 @@ impl Recorder {
         let mut all_errors: [Option<Box<LatencyAcc>>; CAUSES] = Default::default();
         let (mut arrived, mut by_cause, mut responses) = (0, [0u64; CAUSES], 0);
         let (mut usage, mut cpu_max, mut mem_max) = (UsageMeter::default(), 0f64, 0f64);
-        let (mut breakdown, mut exceeded) = (Breakdown::default(), 0);
+        let (mut breakdown, mut exceeded, mut latency_sum) = (Breakdown::default(), 0, 0u128);
         let mut groups = Vec::new();
         for (g, st) in self.groups.iter_mut().enumerate() {
             st.usage = usage_end[g] - st.usage_at_warmup;
@@ -429,6 +437,7 @@ impl Recorder {
             cpu_max = cpu_max.max(st.cpu_max_pct);
             mem_max = mem_max.max(st.memory_max_pct);
             breakdown.add(&st.breakdown);
+            latency_sum += st.latency.sum_ns();
             exceeded += st.memory_exceeded;
             groups.push(TargetGroupSummary {
                 name: st.name.clone(),
@@ -446,7 +455,7 @@ impl Recorder {
                     st.memory_exceeded,
                 ),
                 workers: worker_summary(&st.usage),
-                latency_breakdown_ms: st.breakdown.summary(),
+                latency_breakdown_ms: st.breakdown.summary(st.latency.sum_ns()),
             });
         }
         let dependencies = self
@@ -503,7 +512,7 @@ impl Recorder {
                 exceeded,
             ),
             workers: worker_summary(&usage),
-            latency_breakdown_ms: breakdown.summary(),
+            latency_breakdown_ms: breakdown.summary(latency_sum),
             task_seconds: round_to(task_seconds, 6),
             target_groups: groups,
             dependencies,
@@ -765,6 +774,11 @@ impl Observer for Recorder {
                 meter_at_warmup: DependencyMeter::default(),
             })
             .collect();
+        self.waits = world.services().iter().any(|s| {
+            s.steps()
+                .iter()
+                .any(|st| st.kind != crate::model::StepKind::Cpu)
+        });
         self.service_group = world
             .services()
             .iter()
@@ -811,7 +825,7 @@ impl Observer for Recorder {
             st.responses_measured += 1;
             if req.arrived >= self.warmup {
                 st.latency.record(lat);
-                st.breakdown.record(req);
+                st.breakdown.record(req, self.waits);
             }
         }
     }

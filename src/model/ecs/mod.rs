@@ -208,6 +208,7 @@ impl World {
         );
         task.memory_mib = svc.task.memory;
         task.base_kib = svc.memory_base_kib;
+        task.cpu_only = svc.steps.len() == 1 && svc.steps[0].kind == StepKind::Cpu;
         task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
         svc.running.push(id);

@@ -109,6 +109,9 @@ pub struct Task {
     pub(in crate::model) pools: Box<[Pool]>,
     /// Memory an idle task uses, KiB.
     pub(in crate::model) base_kib: u64,
+    /// Its requests hold a worker for one CPU step only, so the requests in a CPU step are
+    /// the busy workers (their integral is not kept twice).
+    pub(in crate::model) cpu_only: bool,
     /// Σ memory of the requests at the task, KiB.
     request_kib: u64,
     /// Highest memory in use during the current excursion above the limit, KiB; 0 when
@@ -164,6 +167,7 @@ impl Task {
             held: 0,
             pools: Box::default(),
             base_kib: 0,
+            cpu_only: false,
             request_kib: 0,
             excursion_peak_kib: 0,
             peak_kib: 0,
@@ -207,7 +211,11 @@ impl Task {
             workers_pool_ns: pool * running,
             unlimited_pool_ns: if pool == 0 { running } else { 0 },
             waiting_ns: self.waiting_area.at(self.last, self.waiting.len() as u64),
-            on_cpu_ns: self.on_cpu_area.at(self.last, self.on_cpu.len() as u64),
+            on_cpu_ns: if self.cpu_only {
+                self.workers_area.at(self.last, u64::from(self.workers_busy))
+            } else {
+                self.on_cpu_area.at(self.last, self.on_cpu.len() as u64)
+            },
             memory_used_kib_ns: u128::from(self.base_kib) * running
                 + self.request_kib_area.at(self.last, self.request_kib),
             memory_reserved_kib_ns: u128::from(self.memory_mib) * 1024 * running,
@@ -377,7 +385,9 @@ impl Task {
     pub fn start_cpu(&mut self, serial: u64, key: u32, work: SimDuration) {
         let tag = self.vtime.saturating_add(work.0.saturating_mul(1 << FRAC));
         self.on_cpu.push(Reverse((tag, serial, key)));
-        self.on_cpu_area.enter1(self.last);
+        if !self.cpu_only {
+            self.on_cpu_area.enter1(self.last);
+        }
     }
 
     /// Removes and returns the next request whose CPU step is complete at the current
@@ -387,7 +397,9 @@ impl Task {
         match self.on_cpu.peek() {
             Some(Reverse((tag, _, _))) if *tag <= self.vtime => {
                 let Reverse((_, serial, key)) = self.on_cpu.pop()?;
-                self.on_cpu_area.exit1(self.last);
+                if !self.cpu_only {
+                    self.on_cpu_area.exit1(self.last);
+                }
                 Some((serial, key))
             }
             _ => None,
