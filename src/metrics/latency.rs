@@ -89,7 +89,6 @@ impl LatencyAcc {
         self.max_ns = self.max_ns.max(other.max_ns);
     }
 
-    /// Exact mean, ms.
     /// Σ of the recorded latencies, ns (exact).
     pub fn sum_ns(&self) -> u128 {
         self.sum_ns

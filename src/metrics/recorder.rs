@@ -192,6 +192,14 @@ pub struct Recorder {
     dependencies: Vec<DependencyState>,
     /// Some service has a wait or a call step (the breakdown sums those parts).
     waits: bool,
+    /// Requests that arrived before the warm-up's end and have not ended.
+    pre_warmup_in_flight: u64,
+    /// Every successful response recorded in this interval's histogram is measured (the
+    /// interval started after the warm-up with no earlier request left in flight), so the
+    /// run's histogram is the sum of the interval histograms: each latency is recorded
+    /// once, and the interval's histogram is added to the run's at the interval's end
+    /// (the same counts, so the same percentiles, as recording each latency twice).
+    merge_interval: bool,
     /// Target group of each service.
     service_group: Vec<usize>,
     /// Tasks running now or stopped in the current interval.
@@ -220,6 +228,8 @@ impl Recorder {
             groups: Vec::new(),
             dependencies: Vec::new(),
             waits: false,
+            pre_warmup_in_flight: 0,
+            merge_interval: false,
             service_group: Vec::new(),
             tasks: BTreeMap::new(),
             stopped_task_ns: 0,
@@ -321,10 +331,14 @@ impl Recorder {
             }
             let row = metrics_row(start, now - start, st, &d, &usage_now[g], &prev, max[g]);
             rows.push(row);
+            if self.merge_interval {
+                st.latency.add(&st.iv_latency);
+            }
             st.iv_arrivals = 0;
             st.iv_by_cause = [0; CAUSES];
             st.iv_latency.reset();
         }
+        self.merge_interval = self.measuring && self.pre_warmup_in_flight == 0;
         let mut dep_rows = Vec::with_capacity(self.dependencies.len());
         for (i, ds) in self.dependencies.iter_mut().enumerate() {
             let m = world.dependencies()[i].meter();
@@ -532,8 +546,18 @@ impl Recorder {
                 st.error_latency[cause.index()]
                     .get_or_insert_with(Box::default)
                     .record(req.latency_at(now).0);
+            } else {
+                self.pre_warmup_in_flight -= 1;
             }
         }
+    }
+
+    /// [`Observer::request_finished`] for a success that arrived before the warm-up's
+    /// end (out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn pre_warmup_finished(&mut self) {
+        self.pre_warmup_in_flight -= 1;
     }
 }
 
@@ -824,8 +848,13 @@ impl Observer for Recorder {
         if measuring {
             st.responses_measured += 1;
             if req.arrived >= self.warmup {
-                st.latency.record(lat);
+                // In a merged interval the run's histogram gets the interval's at its end.
+                if !self.merge_interval {
+                    st.latency.record(lat);
+                }
                 st.breakdown.record(req, self.waits);
+            } else {
+                self.pre_warmup_finished();
             }
         }
     }
@@ -900,6 +929,8 @@ impl Observer for Recorder {
     fn warmup_end(&mut self, now: SimTime, world: &World) {
         self.integrate_in_flight(now);
         self.measuring = true;
+        self.pre_warmup_in_flight = self.in_flight;
+        self.merge_interval = self.in_flight == 0 && now == self.interval_start;
         let usage = self.group_usage(world);
         for (st, u) in self.groups.iter_mut().zip(usage) {
             st.usage_at_warmup = u;

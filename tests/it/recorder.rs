@@ -473,3 +473,70 @@ fn a_warmup_as_long_as_the_run_measures_nothing() {
     assert!(s.latency_ms.is_none());
     assert_eq!(s.requests.arrived, 600);
 }
+
+/// Records, on its own, the latency of every successful response to a request that arrived
+/// after the warm-up, once each: what `latency_ms` must summarise.
+#[derive(Default)]
+struct Measured {
+    warmup: SimTime,
+    acc: lbsim::metrics::LatencyAcc,
+}
+
+impl lbsim::model::Observer for Measured {
+    fn request_finished(
+        &mut self,
+        now: SimTime,
+        req: &lbsim::model::Request,
+        cause: lbsim::model::Cause,
+    ) {
+        if cause.is_success() && now >= self.warmup && req.arrived >= self.warmup {
+            self.acc.record(req.latency_at(now).0);
+        }
+    }
+}
+
+/// The recorder adds each interval's histogram to the run's once no request from before
+/// the warm-up is left in flight, instead of recording every latency twice. Requests here
+/// wait up to 25 s, so some that arrived in the 5 s warm-up end several 3 s intervals
+/// later (they must stay out of `latency_ms`): the summary must be exactly that of every
+/// measured latency recorded once, on its own.
+#[test]
+fn latency_ms_is_every_measured_response_once_whatever_the_interval_merging() {
+    use lbsim::model::{
+        ArrivalSpec, ClientSpec, DistSpec, ServiceSpec, StepSpec, TargetGroupSpec, WorldSpec,
+    };
+    let spec = WorldSpec {
+        duration: SimDuration::from_secs(60),
+        warmup: SimDuration::from_secs(5),
+        metrics_interval: SimDuration::from_secs(3),
+        clients: vec![ClientSpec {
+            arrivals: ArrivalSpec::Poisson { rate_rps: 50.0 },
+            ..Default::default()
+        }],
+        target_groups: vec![TargetGroupSpec::default()],
+        services: vec![ServiceSpec {
+            desired_count: 2,
+            steps: vec![StepSpec::Wait(DistSpec::Uniform {
+                min: SimDuration::from_millis(10),
+                max: SimDuration::from_secs(25),
+            })],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut sim = Simulation::new(&spec, Recorder::in_memory()).unwrap();
+    sim.run();
+    let (summary, _) = sim.into_observer().finish().unwrap();
+    let mut sim = Simulation::new(
+        &spec,
+        Measured {
+            warmup: SimTime::ZERO + spec.warmup,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    sim.run();
+    let own = sim.into_observer().acc.summary();
+    assert!(own.as_ref().is_some_and(|l| l.count > 1000), "{own:?}");
+    assert_eq!(summary.latency_ms, own);
+}

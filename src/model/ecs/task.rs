@@ -212,7 +212,8 @@ impl Task {
             unlimited_pool_ns: if pool == 0 { running } else { 0 },
             waiting_ns: self.waiting_area.at(self.last, self.waiting.len() as u64),
             on_cpu_ns: if self.cpu_only {
-                self.workers_area.at(self.last, u64::from(self.workers_busy))
+                self.workers_area
+                    .at(self.last, u64::from(self.workers_busy))
             } else {
                 self.on_cpu_area.at(self.last, self.on_cpu.len() as u64)
             },
