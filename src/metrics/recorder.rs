@@ -200,6 +200,9 @@ pub struct Recorder {
     /// once, and the interval's histogram is added to the run's at the interval's end
     /// (the same counts, so the same percentiles, as recording each latency twice).
     merge_interval: bool,
+    /// The same for dependency calls: the interval started after the warm-up, so every
+    /// call it records is measured.
+    merge_calls: bool,
     /// Target group of each service.
     service_group: Vec<usize>,
     /// Tasks running now or stopped in the current interval.
@@ -230,6 +233,7 @@ impl Recorder {
             waits: false,
             pre_warmup_in_flight: 0,
             merge_interval: false,
+            merge_calls: false,
             service_group: Vec::new(),
             tasks: BTreeMap::new(),
             stopped_task_ns: 0,
@@ -343,11 +347,15 @@ impl Recorder {
         for (i, ds) in self.dependencies.iter_mut().enumerate() {
             let m = world.dependencies()[i].meter();
             dep_rows.push(dependency_row(start, now - start, ds, &m));
+            if self.merge_calls {
+                ds.latency.add(&ds.iv_latency);
+            }
             ds.meter_at_interval_start = m;
             ds.iv_by_outcome = [0; CALL_OUTCOMES];
             ds.iv_latency.reset();
             ds.iv_queued_ns = 0;
         }
+        self.merge_calls = self.measuring;
         if let Some(files) = self.files.as_mut() {
             let r = rows
                 .iter()
@@ -871,7 +879,8 @@ impl Observer for Recorder {
         if self.measuring {
             ds.by_outcome[o] += 1;
             ds.queued_ns += u128::from(call.queued.0);
-            if call.outcome == CallOutcome::Ok {
+            // In a merged interval the run's histogram gets the interval's at its end.
+            if call.outcome == CallOutcome::Ok && !self.merge_calls {
                 ds.latency.record(total);
             }
         }
@@ -931,6 +940,7 @@ impl Observer for Recorder {
         self.measuring = true;
         self.pre_warmup_in_flight = self.in_flight;
         self.merge_interval = self.in_flight == 0 && now == self.interval_start;
+        self.merge_calls = now == self.interval_start;
         let usage = self.group_usage(world);
         for (st, u) in self.groups.iter_mut().zip(usage) {
             st.usage_at_warmup = u;

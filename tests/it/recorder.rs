@@ -480,6 +480,9 @@ fn a_warmup_as_long_as_the_run_measures_nothing() {
 struct Measured {
     warmup: SimTime,
     acc: lbsim::metrics::LatencyAcc,
+    /// Successful calls ending after the warm-up: what `dependencies[0].latency_ms` must
+    /// summarise.
+    calls: lbsim::metrics::LatencyAcc,
 }
 
 impl lbsim::model::Observer for Measured {
@@ -493,13 +496,18 @@ impl lbsim::model::Observer for Measured {
             self.acc.record(req.latency_at(now).0);
         }
     }
+    fn call_finished(&mut self, now: SimTime, call: &lbsim::model::CallEnd) {
+        if call.outcome == lbsim::model::CallOutcome::Ok && now >= self.warmup {
+            self.calls.record((call.queued + call.served).0);
+        }
+    }
 }
 
 /// The recorder adds each interval's histogram to the run's once no request from before
 /// the warm-up is left in flight, instead of recording every latency twice. Requests here
 /// wait up to 25 s, so some that arrived in the 5 s warm-up end several 3 s intervals
 /// later (they must stay out of `latency_ms`): the summary must be exactly that of every
-/// measured latency recorded once, on its own.
+/// measured latency recorded once, on its own; and the same for the dependency's calls.
 #[test]
 fn latency_ms_is_every_measured_response_once_whatever_the_interval_merging() {
     use lbsim::model::{
@@ -516,10 +524,20 @@ fn latency_ms_is_every_measured_response_once_whatever_the_interval_merging() {
         target_groups: vec![TargetGroupSpec::default()],
         services: vec![ServiceSpec {
             desired_count: 2,
-            steps: vec![StepSpec::Wait(DistSpec::Uniform {
-                min: SimDuration::from_millis(10),
-                max: SimDuration::from_secs(25),
-            })],
+            steps: vec![
+                StepSpec::Wait(DistSpec::Uniform {
+                    min: SimDuration::from_millis(10),
+                    max: SimDuration::from_secs(25),
+                }),
+                StepSpec::Call { dependency: 0 },
+            ],
+            ..Default::default()
+        }],
+        dependencies: vec![lbsim::model::DependencySpec {
+            latency: DistSpec::Exponential {
+                mean: SimDuration::from_millis(30),
+            },
+            capacity: 2,
             ..Default::default()
         }],
         ..Default::default()
@@ -536,7 +554,14 @@ fn latency_ms_is_every_measured_response_once_whatever_the_interval_merging() {
     )
     .unwrap();
     sim.run();
-    let own = sim.into_observer().acc.summary();
-    assert!(own.as_ref().is_some_and(|l| l.count > 1000), "{own:?}");
-    assert_eq!(summary.latency_ms, own);
+    let own = sim.into_observer();
+    let requests = own.acc.summary();
+    assert!(
+        requests.as_ref().is_some_and(|l| l.count > 1000),
+        "{requests:?}"
+    );
+    assert_eq!(summary.latency_ms, requests);
+    let calls = own.calls.summary();
+    assert!(calls.as_ref().is_some_and(|l| l.count > 1000), "{calls:?}");
+    assert_eq!(summary.dependencies[0].latency_ms, calls);
 }
