@@ -14,7 +14,14 @@
 //!   20 ms, no capacity limit), 5 ms of CPU; no worker limit, so each task's CPU is
 //!   processor sharing at ρ = 0.9 and a request holds its worker through the call.
 //!   `waits/cpu_call_cpu_pooled` adds a worker limit of 8, a pool of 4 connections per task
-//!   and a dependency capacity of 48 (FIFO).
+//!   and a dependency capacity of 48 (FIFO). The project's goal for `cpu_call_cpu` is 5 M
+//!   requests/s; it ran 1.3 M on 2026-11-30 (the reference, 5.9 M). It handles 5.8 events
+//!   per request (arrival, two CPU completions, the call's return, and 1.8 stale completion
+//!   events left by processor-sharing reschedules), and the event heap is 43 % of its
+//!   instructions. Next steps, in order of expected gain: re-arm a task's pending completion
+//!   event when its completion moves later instead of pushing a new one (fewer stale events
+//!   and a smaller heap; event order at equal times must stay as it is for byte-identical
+//!   outputs), then a cheaper queue for the calls of dependencies with no capacity limit.
 //! - `end_to_end/nasa_jul95`: what a newcomer runs first: load and validate
 //!   `scenarios/nasa-jul95.toml` (parse the trace), simulate the day, write the three files.
 //! - `replications/threads_<n>`: 20 replications of the reference model (random routing) on
