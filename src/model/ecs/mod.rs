@@ -438,9 +438,25 @@ impl World {
         let now = s.now();
         let task = &mut self.tasks[task_id.index()];
         if task.generation != generation {
-            return; // stale: the task rescheduled or stopped since
+            return; // stale: the task rescheduled earlier, or stopped, since
+        }
+        if now < task.next_completion {
+            // The completion moved later since this event was scheduled: re-arm, touching
+            // nothing else (the task is not advanced).
+            task.scheduled = task.next_completion;
+            if task.scheduled != SimTime::MAX {
+                s.schedule_at(
+                    task.scheduled,
+                    Event::Completion {
+                        task: task_id,
+                        generation,
+                    },
+                );
+            }
+            return;
         }
         task.next_completion = SimTime::MAX;
+        task.scheduled = SimTime::MAX;
         task.advance(now);
         if self.services[task.service.index()].simple {
             self.complete_simple(now, o, task_id);
@@ -525,21 +541,32 @@ impl World {
     }
 }
 
-/// Keeps exactly one pending completion event per busy task, at the right time.
+/// Keeps one pending completion event per busy task, no later than its next completion.
+///
+/// When the completion moves earlier (a request leaves the CPU, or one with little work
+/// joins), a new event is scheduled and the pending one goes stale (its generation). When it
+/// moves later (a request joins the CPU and slows the others down), the pending event is
+/// kept: it fires first, finds nothing due and re-arms itself at the new time without
+/// touching the task (see [`World::on_completion`]). So a burst of arrivals costs one
+/// re-arm, not one stale event each, and the task's accounting runs at the same instants
+/// as if every move had scheduled its own event.
 #[inline]
 pub(in crate::model) fn reschedule(s: &mut Scheduler<Event>, task: &mut Task) {
     let next = task.completion_time();
-    if next != task.next_completion {
-        task.generation = task.generation.wrapping_add(1);
-        task.next_completion = next;
-        if next != SimTime::MAX {
-            s.schedule_at(
-                next,
-                Event::Completion {
-                    task: task.id,
-                    generation: task.generation,
-                },
-            );
-        }
+    if next == task.next_completion {
+        return;
     }
+    task.next_completion = next;
+    if next == SimTime::MAX || task.scheduled <= next {
+        return; // nothing due, or the pending event fires first and re-arms
+    }
+    task.generation = task.generation.wrapping_add(1);
+    task.scheduled = next;
+    s.schedule_at(
+        next,
+        Event::Completion {
+            task: task.id,
+            generation: task.generation,
+        },
+    );
 }

@@ -135,8 +135,11 @@ pub struct Task {
     on_cpu_area: Area,
     /// Generation of the pending completion event (an event with another is stale).
     pub(crate) generation: u64,
-    /// Time of the pending completion event, `SimTime::MAX` if none.
+    /// When the next CPU step will finish, as of the last change, `SimTime::MAX` if none.
     pub(crate) next_completion: SimTime,
+    /// Time of the pending completion event (of `generation`), `SimTime::MAX` if none. It
+    /// may be earlier than `next_completion`: the event then re-arms itself when it fires.
+    pub(crate) scheduled: SimTime,
 }
 
 impl Task {
@@ -180,6 +183,7 @@ impl Task {
             on_cpu_area: Area::default(),
             generation: 0,
             next_completion: SimTime::MAX,
+            scheduled: SimTime::MAX,
         }
     }
 
@@ -247,6 +251,7 @@ impl Task {
         self.stopped = Some(now.max(self.started));
         self.generation = self.generation.wrapping_add(1);
         self.next_completion = SimTime::MAX;
+        self.scheduled = SimTime::MAX;
         self.on_cpu = BinaryHeap::new();
         self.waiting = VecDeque::new();
         self.pools = Box::default();
