@@ -15,13 +15,15 @@
 //!   processor sharing at ρ = 0.9 and a request holds its worker through the call.
 //!   `waits/cpu_call_cpu_pooled` adds a worker limit of 8, a pool of 4 connections per task
 //!   and a dependency capacity of 48 (FIFO). The project's goal for `cpu_call_cpu` is 5 M
-//!   requests/s; it ran 1.3 M on 2026-11-30 (the reference, 5.9 M). It handles 5.8 events
-//!   per request (arrival, two CPU completions, the call's return, and 1.8 stale completion
-//!   events left by processor-sharing reschedules), and the event heap is 43 % of its
-//!   instructions. Next steps, in order of expected gain: re-arm a task's pending completion
-//!   event when its completion moves later instead of pushing a new one (fewer stale events
-//!   and a smaller heap; event order at equal times must stay as it is for byte-identical
-//!   outputs), then a cheaper queue for the calls of dependencies with no capacity limit.
+//!   requests/s; it ran 1.2–1.4 M on 2026-11-30 (the reference, 5.9 M). It handles 5.2 events
+//!   per request (arrival, two CPU completions, the call's return, and about 1.2 stale or
+//!   re-armed completions from processor-sharing moves; 5.8 before pending completions
+//!   re-armed themselves), and the event heap is about 40 % of its instructions. 5 M/s would
+//!   take ~20 M events/s, beyond this engine's ~12 M on the reference: the next steps are in
+//!   the engine (a cheaper queue for the many short-lived call events, e.g. a timer wheel or
+//!   a per-dependency FIFO of returns for constant latencies, and avoiding the stale event
+//!   when a task's completion moves earlier), under the rule that same-time event order, and
+//!   so every output, stays as it is.
 //! - `end_to_end/nasa_jul95`: what a newcomer runs first: load and validate
 //!   `scenarios/nasa-jul95.toml` (parse the trace), simulate the day, write the three files.
 //! - `replications/threads_<n>`: 20 replications of the reference model (random routing) on
