@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::read_metrics_csv;
+use crate::support::{f, read_metrics_csv};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,15 +28,11 @@ fn run(name: &str, extra: &[&str]) -> RunFiles {
     let dir = tempfile::tempdir().unwrap();
     let out: PathBuf = dir.path().join("o");
     let scenario = root().join("scenarios").join(format!("{name}.toml"));
-    let o = Command::new(env!("CARGO_BIN_EXE_lbsim"))
-        .arg("run")
-        .arg(&scenario)
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .arg("-q")
-        .output()
-        .unwrap();
+    let (scenario, out_dir) = (scenario.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec!["run", scenario];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out_dir, "-q"]);
+    let o = crate::cli::lbsim(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -47,10 +42,6 @@ fn run(name: &str, extra: &[&str]) -> RunFiles {
         read_metrics_csv(&out.join("dependencies.csv")),
         std::fs::read_to_string(out.join("events.csv")).unwrap(),
     )
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
 fn col(rows: &[BTreeMap<String, String>], from_s: u64, to_s: u64, c: &str) -> Vec<f64> {

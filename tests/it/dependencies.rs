@@ -20,7 +20,7 @@ use lbsim::scenario;
 use serde_json::Value;
 
 use crate::cli::write;
-use crate::support::read_metrics_csv;
+use crate::support::{close, f, read_metrics_csv};
 
 /// 10 requests/s, deterministic; one 1-vCPU task with 2048 MiB; a 30 s run in 10 s rows.
 /// `SERVICE` and `EXTRA` are replaced by each test.
@@ -98,17 +98,6 @@ fn read(out: &Path) -> Out {
         deps: read_metrics_csv(&out.join("dependencies.csv")),
         events: fs::read_to_string(out.join("events.csv")).unwrap(),
     }
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
-fn close(what: &str, got: f64, want: f64) {
-    assert!(
-        (got - want).abs() <= 1e-6 * want.abs().max(1.0),
-        "{what}: got {got}, want {want}"
-    );
 }
 
 const DB: &str = r#"

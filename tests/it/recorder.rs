@@ -21,7 +21,7 @@ use lbsim::scenario;
 use serde_json::Value;
 
 use crate::cli::write;
-use crate::support::{Estimate, check};
+use crate::support::{Estimate, check, close, f};
 
 /// 10 requests/s, deterministic; 50 ms of CPU; 1-vCPU tasks; 1-minute run in 10 s rows.
 const EXACT: &str = r#"
@@ -85,17 +85,6 @@ fn run_files(
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let rows = crate::support::read_metrics_csv(&out.join("metrics.csv"));
     (summary, rows)
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
-}
-
-fn close(what: &str, got: f64, want: f64) {
-    assert!(
-        (got - want).abs() <= 1e-6 * want.abs().max(1.0),
-        "{what}: got {got}, want {want}"
-    );
 }
 
 /// One task, warm-up 5 s. Requests k = 1..600 arrive at k/10 s (the last at 60.0 s, still

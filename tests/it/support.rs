@@ -506,3 +506,16 @@ pub fn read_metrics_csv(path: &std::path::Path) -> Vec<std::collections::BTreeMa
         })
         .collect()
 }
+
+/// A JSON number of `summary.json`, or a panic naming what was there instead.
+pub fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// `got` equals `want` up to 1e-6 relative (1e-6 absolute below 1).
+pub fn close(what: &str, got: f64, want: f64) {
+    assert!(
+        (got - want).abs() <= 1e-6 * want.abs().max(1.0),
+        "{what}: got {got}, want {want}"
+    );
+}
