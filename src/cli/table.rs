@@ -188,19 +188,20 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
 
 /// Where the mean latency goes, as one line.
 fn breakdown_line(b: &LatencyBreakdown) -> String {
-    let parts = [
-        ("load balancer", b.load_balancer),
-        ("worker queue", b.worker_queue),
-        ("CPU", b.cpu),
-        ("CPU wait", b.cpu_wait),
-        ("waits", b.waits),
-        ("calls queued", b.calls_queued),
-        ("calls", b.calls),
-        ("round trip", b.rtt),
+    const NAMES: [&str; 8] = [
+        "load balancer",
+        "worker queue",
+        "CPU",
+        "CPU wait",
+        "waits",
+        "calls queued",
+        "calls",
+        "round trip",
     ];
-    let text: Vec<String> = parts
+    let text: Vec<String> = NAMES
         .iter()
-        .map(|(name, x)| format!("{name} {}", ms(*x)))
+        .zip(b.parts())
+        .map(|(name, x)| format!("{name} {}", ms(x)))
         .collect();
     format!("\nWhere latency goes (mean ms): {}.", text.join(" · "))
 }

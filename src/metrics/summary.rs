@@ -104,6 +104,23 @@ pub struct LatencyBreakdown {
     pub rtt: f64,
 }
 
+impl LatencyBreakdown {
+    /// The parts in field order (load balancer, worker queue, CPU, CPU wait, waits, calls
+    /// queued, calls, round trip), ms; their sum is the mean latency.
+    pub fn parts(&self) -> [f64; 8] {
+        [
+            self.load_balancer,
+            self.worker_queue,
+            self.cpu,
+            self.cpu_wait,
+            self.waits,
+            self.calls_queued,
+            self.calls,
+            self.rtt,
+        ]
+    }
+}
+
 /// One dependency's calls after the warm-up.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DependencySummary {

@@ -437,18 +437,8 @@ impl World {
         } else {
             CallOutcome::Down
         };
-        o.call_finished(
-            now,
-            &CallEnd {
-                dependency: dep,
-                task: task_id,
-                serial,
-                outcome,
-                queued: req.call_queued,
-                served,
-            },
-        );
-        self.tasks[task_id.index()].advance(now);
+        let queued = req.call_queued;
+        self.report_call(now, o, key, task_id, dep, outcome, queued, served);
         self.release_connection(s, o, task_id, dep);
         if ok {
             self.requests.get_mut(key).step += 1;
@@ -456,8 +446,7 @@ impl World {
         } else {
             self.end_at_task(now, o, key, Cause::Target5xx);
         }
-        self.run_ready(s, o);
-        super::ecs::reschedule(s, &mut self.tasks[task_id.index()]);
+        self.settle(s, o, task_id);
     }
 
     /// A call of request `key` queued at `dep` fails because `dep` went down: the request
@@ -517,23 +506,38 @@ impl World {
             (queued, SimDuration::ZERO)
         };
         req.call_state = CallState::None;
-        o.call_finished(
-            now,
-            &CallEnd {
-                dependency: dep,
-                task: task_id,
-                serial,
-                outcome: CallOutcome::TimedOut,
-                queued,
-                served,
-            },
-        );
-        self.tasks[task_id.index()].advance(now);
+        let outcome = CallOutcome::TimedOut;
+        self.report_call(now, o, key, task_id, dep, outcome, queued, served);
         self.end_at_task(now, o, key, Cause::Target5xx);
         if state != CallState::Pool {
             self.release_connection(s, o, task_id, dep);
         }
-        self.run_ready(s, o);
-        super::ecs::reschedule(s, &mut self.tasks[task_id.index()]);
+        self.settle(s, o, task_id);
+    }
+
+    /// Tells the observer that request `key`'s call to `dep` from `task` ended, and brings
+    /// the task's accounting to `now` (the request's next move changes it).
+    #[allow(clippy::too_many_arguments)]
+    fn report_call<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        key: u32,
+        task: TaskId,
+        dep: DependencyId,
+        outcome: CallOutcome,
+        queued: SimDuration,
+        served: SimDuration,
+    ) {
+        let end = CallEnd {
+            dependency: dep,
+            task,
+            serial: self.requests.get(key).serial,
+            outcome,
+            queued,
+            served,
+        };
+        o.call_finished(now, &end);
+        self.tasks[task.index()].advance(now);
     }
 }

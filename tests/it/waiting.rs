@@ -195,16 +195,7 @@ fn assert_breakdown_adds_up(label: &str, s: &Summary) {
     let (Some(l), Some(b)) = (&s.latency_ms, &s.latency_breakdown_ms) else {
         panic!("{label}: no successful request measured");
     };
-    let parts = [
-        b.load_balancer,
-        b.worker_queue,
-        b.cpu,
-        b.cpu_wait,
-        b.waits,
-        b.calls_queued,
-        b.calls,
-        b.rtt,
-    ];
+    let parts = b.parts();
     assert!(
         parts.iter().all(|&x| x >= 0.0),
         "{label}: negative part in {b:?}"
@@ -811,16 +802,7 @@ fn latency_breakdown_adds_up() {
                 "  cpu {units}: latency mean {:.3} ms = {b:?}",
                 latency_mean(s)
             );
-            let parts = [
-                b.load_balancer,
-                b.worker_queue,
-                b.cpu,
-                b.cpu_wait,
-                b.waits,
-                b.calls_queued,
-                b.calls,
-                b.rtt,
-            ];
+            let parts = b.parts();
             assert!(parts.iter().all(|&p| p > 0.0), "a part is zero: {b:?}");
             if units == 512 {
                 assert!(b.cpu_wait > b.cpu, "half a vCPU: {b:?}");

@@ -356,6 +356,19 @@ impl World {
         }
     }
 
+    /// The end of a handler that changed `task`: runs the requests made ready, then keeps
+    /// the task's completion event right.
+    #[inline]
+    pub(in crate::model) fn settle<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        task: TaskId,
+    ) {
+        self.run_ready(s, o);
+        reschedule(s, &mut self.tasks[task.index()]);
+    }
+
     /// Runs the requests made ready (a worker handed over) until none is left.
     #[inline]
     pub(in crate::model) fn run_ready<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O) {
@@ -526,8 +539,7 @@ impl World {
         req.step += 1;
         let Some(task_id) = req.task else { return };
         self.run_steps(s, o, key);
-        self.run_ready(s, o);
-        reschedule(s, &mut self.tasks[task_id.index()]);
+        self.settle(s, o, task_id);
     }
 
     /// Reschedules the completion of every running task (after a change that may have
