@@ -142,13 +142,20 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String
         ),
         LifecycleEvent::FaultStarted { fault } | LifecycleEvent::FaultEnded { fault } => {
             let f = &world.faults()[fault.index()];
-            let dep = &world.dependencies()[f.dependency().index()].name;
+            let dep = f
+                .dependency()
+                .map(|d| world.dependencies()[d.index()].name.as_str())
+                .unwrap_or("");
             let started = matches!(event, LifecycleEvent::FaultStarted { .. });
             let what = match f.kind {
                 FaultKind::DependencyDown { .. } => format!("dependency {dep} is down"),
                 FaultKind::DependencySlow { factor, .. } => {
                     format!("dependency {dep} is slow (latency × {factor})")
                 }
+                FaultKind::TaskCrash { service, task } => format!(
+                    "task #{task} (oldest first) of service {} crashes",
+                    world.services()[service].name
+                ),
             };
             let detail = if started {
                 format!("fault {}: {what}.", fault.0)

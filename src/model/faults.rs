@@ -3,7 +3,7 @@
 //! so outputs can show the window.
 
 use super::ModelError;
-use super::ids::{DependencyId, FaultId};
+use super::ids::{DependencyId, FaultId, ServiceId};
 use super::observer::{LifecycleEvent, Observer};
 use super::spec::{FaultKind, FaultSpec, WorldSpec};
 use super::world::{Event, World};
@@ -29,14 +29,21 @@ impl Fault {
             .iter()
             .enumerate()
             .map(|(i, f): (usize, &FaultSpec)| {
-                let dep = match f.kind {
-                    FaultKind::DependencyDown { dependency }
-                    | FaultKind::DependencySlow { dependency, .. } => dependency,
-                };
-                if dep >= spec.dependencies.len() {
-                    return Err(ModelError::UnknownReference(format!(
-                        "fault #{i} acts on dependency #{dep}, which does not exist"
-                    )));
+                match f.kind {
+                    FaultKind::DependencyDown { dependency: dep }
+                    | FaultKind::DependencySlow {
+                        dependency: dep, ..
+                    } if dep >= spec.dependencies.len() => {
+                        return Err(ModelError::UnknownReference(format!(
+                            "fault #{i} acts on dependency #{dep}, which does not exist"
+                        )));
+                    }
+                    FaultKind::TaskCrash { service, .. } if service >= spec.services.len() => {
+                        return Err(ModelError::UnknownReference(format!(
+                            "fault #{i} acts on service #{service}, which does not exist"
+                        )));
+                    }
+                    _ => {}
                 }
                 if let FaultKind::DependencySlow { factor, .. } = f.kind
                     && !(factor.is_finite() && factor > 0.0)
@@ -55,12 +62,18 @@ impl Fault {
             .collect()
     }
 
-    /// The dependency it acts on.
-    pub fn dependency(&self) -> DependencyId {
+    /// The dependency it acts on, if it acts on one.
+    pub fn dependency(&self) -> Option<DependencyId> {
         match self.kind {
             FaultKind::DependencyDown { dependency }
-            | FaultKind::DependencySlow { dependency, .. } => DependencyId(dependency as u32),
+            | FaultKind::DependencySlow { dependency, .. } => Some(DependencyId(dependency as u32)),
+            FaultKind::TaskCrash { .. } => None,
         }
+    }
+
+    /// True for a fault that happens at one instant (a crash): it has no end event.
+    pub fn is_instant(&self) -> bool {
+        matches!(self.kind, FaultKind::TaskCrash { .. })
     }
 }
 
@@ -71,7 +84,7 @@ impl World {
             if f.start <= self.end {
                 s.schedule_at(f.start, Event::FaultStart(f.id));
             }
-            if f.end <= self.end {
+            if f.end <= self.end && !f.is_instant() {
                 s.schedule_at(f.end, Event::FaultEnd(f.id));
             }
         }
@@ -87,7 +100,7 @@ impl World {
     ) {
         let now = s.now();
         let fault = &self.faults[id.index()];
-        let dep = fault.dependency();
+        let dep = fault.dependency().unwrap_or(DependencyId(0));
         let kind = fault.kind;
         let event = if started {
             LifecycleEvent::FaultStarted { fault: id }
@@ -114,6 +127,9 @@ impl World {
             }
             (FaultKind::DependencySlow { .. }, false) => {
                 self.dependencies[dep.index()].set_slow(id, None);
+            }
+            (FaultKind::TaskCrash { service, task }, _) => {
+                self.crash_task(s, o, ServiceId(service as u32), task);
             }
         }
     }

@@ -320,7 +320,16 @@ pub struct TargetGroupSpec {
     pub name: String,
     /// How a target is chosen for each request.
     pub algorithm: Algorithm,
+    /// `deregistration_delay.timeout_seconds`: how long a deregistering (`draining`) target
+    /// keeps its requests in flight before the load balancer gives up on them (each ends
+    /// with a 502). A draining target with nothing in flight is deregistered at once.
+    /// AWS: default 300 s, 0–3600 s
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay>).
+    pub deregistration_delay: SimDuration,
 }
+
+/// The default `deregistration_delay`: 300 s, as AWS.
+pub const DEFAULT_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(300);
 
 impl Default for TargetGroupSpec {
     /// `tg`, round robin.
@@ -328,6 +337,7 @@ impl Default for TargetGroupSpec {
         TargetGroupSpec {
             name: "tg".into(),
             algorithm: Algorithm::RoundRobin,
+            deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
         }
     }
 }
@@ -352,6 +362,62 @@ pub struct ServiceSpec {
     pub steps: Vec<StepSpec>,
     /// Memory the application uses: a base per task plus some per request at the task.
     pub memory: MemorySpec,
+    /// How long each phase of a task's life takes. The initial `desired_count` tasks skip
+    /// it: they are RUNNING, registered and healthy at t = 0 (a warm start); tasks launched
+    /// later (replacements) walk every phase.
+    pub lifecycle: LifecycleSpec,
+}
+
+/// How long each phase of an ECS task's life takes
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html>):
+/// PROVISIONING → PENDING → ACTIVATING → RUNNING, then, when it is stopped, DEACTIVATING
+/// (deregistration and the target group's draining) → STOPPING (SIGTERM, the application's
+/// shutdown, SIGKILL at `stop_timeout`) → DEPROVISIONING → STOPPED.
+///
+/// AWS publishes no durations for the phases (only that the awsvpc ENI "adds an overhead of
+/// several seconds", and third-party reports of 1–3 minutes from PROVISIONING to RUNNING):
+/// each default below is a calibrated guess, documented as such. Each duration is drawn per
+/// task, from its own stream (`service/<name>/lifecycle/<phase>`, keyed by the task's
+/// launch number).
+#[derive(Clone, Debug)]
+pub struct LifecycleSpec {
+    /// PROVISIONING: capacity is found and the task's ENI is created and attached. Default
+    /// 15 s (guess).
+    pub provisioning: DistSpec,
+    /// PENDING: the container image is pulled. Default 20 s (guess; it grows with the
+    /// image's size).
+    pub pending: DistSpec,
+    /// ACTIVATING: the task is registered in its target group (`initial`). Default 5 s
+    /// (guess).
+    pub activating: DistSpec,
+    /// From RUNNING until the application listens: requests and health checks sent
+    /// before fail. Default 10 s (guess).
+    pub app_start: DistSpec,
+    /// How long the application takes to shut down after SIGTERM; cut at `stop_timeout`
+    /// (SIGKILL). Default 2 s (guess).
+    pub shutdown: DistSpec,
+    /// `stopTimeout`: the wait between SIGTERM and SIGKILL. AWS: default 30 s, at most 120 s
+    /// on Fargate (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html>).
+    pub stop_timeout: SimDuration,
+    /// DEPROVISIONING: the ENI is detached and deleted (its IP freed). Default 10 s (guess).
+    pub deprovisioning: DistSpec,
+}
+
+impl Default for LifecycleSpec {
+    /// The calibrated guesses above: 15 s, 20 s, 5 s, app start 10 s, shutdown 2 s, stop
+    /// timeout 30 s, 10 s.
+    fn default() -> Self {
+        let s = |secs| DistSpec::Deterministic(SimDuration::from_secs(secs));
+        LifecycleSpec {
+            provisioning: s(15),
+            pending: s(20),
+            activating: s(5),
+            app_start: s(10),
+            shutdown: s(2),
+            stop_timeout: SimDuration::from_secs(30),
+            deprovisioning: s(10),
+        }
+    }
 }
 
 impl Default for ServiceSpec {
@@ -365,6 +431,7 @@ impl Default for ServiceSpec {
             cpu_time: DistSpec::Deterministic(SimDuration::from_millis(10)),
             steps: Vec::new(),
             memory: MemorySpec::default(),
+            lifecycle: LifecycleSpec::default(),
         }
     }
 }
@@ -465,7 +532,7 @@ impl Default for DependencySpec {
 pub struct FaultSpec {
     /// When it starts.
     pub start: SimTime,
-    /// How long it lasts (> 0).
+    /// How long it lasts (> 0; 0 for an instant fault such as a crash).
     pub duration: SimDuration,
     /// What it does.
     pub kind: FaultKind,
@@ -487,6 +554,15 @@ pub enum FaultKind {
         dependency: usize,
         /// Latency multiplier, > 0 (1 = no effect).
         factor: f64,
+    },
+    /// A task of the service crashes at `start` (its process exits): its requests in flight
+    /// end with a 502, its target is removed, and the service launches a replacement.
+    TaskCrash {
+        /// Index into [`WorldSpec::services`].
+        service: usize,
+        /// Which task: its position among the service's serving tasks at that time, oldest
+        /// first (0 = the oldest). No such task: the fault does nothing.
+        task: u32,
     },
 }
 

@@ -186,6 +186,7 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                     cpu_time,
                     steps,
                     memory,
+                    ..Default::default()
                 });
             }
             spec
@@ -456,7 +457,7 @@ impl Observer for Checker {
             LifecycleEvent::FaultStarted { fault } | LifecycleEvent::FaultEnded { fault } => {
                 let f = &_w.faults()[fault.index()];
                 if let FaultKind::DependencyDown { .. } = f.kind {
-                    let d = f.dependency().index();
+                    let d = f.dependency().expect("a dependency fault").index();
                     if self.down.len() <= d {
                         self.down.resize(d + 1, 0);
                     }

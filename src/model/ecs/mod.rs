@@ -582,3 +582,19 @@ pub(in crate::model) fn reschedule(s: &mut Scheduler<Event>, task: &mut Task) {
         },
     );
 }
+
+impl World {
+    /// A task of `service` crashes (fault): the `nth` serving task, oldest first.
+    pub(in crate::model) fn crash_task<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        service: ServiceId,
+        nth: u32,
+    ) {
+        let Some(&id) = self.services[service.index()].running.get(nth as usize) else {
+            return;
+        };
+        self.stop_task(s.now(), o, id);
+    }
+}

@@ -94,6 +94,7 @@ fn service(
         cpu_time,
         steps,
         memory,
+        lifecycle: crate::model::LifecycleSpec::default(),
     }
 }
 

@@ -58,5 +58,6 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
     TargetGroupSpec {
         name: t.name.clone(),
         algorithm,
+        deregistration_delay: crate::model::DEFAULT_DEREGISTRATION_DELAY,
     }
 }
