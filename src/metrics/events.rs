@@ -25,13 +25,57 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String
         world.services()[s.index()].name.clone()
     };
     let (kind, service, task, tg, reason, detail) = match *event {
-        LifecycleEvent::TaskStarted { task, service } => {
+        LifecycleEvent::TaskLaunched { task, service } => {
             let svc = world.services()[service.index()].name.clone();
             let t = &world.tasks()[task.index()];
             let detail = format!(
                 "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB.",
                 t.name, t.cpu_units, t.memory_mib
             );
+            (
+                "task_launched",
+                svc,
+                t.name.clone(),
+                String::new(),
+                "",
+                detail,
+            )
+        }
+        LifecycleEvent::TaskStateChanged {
+            task,
+            service,
+            from,
+            to,
+        } => {
+            let svc = world.services()[service.index()].name.clone();
+            let t = &world.tasks()[task.index()];
+            let detail = format!("(task {}) is {} (was {}).", t.name, to.name(), from.name());
+            (
+                "task_state",
+                svc,
+                t.name.clone(),
+                String::new(),
+                to.name(),
+                detail,
+            )
+        }
+        LifecycleEvent::TaskStarted { task, service } => {
+            let svc = world.services()[service.index()].name.clone();
+            let t = &world.tasks()[task.index()];
+            let detail = if t.launched < now {
+                format!(
+                    "(task {}) is RUNNING with {} CPU units and {} MiB, {:.3} s after its launch.",
+                    t.name,
+                    t.cpu_units,
+                    t.memory_mib,
+                    (now - t.launched).as_secs_f64()
+                )
+            } else {
+                format!(
+                    "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB.",
+                    t.name, t.cpu_units, t.memory_mib
+                )
+            };
             (
                 "task_running",
                 svc,
@@ -49,6 +93,8 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String
             let svc = world.services()[service.index()].name.clone();
             let why = match reason {
                 StopReason::Killed => "Killed",
+                StopReason::EssentialContainerExited => "EssentialContainerExited",
+                StopReason::ServiceStop => "ServiceStop",
             };
             let detail = format!(
                 "(service {svc}) has stopped 1 running tasks: (task {}).",

@@ -27,7 +27,7 @@ use super::{MetricsError, round_to};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
     CallEnd, CallOutcome, Cause, CpuMeter, DependencyMeter, LifecycleEvent, Observer, Request,
-    ServiceId, TargetState, TaskId, UsageMeter, World,
+    ServiceId, TargetState, TaskId, TaskState, UsageMeter, World,
 };
 
 const CAUSES: usize = Cause::ALL.len();
@@ -207,8 +207,13 @@ pub struct Recorder {
     service_group: Vec<usize>,
     /// Tasks running now or stopped in the current interval.
     tasks: BTreeMap<TaskId, TaskRecord>,
-    /// Σ run time of tasks stopped so far, ns.
+    /// Σ run time of tasks stopped so far, ns (unused: task-seconds follow billing).
     stopped_task_ns: u128,
+    /// Tasks being billed, from when: a warm task from RUNNING, a launched one from PENDING
+    /// (Fargate bills from the image pull to STOPPED).
+    billing: BTreeMap<TaskId, SimTime>,
+    /// Σ billed time of tasks that reached STOPPED, ns.
+    billed_ns: u128,
     in_flight: u64,
     in_flight_area: u128,
     last_change: SimTime,
@@ -236,6 +241,8 @@ impl Recorder {
             merge_calls: false,
             service_group: Vec::new(),
             tasks: BTreeMap::new(),
+            billing: BTreeMap::new(),
+            billed_ns: 0,
             stopped_task_ns: 0,
             in_flight: 0,
             in_flight_area: 0,
@@ -504,12 +511,12 @@ impl Recorder {
                 }
             })
             .collect();
-        let running_ns: u128 = self
-            .tasks
+        let open_ns: u128 = self
+            .billing
             .values()
-            .map(|r| u128::from((r.stopped.unwrap_or(now) - r.started).0))
+            .map(|&from| u128::from((now - from).0))
             .sum();
-        let task_seconds = (self.stopped_task_ns + running_ns) as f64 / 1e9;
+        let task_seconds = (self.billed_ns + open_ns) as f64 / 1e9;
         Summary {
             scenario: self.name.clone(),
             seed: self.seed,
@@ -888,7 +895,20 @@ impl Observer for Recorder {
 
     fn lifecycle(&mut self, now: SimTime, event: &LifecycleEvent, world: &World) {
         match *event {
+            LifecycleEvent::TaskLaunched { .. } => {}
+            LifecycleEvent::TaskStateChanged { task, to, .. } => match to {
+                TaskState::Pending => {
+                    self.billing.insert(task, now);
+                }
+                TaskState::Stopped => {
+                    if let Some(from) = self.billing.remove(&task) {
+                        self.billed_ns += u128::from((now - from).0);
+                    }
+                }
+                _ => {}
+            },
             LifecycleEvent::TaskStarted { task, service } => {
+                self.billing.entry(task).or_insert(now);
                 let group = self.service_group[service.index()];
                 self.groups[group].tasks_running += 1;
                 self.tasks.insert(

@@ -5,6 +5,7 @@
 
 use super::World;
 use super::dependencies::CallEnd;
+use super::ecs::TaskState;
 use super::elb::{TargetReason, TargetState};
 use super::ids::{FaultId, ServiceId, TargetGroupId, TaskId};
 use super::outcome::Cause;
@@ -14,15 +15,48 @@ use crate::engine::SimTime;
 /// Why a task stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StopReason {
-    /// Stopped at once by a caller (a crash, a kill): its requests in flight ended with
+    /// Stopped at once by a caller (a kill): its requests in flight ended with
     /// [`Cause::Elb502TargetClosed`].
     Killed,
+    /// Its process exited (a crash): ECS's "Essential container in task exited".
+    EssentialContainerExited,
+    /// Its service stopped it (ECS's "Task stopped by the service"): it drained first.
+    ServiceStop,
+}
+
+impl StopReason {
+    /// ECS's wording of the stop reason (`stoppedReason`).
+    pub const fn ecs_reason(self) -> &'static str {
+        match self {
+            StopReason::Killed => "Task stopped by user",
+            StopReason::EssentialContainerExited => "Essential container in task exited",
+            StopReason::ServiceStop => "Task stopped by the service",
+        }
+    }
 }
 
 /// A change in the fleet, typed; the output layer words it (ECS service-event style in
 /// `events.csv`). Names are looked up in the [`World`] passed alongside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LifecycleEvent {
+    /// A service launched a task that walks the lifecycle (PROVISIONING now).
+    TaskLaunched {
+        /// The task.
+        task: TaskId,
+        /// Its service.
+        service: ServiceId,
+    },
+    /// A task moved from one lifecycle state to the next (ECS `lastStatus`).
+    TaskStateChanged {
+        /// The task.
+        task: TaskId,
+        /// Its service.
+        service: ServiceId,
+        /// State before.
+        from: TaskState,
+        /// State after.
+        to: TaskState,
+    },
     /// A task reached RUNNING (its CPU counts as reserved from now).
     TaskStarted {
         /// The task.
@@ -30,7 +64,8 @@ pub enum LifecycleEvent {
         /// Its service.
         service: ServiceId,
     },
-    /// A task stopped (reserves no CPU from now).
+    /// A task stopped serving (reserves no CPU from now): killed, crashed, or its
+    /// deregistration completed. Its lifecycle goes on ([`LifecycleEvent::TaskStateChanged`]).
     TaskStopped {
         /// The task.
         task: TaskId,

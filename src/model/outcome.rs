@@ -26,15 +26,21 @@ pub enum Cause {
     /// dependency was down, or full and rejecting calls): CloudWatch
     /// `HTTPCode_Target_5XX_Count`. The target's response is a 500.
     Target5xx,
+    /// The target group's `deregistration_delay` expired while the request was still at
+    /// its draining target: the ALB answers 502 ("The deregistration delay period elapsed
+    /// for a request being handled by a target that was deregistered",
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-502-issues>).
+    Elb502DeregistrationDelay,
 }
 
 impl Cause {
     /// Every cause, in output column order.
-    pub const ALL: [Cause; 4] = [
+    pub const ALL: [Cause; 5] = [
         Cause::Ok,
         Cause::Elb503NoTargets,
         Cause::Elb502TargetClosed,
         Cause::Target5xx,
+        Cause::Elb502DeregistrationDelay,
     ];
 
     /// The stable name used in output files (`ok`, `elb_503_no_targets`...).
@@ -44,6 +50,7 @@ impl Cause {
             Cause::Elb503NoTargets => "elb_503_no_targets",
             Cause::Elb502TargetClosed => "elb_502_target_closed",
             Cause::Target5xx => "target_5xx",
+            Cause::Elb502DeregistrationDelay => "elb_502_deregistration_delay",
         }
     }
 
@@ -59,6 +66,7 @@ impl Cause {
             Cause::Elb503NoTargets => 503,
             Cause::Elb502TargetClosed => 502,
             Cause::Target5xx => 500,
+            Cause::Elb502DeregistrationDelay => 502,
         }
     }
 

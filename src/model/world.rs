@@ -67,6 +67,20 @@ pub enum Event {
         /// The request's serial.
         serial: u64,
     },
+    /// ECS: task `task`'s lifecycle phase `phase` is over, if it is still in it (stale
+    /// otherwise: it crashed or was stopped meanwhile). For RUNNING, the end of the
+    /// application's start-up.
+    TaskPhaseEnd {
+        /// The task.
+        task: TaskId,
+        /// The phase that ends.
+        phase: super::ecs::TaskState,
+    },
+    /// ELB: the deregistration delay of `task`'s target expires, if it is still draining.
+    DeregistrationTimeout {
+        /// The task.
+        task: TaskId,
+    },
     /// Faults: a fault starts.
     FaultStart(FaultId),
     /// Faults: a fault ends.
@@ -95,6 +109,9 @@ pub struct World {
     pub(in crate::model) faults: Vec<Fault>,
     /// Requests with a worker, ready to run their next step at the current instant.
     pub(in crate::model) ready: std::collections::VecDeque<u32>,
+    /// Tasks whose deregistration completed during the current handler, to move on in
+    /// their stop sequence once it returns.
+    pub(in crate::model) deactivated: Vec<TaskId>,
 }
 
 impl World {
@@ -110,7 +127,11 @@ impl World {
             .target_groups
             .iter()
             .enumerate()
-            .map(|(i, t)| TargetGroup::new(TargetGroupId(i as u32), t.name.clone(), t.algorithm))
+            .map(|(i, t)| {
+                let mut g = TargetGroup::new(TargetGroupId(i as u32), t.name.clone(), t.algorithm);
+                g.deregistration_delay = t.deregistration_delay;
+                g
+            })
             .collect();
         let lb = LoadBalancer::build(spec)?;
         let clients = Client::build_all(spec, lb.listeners())?;
@@ -133,6 +154,7 @@ impl World {
             dependencies,
             faults,
             ready: std::collections::VecDeque::new(),
+            deactivated: Vec::new(),
         })
     }
 
@@ -225,6 +247,8 @@ impl<O: Observer> Handler for Core<O> {
                 dependency,
             } => w.on_call_done(s, o, key, serial, DependencyId(u32::from(dependency))),
             Event::CallTimeout { key, step, serial } => w.on_call_timeout(s, o, key, step, serial),
+            Event::TaskPhaseEnd { task, phase } => w.on_task_phase_end(s, o, task, phase),
+            Event::DeregistrationTimeout { task } => w.on_deregistration_timeout(s, o, task),
             Event::FaultStart(f) => w.on_fault(s, o, f, true),
             Event::FaultEnd(f) => w.on_fault(s, o, f, false),
             Event::WarmupEnd => {
@@ -243,6 +267,9 @@ impl<O: Observer> Handler for Core<O> {
                     s.schedule_at(next, Event::MetricsTick);
                 }
             }
+        }
+        if !w.deactivated.is_empty() {
+            w.run_deactivated(s, o);
         }
     }
 }
@@ -369,8 +396,9 @@ impl<O: Observer> Simulation<O> {
         Ok(())
     }
 
-    /// Launches a task of `service` now: RUNNING at once, registered in the service's
-    /// target group and healthy (no start-up phases or health checks yet).
+    /// Launches a task of `service` now, warm: RUNNING at once, registered in the
+    /// service's target group and healthy (no start-up phases), raising the service's
+    /// desired count by one.
     ///
     /// # Errors
     /// [`ModelError::UnknownReference`] if the service does not exist.
@@ -383,18 +411,44 @@ impl<O: Observer> Simulation<O> {
         }
         let now = self.now();
         let Core { world, observer } = &mut self.core;
+        world.services[service.index()].desired += 1;
         Ok(world.launch_task(now, observer, service))
     }
 
-    /// Stops `task` now, abruptly (a crash or a kill): the requests it holds end with
+    /// Stops `task` now, abruptly and for good (a kill that also lowers its service's
+    /// desired count by one, so it is not replaced): the requests it holds end with
     /// [`Cause::Elb502TargetClosed`](super::Cause::Elb502TargetClosed), its target becomes
-    /// `unused` (`Target.InvalidState`) and it reserves no more CPU. Stopping a stopped
-    /// task does nothing.
+    /// `unused` (`Target.InvalidState`), it reserves no more CPU and it is STOPPED at once
+    /// (no DEPROVISIONING). Stopping a stopped task does nothing. A crash that the service
+    /// replaces is a `task_crash` fault; a stop through the lifecycle is
+    /// [`Simulation::stop_task_gracefully`].
     ///
     /// # Errors
     /// [`ModelError::UnknownReference`] if the task does not exist.
     pub fn stop_task(&mut self, task: TaskId) -> Result<(), ModelError> {
         self.on_task(task, World::stop_task)
+    }
+
+    /// Stops `task` now as its service does (scale-in, a deployment, a replacement): it
+    /// walks DEACTIVATING (its target drains, up to the target group's
+    /// `deregistration_delay`, after which its requests end with
+    /// [`Cause::Elb502DeregistrationDelay`](super::Cause::Elb502DeregistrationDelay)),
+    /// STOPPING (shutdown, up to `stop_timeout`), DEPROVISIONING and STOPPED. The service's
+    /// desired count is unchanged, so it launches a replacement at once. Does nothing to a
+    /// task that is not RUNNING.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownReference`] if the task does not exist.
+    pub fn stop_task_gracefully(&mut self, task: TaskId) -> Result<(), ModelError> {
+        if task.index() >= self.core.world.tasks.len() {
+            return Err(ModelError::UnknownReference(format!(
+                "task #{} does not exist",
+                task.0
+            )));
+        }
+        let Core { world, observer } = &mut self.core;
+        world.begin_stop(&mut self.sched, observer, task);
+        Ok(())
     }
 
     /// Registers `task` in its service's target group now (`initial`, then `healthy` at

@@ -96,12 +96,39 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                 ..Default::default()
             },
         );
+    // (start, duration, dependency or service, slow factor or nothing, a task crash?)
     let fault = (
         0.0f64..1.0,
         0.0f64..0.5,
         0usize..2,
         prop::option::of(0.2f64..8.0),
+        any::<bool>(),
     );
+    // Short lifecycles (0–400 ms a phase) and deregistration delays (0–2 s), so tasks
+    // start, drain and stop within a run.
+    let phase = (0u64..400).prop_map(|m| DistSpec::Deterministic(SimDuration::from_millis(m)));
+    let lifecycle = (
+        phase.clone(),
+        phase.clone(),
+        phase.clone(),
+        phase.clone(),
+        phase.clone(),
+        0u64..500,
+        phase,
+    )
+        .prop_map(
+            |(provisioning, pending, activating, app_start, shutdown, stop, deprovisioning)| {
+                LifecycleSpec {
+                    provisioning,
+                    pending,
+                    activating,
+                    app_start,
+                    shutdown,
+                    stop_timeout: SimDuration::from_millis(stop),
+                    deprovisioning,
+                }
+            },
+        );
     let group = (
         0usize..Algorithm::ALL.len(),
         0u32..7,
@@ -112,6 +139,8 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         small_delay.clone(),
         profile,
         memory,
+        lifecycle,
+        0u64..2000,
     );
     (
         prop::collection::vec(group, 1..3),
@@ -143,22 +172,40 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                 });
             }
             let run = spec.duration.0 as f64;
-            for (start, len, dependency, factor) in faults {
+            let nservices = groups.len();
+            for (start, len, dependency, factor, crash) in faults {
+                let (duration, kind) = match factor {
+                    _ if crash => (
+                        SimDuration::ZERO,
+                        FaultKind::TaskCrash {
+                            service: dependency % nservices,
+                            task: (len * 10.0) as u32,
+                        },
+                    ),
+                    None => (
+                        SimDuration(((run * len) as u64).max(1)),
+                        FaultKind::DependencyDown { dependency },
+                    ),
+                    Some(factor) => (
+                        SimDuration(((run * len) as u64).max(1)),
+                        FaultKind::DependencySlow { dependency, factor },
+                    ),
+                };
                 spec.faults.push(FaultSpec {
                     start: SimTime((run * start) as u64),
-                    duration: SimDuration(((run * len) as u64).max(1)),
-                    kind: match factor {
-                        None => FaultKind::DependencyDown { dependency },
-                        Some(factor) => FaultKind::DependencySlow { dependency, factor },
-                    },
+                    duration,
+                    kind,
                 });
             }
-            for (i, (alg, tasks, cpu, conc, cpu_time, rate, rtt, steps, memory)) in
-                groups.into_iter().enumerate()
+            for (
+                i,
+                (alg, tasks, cpu, conc, cpu_time, rate, rtt, steps, memory, lifecycle, delay_ms),
+            ) in groups.into_iter().enumerate()
             {
                 spec.target_groups.push(TargetGroupSpec {
                     name: format!("tg{i}"),
                     algorithm: Algorithm::ALL[alg],
+                    deregistration_delay: SimDuration::from_millis(delay_ms),
                     ..Default::default()
                 });
                 spec.load_balancer.listeners.push(ListenerSpec {
@@ -186,6 +233,7 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                     cpu_time,
                     steps,
                     memory,
+                    lifecycle,
                     ..Default::default()
                 });
             }
@@ -203,6 +251,7 @@ enum Op {
     Healthy(usize),
     Launch(usize),
     Stop(usize),
+    StopGracefully(usize),
 }
 
 fn ops() -> impl Strategy<Value = Vec<(f64, Op)>> {
@@ -213,6 +262,7 @@ fn ops() -> impl Strategy<Value = Vec<(f64, Op)>> {
         (0usize..16).prop_map(Op::Healthy),
         (0usize..2).prop_map(Op::Launch),
         (0usize..16).prop_map(Op::Stop),
+        (0usize..16).prop_map(Op::StopGracefully),
     ];
     prop::collection::vec((0.0f64..1.0, op), 0..14).prop_map(|mut v| {
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -239,6 +289,7 @@ fn run_with_ops<O: Observer>(spec: &WorldSpec, ops: &[(f64, Op)], o: O) -> (O, R
             Op::Unhealthy(i) => sim.set_target_health(task(i), false),
             Op::Healthy(i) => sim.set_target_health(task(i), true),
             Op::Stop(i) => sim.stop_task(task(i)),
+            Op::StopGracefully(i) => sim.stop_task_gracefully(task(i)),
         };
         r.unwrap();
     }
@@ -265,6 +316,8 @@ struct Checker {
     targets: Vec<BTreeMap<TaskId, Seen>>,
     algorithms: Vec<Algorithm>,
     stopped: Vec<bool>,
+    /// Each task's lifecycle state, from the events.
+    state: Vec<Option<TaskState>>,
     dispatches: u64,
     fleet_changes: u64,
     /// Calls that ended.
@@ -329,6 +382,13 @@ impl Observer for Checker {
                 .push(format!("request {} dispatched without a task", r.serial));
             return;
         };
+        let state = self.state.get(task.index()).copied().flatten();
+        if state != Some(TaskState::Running) {
+            self.violations.push(format!(
+                "at {now}: request {} reached {task:?}, which is {state:?}, not RUNNING",
+                r.serial
+            ));
+        }
         let routable = self.routable(g);
         if !routable.contains(&task) {
             self.violations.push(format!(
@@ -397,6 +457,16 @@ impl Observer for Checker {
                         .push(format!("request {i} got a 502 but its task did not stop"));
                 }
             }
+            Cause::Elb502DeregistrationDelay => {
+                let draining = r
+                    .task
+                    .is_some_and(|t| self.state[t.index()] == Some(TaskState::Deactivating));
+                if !draining {
+                    self.violations.push(format!(
+                        "request {i} got a deregistration-delay 502 but its task was not deactivating"
+                    ));
+                }
+            }
             Cause::Target5xx => {
                 if r.task.is_none() || self.started[i] != 1 {
                     self.violations.push(format!(
@@ -415,10 +485,32 @@ impl Observer for Checker {
         self.clock(now);
         self.fleet_changes += 1;
         match *e {
-            LifecycleEvent::TaskStarted { task, .. } => {
+            LifecycleEvent::TaskStarted { task, .. }
+            | LifecycleEvent::TaskLaunched { task, .. } => {
                 if self.stopped.len() <= task.index() {
                     self.stopped.resize(task.index() + 1, false);
+                    self.state.resize(task.index() + 1, None);
                 }
+                let state = match *e {
+                    LifecycleEvent::TaskStarted { .. } => TaskState::Running,
+                    _ => TaskState::Provisioning,
+                };
+                let before = self.state[task.index()];
+                if state == TaskState::Running && before.is_some_and(|b| b != TaskState::Running) {
+                    self.violations.push(format!(
+                        "at {now}: {task:?} started from {before:?}, not through the lifecycle"
+                    ));
+                }
+                self.state[task.index()] = Some(state);
+            }
+            LifecycleEvent::TaskStateChanged { task, from, to, .. } => {
+                let before = self.state[task.index()];
+                if before != Some(from) || to <= from {
+                    self.violations.push(format!(
+                        "at {now}: {task:?} went {from:?} → {to:?} but was {before:?}"
+                    ));
+                }
+                self.state[task.index()] = Some(to);
             }
             LifecycleEvent::TaskStopped { task, .. } => {
                 // The task stops first; its requests then end with 502s.

@@ -130,6 +130,7 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("responses_elb_503_no_targets", "0"),
         ("responses_elb_502_target_closed", "0"),
         ("responses_target_5xx", "0"),
+        ("responses_elb_502_deregistration_delay", "0"),
         ("in_flight", "0"),
         ("latency_p50_ms", "50.000"),
         ("latency_p90_ms", "50.000"),
@@ -443,6 +444,7 @@ time_s,kind,service,task,target_group,reason,detail
 30.07,target_healthy,svc,svc-1,tg,,target svc-1 in (target-group tg) is healthy (was unhealthy).
 40.12,task_stopped,svc,svc-1,,Killed,(service svc) has stopped 1 running tasks: (task svc-1).
 40.12,target_deregistered,svc,svc-1,tg,Target.InvalidState,(service svc) deregistered 1 targets in (target-group tg).
+40.12,task_state,svc,svc-1,,STOPPED,(task svc-1) is STOPPED (was RUNNING).
 ";
     assert_eq!(events, want);
 }

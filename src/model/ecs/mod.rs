@@ -10,6 +10,7 @@
 //! from a work list, never by recursion, so no input can exhaust the stack.
 
 mod cpu;
+mod lifecycle;
 mod task;
 mod usage;
 
@@ -86,6 +87,14 @@ pub struct Service {
     retired: UsageMeter,
     /// Tasks launched so far (names the next one).
     launched: u32,
+    /// Tasks it keeps (`desired_count`).
+    pub(in crate::model) desired: u32,
+    /// Tasks counting towards `desired`: PROVISIONING to RUNNING.
+    active: u32,
+    /// Lifecycle durations and their draw keys, in [`lifecycle::Phase`] order.
+    lifecycle: [(Sampler, u64); 6],
+    /// `stopTimeout`.
+    stop_timeout: crate::engine::SimDuration,
 }
 
 impl Service {
@@ -140,7 +149,30 @@ impl Service {
             let simple = steps.len() == 1
                 && steps[0].kind == StepKind::Cpu
                 && matches!(s.memory.per_request_kib, DistSpec::Deterministic(d) if d.is_zero());
+            let lc = &s.lifecycle;
+            let lifecycle_dists = [
+                &lc.provisioning,
+                &lc.pending,
+                &lc.activating,
+                &lc.app_start,
+                &lc.shutdown,
+                &lc.deprovisioning,
+            ];
+            let mut lifecycle = Vec::with_capacity(6);
+            for ((_, name), d) in lifecycle::Phase::ALL.iter().zip(lifecycle_dists) {
+                lifecycle.push((
+                    Sampler::new(d, &format!("services.{}.lifecycle.{name}", s.name))?,
+                    key(&format!("lifecycle/{name}")),
+                ));
+            }
+            let lifecycle: [(Sampler, u64); 6] = lifecycle
+                .try_into()
+                .expect("one sampler per lifecycle phase");
             services.push(Service {
+                desired: s.desired_count,
+                active: 0,
+                lifecycle,
+                stop_timeout: lc.stop_timeout,
                 simple,
                 id: ServiceId(i as u32),
                 name: s.name.clone(),
@@ -188,14 +220,9 @@ impl World {
             .fold(s.retired, |acc, t| acc + self.tasks[t.index()].usage())
     }
 
-    /// Launches a task of `service` at `now`: RUNNING, then registered in the service's
-    /// target group.
-    pub(in crate::model) fn launch_task<O: Observer>(
-        &mut self,
-        now: SimTime,
-        o: &mut O,
-        service: ServiceId,
-    ) -> TaskId {
+    /// A new task of `service`, launched at `now` (RUNNING, not yet in the service's
+    /// running tasks nor registered).
+    fn new_task(&mut self, now: SimTime, service: ServiceId) -> TaskId {
         let id = TaskId(self.tasks.len() as u32);
         let svc = &mut self.services[service.index()];
         let mut task = Task::new(
@@ -206,13 +233,30 @@ impl World {
             svc.task.max_concurrency,
             now,
         );
+        task.number = svc.launched;
         task.memory_mib = svc.task.memory;
         task.base_kib = svc.memory_base_kib;
         task.cpu_only = svc.steps.len() == 1 && svc.steps[0].kind == StepKind::Cpu;
         task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
-        svc.running.push(id);
         self.tasks.push(task);
+        id
+    }
+
+    /// Launches a task of `service` at `now`, warm: RUNNING at once, then registered in
+    /// the service's target group and healthy (the initial tasks, and the fleet operation
+    /// [`Simulation::launch_task`](crate::model::Simulation::launch_task)). It counts
+    /// towards the desired count, which the caller keeps.
+    pub(in crate::model) fn launch_task<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        service: ServiceId,
+    ) -> TaskId {
+        let id = self.new_task(now, service);
+        let svc = &mut self.services[service.index()];
+        svc.running.push(id);
+        svc.active += 1;
         o.lifecycle(
             now,
             &LifecycleEvent::TaskStarted { task: id, service },
@@ -222,17 +266,30 @@ impl World {
         id
     }
 
-    /// Stops `task` at `now`, abruptly (a crash, a kill): it stops, then the load balancer
-    /// sees its connections close (every request at it ends with a 502, in arrival order),
-    /// then its target is removed. Its calls in service at dependencies keep their
-    /// capacity until they return; its calls queued there are dropped when they come up.
+    /// Stops `task` at `now`, abruptly and entirely (a kill, with the service's desired
+    /// count lowered by one, so it is not replaced): it is STOPPED at once, then the load
+    /// balancer sees its connections close (every request at it ends with a 502, in
+    /// arrival order), then its target is removed. Its calls in service at dependencies
+    /// keep their capacity until they return; its calls queued there are dropped when they
+    /// come up. A task that is not serving is only marked STOPPED.
     pub(in crate::model) fn stop_task<O: Observer>(&mut self, now: SimTime, o: &mut O, id: TaskId) {
         let task = &mut self.tasks[id.index()];
-        if task.stopped.is_some() {
+        if task.state == TaskState::Stopped {
             return;
         }
+        let (service, active) = (task.service, task.state.is_active());
+        if active {
+            let svc = &mut self.services[service.index()];
+            svc.desired = svc.desired.saturating_sub(1);
+        }
+        if task.stopped.is_some() || task.state < TaskState::Running {
+            self.remove_target(now, o, id);
+            self.set_task_state(now, o, id, TaskState::Stopped);
+            return;
+        }
+        let task = &mut self.tasks[id.index()];
         task.advance(now);
-        task.stop(now);
+        task.stop_serving(now);
         let (service, target, usage) = (task.service, task.target, task.usage());
         let svc = &mut self.services[service.index()];
         svc.running.retain(|&t| t != id);
@@ -257,6 +314,7 @@ impl World {
             self.target_groups[tg.index()].remove(slot, now, &mut changes);
             self.apply_target_changes(now, o, tg, changes);
         }
+        self.set_task_state(now, o, id, TaskState::Stopped);
     }
 
     /// A routed request (store key `key`, its task set) reaches its task: draw its memory,
@@ -581,20 +639,4 @@ pub(in crate::model) fn reschedule(s: &mut Scheduler<Event>, task: &mut Task) {
             generation: task.generation,
         },
     );
-}
-
-impl World {
-    /// A task of `service` crashes (fault): the `nth` serving task, oldest first.
-    pub(in crate::model) fn crash_task<O: Observer>(
-        &mut self,
-        s: &mut Scheduler<Event>,
-        o: &mut O,
-        service: ServiceId,
-        nth: u32,
-    ) {
-        let Some(&id) = self.services[service.index()].running.get(nth as usize) else {
-            return;
-        };
-        self.stop_task(s.now(), o, id);
-    }
 }

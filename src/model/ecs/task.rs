@@ -46,14 +46,66 @@ const FRAC: u32 = 8;
 /// A request in a CPU step: finish tag, tie-breaking serial, request key.
 type Tagged = Reverse<(u64, u64, u32)>;
 
-/// Where a task is in its life (ECS `lastStatus`; the phases before RUNNING and after it
-/// come with the task lifecycle).
+/// Where a task is in its life: ECS `lastStatus`
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html>).
+/// A task only moves forward through these, in this order (a crash skips ahead).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TaskState {
-    /// Serving requests.
+    /// Capacity and the task's ENI (its private IP) are being set up.
+    Provisioning,
+    /// The container image is being pulled.
+    Pending,
+    /// The task is being registered in its target group.
+    Activating,
+    /// Serving requests (the application may still be starting).
     Running,
-    /// Stopped: serves nothing, reserves no CPU.
+    /// Being deregistered: its target drains (up to the deregistration delay).
+    Deactivating,
+    /// SIGTERM sent: the application shuts down, SIGKILL at `stop_timeout`.
+    Stopping,
+    /// Its ENI is being detached and deleted.
+    Deprovisioning,
+    /// Stopped: serves nothing, reserves nothing.
     Stopped,
+}
+
+impl TaskState {
+    /// Every state, in lifecycle (and output column) order.
+    pub const ALL: [TaskState; 8] = [
+        TaskState::Provisioning,
+        TaskState::Pending,
+        TaskState::Activating,
+        TaskState::Running,
+        TaskState::Deactivating,
+        TaskState::Stopping,
+        TaskState::Deprovisioning,
+        TaskState::Stopped,
+    ];
+
+    /// ECS's spelling (`PROVISIONING`...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            TaskState::Provisioning => "PROVISIONING",
+            TaskState::Pending => "PENDING",
+            TaskState::Activating => "ACTIVATING",
+            TaskState::Running => "RUNNING",
+            TaskState::Deactivating => "DEACTIVATING",
+            TaskState::Stopping => "STOPPING",
+            TaskState::Deprovisioning => "DEPROVISIONING",
+            TaskState::Stopped => "STOPPED",
+        }
+    }
+
+    /// Position in [`TaskState::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// True while the service counts the task towards its desired count: launched and
+    /// not being stopped (PROVISIONING to RUNNING).
+    pub const fn is_active(self) -> bool {
+        (self as u8) <= (TaskState::Running as u8)
+    }
 }
 
 /// One task's connection pool to one dependency.
@@ -95,8 +147,14 @@ pub struct Task {
     pub state: TaskState,
     /// When it started RUNNING.
     pub started: SimTime,
-    /// When it stopped, if it has.
+    /// When it stopped serving (its CPU reserved and its requests ended), if it has.
     pub stopped: Option<SimTime>,
+    /// When it was launched (PROVISIONING began; t = 0 for the initial, warm tasks).
+    pub launched: SimTime,
+    /// When it reached STOPPED, if it has.
+    pub ended: Option<SimTime>,
+    /// Its launch number in its service (names it, and keys its lifecycle draws).
+    pub number: u32,
     /// Requests in a CPU step.
     on_cpu: BinaryHeap<Tagged>,
     /// Requests waiting for a worker, FIFO: (serial, key).
@@ -164,6 +222,9 @@ impl Task {
             state: TaskState::Running,
             started: now,
             stopped: None,
+            launched: now,
+            ended: None,
+            number: 0,
             on_cpu: BinaryHeap::new(),
             waiting: VecDeque::new(),
             workers_busy: 0,
@@ -242,12 +303,46 @@ impl Task {
     /// caller ends them: they are in the request store with this task). Any pending
     /// completion event becomes stale.
     pub fn stop(&mut self, now: SimTime) {
+        self.stop_serving(now);
+        self.state = TaskState::Stopped;
+    }
+
+    /// Forgets every request at the task (call after [`advance`](Self::advance)): the
+    /// caller ends them. The task keeps serving; its meters see them leave now.
+    pub fn drop_requests(&mut self) {
+        let now = self.last;
+        self.workers_area.exit(now, u64::from(self.workers_busy));
+        self.waiting_area.exit(now, self.waiting.len() as u64);
+        self.request_kib_area.exit(now, self.request_kib);
+        if !self.cpu_only {
+            self.on_cpu_area.exit(now, self.on_cpu.len() as u64);
+        }
+        self.excursion_peak_kib = 0;
+        self.on_cpu = BinaryHeap::new();
+        self.waiting = VecDeque::new();
+        for p in self.pools.iter_mut() {
+            *p = Pool::default();
+        }
+        self.workers_busy = 0;
+        self.held = 0;
+        self.request_kib = 0;
+    }
+
+    /// Starts serving at `now` (the caller moves it to RUNNING): its CPU counts as
+    /// reserved from now.
+    pub fn start_running(&mut self, now: SimTime) {
+        self.started = now;
+        self.last = now;
+    }
+
+    /// Stops serving at `now` (after [`advance`](Self::advance)`(now)`), as
+    /// [`Task::stop`] but leaving its lifecycle state to the caller.
+    pub fn stop_serving(&mut self, now: SimTime) {
         let at = self.last;
         self.workers_area.freeze(at, u64::from(self.workers_busy));
         self.waiting_area.freeze(at, self.waiting.len() as u64);
         self.request_kib_area.freeze(at, self.request_kib);
         self.on_cpu_area.freeze(at, self.on_cpu.len() as u64);
-        self.state = TaskState::Stopped;
         self.stopped = Some(now.max(self.started));
         self.generation = self.generation.wrapping_add(1);
         self.next_completion = SimTime::MAX;
@@ -316,7 +411,10 @@ impl Task {
         key: u32,
         memory_kib: u64,
     ) -> (bool, Option<MemoryCrossing>) {
-        debug_assert_eq!(self.state, TaskState::Running);
+        debug_assert!(
+            self.stopped.is_none(),
+            "a request reached a task that stopped serving"
+        );
         self.held += 1;
         let now = self.last;
         let crossing = if memory_kib == 0 {

@@ -204,7 +204,35 @@ impl World {
     ) {
         let mut changes = Changes::default();
         self.target_groups[tg.index()].drained(slot, now, &mut changes);
+        let task = self.target_groups[tg.index()].task_at(slot);
+        let done = changes.states.iter().any(|c| c.to == TargetState::Unused);
         self.apply_target_changes(now, o, tg, changes);
+        if done && self.tasks[task.index()].state == super::ecs::TaskState::Deactivating {
+            self.deactivated.push(task);
+        }
+    }
+
+    /// The target group's `deregistration_delay`.
+    pub(in crate::model) fn target_group_delay(
+        &self,
+        tg: TargetGroupId,
+    ) -> crate::engine::SimDuration {
+        self.target_groups[tg.index()].deregistration_delay
+    }
+
+    /// Removes `task`'s target at once (its task stopped: `Target.InvalidState`). Its
+    /// requests must have ended.
+    pub(in crate::model) fn remove_target<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        task: TaskId,
+    ) {
+        if let Some((tg, slot)) = self.tasks[task.index()].target {
+            let mut changes = Changes::default();
+            self.target_groups[tg.index()].remove(slot, now, &mut changes);
+            self.apply_target_changes(now, o, tg, changes);
+        }
     }
 
     /// True if no node has a request in flight to `tg`'s `slot`.
@@ -250,20 +278,35 @@ impl World {
         }
     }
 
-    /// Registers a running, unregistered `task` in its service's target group.
+    /// Registers a RUNNING, unregistered `task` in its service's target group (healthy at
+    /// once).
     pub(in crate::model) fn register_target<O: Observer>(
         &mut self,
         now: SimTime,
         o: &mut O,
         task: TaskId,
     ) {
+        if self.tasks[task.index()].state == super::ecs::TaskState::Running {
+            self.register_target_as(now, o, task, true);
+        }
+    }
+
+    /// Registers an unregistered `task` that is not stopped in its service's target group:
+    /// `initial`, then `healthy` at once if `healthy`.
+    pub(in crate::model) fn register_target_as<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        task: TaskId,
+        healthy: bool,
+    ) {
         let t = &self.tasks[task.index()];
-        if t.target.is_some() || t.stopped.is_some() {
+        if t.target.is_some() || t.stopped.is_some() || t.state > super::ecs::TaskState::Running {
             return;
         }
         let tg = self.services[t.service.index()].target_group;
         let mut changes = Changes::default();
-        self.target_groups[tg.index()].register(task, now, &mut changes);
+        self.target_groups[tg.index()].register_as(task, healthy, now, &mut changes);
         self.apply_target_changes(now, o, tg, changes);
     }
 
@@ -282,7 +325,7 @@ impl World {
         }
     }
 
-    /// Marks `task`'s target healthy or unhealthy.
+    /// Marks `task`'s target healthy or unhealthy (only a RUNNING task's).
     pub(in crate::model) fn set_target_health<O: Observer>(
         &mut self,
         now: SimTime,
@@ -290,6 +333,9 @@ impl World {
         task: TaskId,
         healthy: bool,
     ) {
+        if self.tasks[task.index()].state != super::ecs::TaskState::Running {
+            return; // not serving: only a RUNNING task's application answers
+        }
         if let Some((tg, slot)) = self.tasks[task.index()].target {
             let mut changes = Changes::default();
             self.target_groups[tg.index()].set_health(slot, healthy, now, &mut changes);

@@ -156,6 +156,8 @@ pub struct TargetGroup {
     pub name: String,
     /// The routing algorithm (`load_balancing.algorithm.type`).
     pub algorithm: Algorithm,
+    /// `deregistration_delay.timeout_seconds`.
+    pub deregistration_delay: crate::engine::SimDuration,
     targets: Vec<Target>,
     free: BinaryHeap<Reverse<u32>>,
     counts: [u32; 5],
@@ -168,6 +170,7 @@ impl TargetGroup {
             id,
             name,
             algorithm,
+            deregistration_delay: crate::model::spec::DEFAULT_DEREGISTRATION_DELAY,
             targets: Vec::new(),
             free: BinaryHeap::new(),
             counts: [0; 5],
@@ -254,6 +257,18 @@ impl TargetGroup {
     /// Registers `task` (state `initial`, weight 1) and returns its slot. Until health
     /// checks are modelled the registration completes at once: the target turns `healthy`.
     pub fn register(&mut self, task: TaskId, now: SimTime, out: &mut Changes) -> u32 {
+        self.register_as(task, true, now, out)
+    }
+
+    /// Registers `task`: `initial`, then `healthy` at once if `healthy` (else it stays
+    /// `initial` until [`TargetGroup::set_health`]). Returns its slot.
+    pub fn register_as(
+        &mut self,
+        task: TaskId,
+        healthy: bool,
+        now: SimTime,
+        out: &mut Changes,
+    ) -> u32 {
         let fresh = Target {
             task,
             state: TargetState::Unused,
@@ -278,7 +293,9 @@ impl TargetGroup {
             now,
             out,
         );
-        self.set_state(slot, TargetState::Healthy, None, now, out);
+        if healthy {
+            self.set_state(slot, TargetState::Healthy, None, now, out);
+        }
         slot
     }
 

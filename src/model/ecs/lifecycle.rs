@@ -1,0 +1,368 @@
+//! The life of an ECS task, and the service that keeps `desired_count` of them
+//! (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html>,
+//! `../shared/spec/aws-behaviour.md` §2 and §6.7).
+//!
+//! **Start.** A task launched by its service walks PROVISIONING → PENDING → ACTIVATING →
+//! RUNNING, each phase a draw from the service's [`LifecycleSpec`](crate::model::LifecycleSpec).
+//! In ACTIVATING it is registered in its target group (`initial`); at RUNNING its CPU counts
+//! as reserved; once its application listens (`app_start` later) the target turns `healthy`
+//! and gets traffic. (Health checks will decide that instead; until they exist, a target is
+//! healthy from the moment its application listens.) The initial `desired_count` tasks start
+//! warm: RUNNING, registered and healthy at t = 0.
+//!
+//! **Stop.** A task stopped by its service walks DEACTIVATING (its target drains: no new
+//! requests; deregistration completes when its last request ends, or when the target group's
+//! `deregistration_delay` expires, and then its remaining requests end with a 502) →
+//! STOPPING (SIGTERM; the application's shutdown, cut at `stop_timeout` by SIGKILL) →
+//! DEPROVISIONING (its ENI and IP are released) → STOPPED. It stops serving when DEACTIVATING
+//! ends: its CPU counts as reserved until then.
+//!
+//! **Crash.** A task whose process exits (a `task_crash` fault) ends its requests with a 502
+//! (target closed), leaves its target group at once (`Target.InvalidState`) and goes to
+//! DEPROVISIONING. (With health checks, the load balancer will instead notice it by failed
+//! probes.)
+//!
+//! **Replacement.** Whenever a task stops counting towards the desired count (it crashed, or
+//! its service began stopping it), the service launches new tasks until `desired_count` are
+//! active (PROVISIONING to RUNNING): "If a task in a service stops, the scheduler launches a
+//! new task to replace it" (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_services.html>).
+//! A replacement is a new task, with a new name (and, with the IP model, a new address).
+//!
+//! **Task-seconds** count, as Fargate bills, from the start of the image pull (PENDING) to
+//! STOPPED (<https://aws.amazon.com/fargate/pricing/>); a warm task from t = 0.
+
+use super::{Service, TaskState};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::model::ids::{ServiceId, TaskId};
+use crate::model::observer::{LifecycleEvent, Observer, StopReason};
+use crate::model::outcome::Cause;
+use crate::model::request::draw;
+use crate::model::world::{Event, World};
+
+impl Service {
+    /// Tasks counting towards the desired count (PROVISIONING to RUNNING).
+    pub fn active(&self) -> u32 {
+        self.active
+    }
+
+    /// The number of tasks it keeps (`desired_count`, changed by the fleet operations of
+    /// [`Simulation`](crate::model::Simulation)).
+    pub fn desired(&self) -> u32 {
+        self.desired
+    }
+}
+
+impl World {
+    /// Moves `id` to `to` and reports it.
+    pub(in crate::model) fn set_task_state<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        id: TaskId,
+        to: TaskState,
+    ) {
+        let t = &mut self.tasks[id.index()];
+        let from = t.state;
+        if from == to {
+            return;
+        }
+        let service = t.service;
+        if from.is_active() && !to.is_active() {
+            self.services[service.index()].active -= 1;
+        }
+        let t = &mut self.tasks[id.index()];
+        t.state = to;
+        if to == TaskState::Stopped {
+            t.ended = Some(now);
+        }
+        o.lifecycle(
+            now,
+            &LifecycleEvent::TaskStateChanged {
+                task: id,
+                service,
+                from,
+                to,
+            },
+            self,
+        );
+    }
+
+    /// Schedules the end of `id`'s current phase after a draw from `phase`'s distribution.
+    fn schedule_phase_end(&self, s: &mut Scheduler<Event>, id: TaskId, d: SimDuration) {
+        let phase = self.tasks[id.index()].state;
+        s.schedule_in(d, Event::TaskPhaseEnd { task: id, phase });
+    }
+
+    /// A draw of `service`'s lifecycle duration `which` for its task number `number`.
+    fn lifecycle_draw(&self, service: ServiceId, which: Phase, number: u32) -> SimDuration {
+        let svc = &self.services[service.index()];
+        let (sampler, key) = &svc.lifecycle[which as usize];
+        draw(sampler, *key, u64::from(number))
+    }
+
+    /// Launches a task of `service` that walks the lifecycle: PROVISIONING now.
+    pub(in crate::model) fn launch_cold<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        service: ServiceId,
+    ) -> TaskId {
+        let now = s.now();
+        let id = self.new_task(now, service);
+        self.tasks[id.index()].state = TaskState::Provisioning;
+        self.services[service.index()].active += 1;
+        o.lifecycle(
+            now,
+            &LifecycleEvent::TaskLaunched { task: id, service },
+            self,
+        );
+        let number = self.tasks[id.index()].number;
+        let d = self.lifecycle_draw(service, Phase::Provisioning, number);
+        self.schedule_phase_end(s, id, d);
+        id
+    }
+
+    /// Launches tasks until `service` has its desired count active.
+    pub(in crate::model) fn reconcile<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        service: ServiceId,
+    ) {
+        while self.services[service.index()].active < self.services[service.index()].desired {
+            self.launch_cold(s, o, service);
+        }
+    }
+
+    /// The phase `phase` of task `id` is over (stale if the task has moved on since).
+    pub(in crate::model) fn on_task_phase_end<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+        phase: TaskState,
+    ) {
+        let now = s.now();
+        let t = &self.tasks[id.index()];
+        if t.state != phase {
+            return;
+        }
+        let (service, number) = (t.service, t.number);
+        match phase {
+            TaskState::Provisioning => {
+                self.set_task_state(now, o, id, TaskState::Pending);
+                let d = self.lifecycle_draw(service, Phase::Pending, number);
+                self.schedule_phase_end(s, id, d);
+            }
+            TaskState::Pending => {
+                self.set_task_state(now, o, id, TaskState::Activating);
+                self.register_target_as(now, o, id, false);
+                let d = self.lifecycle_draw(service, Phase::Activating, number);
+                self.schedule_phase_end(s, id, d);
+            }
+            TaskState::Activating => {
+                self.tasks[id.index()].start_running(now);
+                self.services[service.index()].running.push(id);
+                self.set_task_state(now, o, id, TaskState::Running);
+                o.lifecycle(
+                    now,
+                    &LifecycleEvent::TaskStarted { task: id, service },
+                    self,
+                );
+                let d = self.lifecycle_draw(service, Phase::AppStart, number);
+                // The end of RUNNING's first part: the application listens.
+                self.schedule_phase_end(s, id, d);
+            }
+            TaskState::Running => {
+                // The application listens: until health checks decide it, healthy now.
+                self.set_target_health(now, o, id, true);
+            }
+            TaskState::Stopping => {
+                self.set_task_state(now, o, id, TaskState::Deprovisioning);
+                let d = self.lifecycle_draw(service, Phase::Deprovisioning, number);
+                self.schedule_phase_end(s, id, d);
+            }
+            TaskState::Deprovisioning => {
+                self.set_task_state(now, o, id, TaskState::Stopped);
+            }
+            TaskState::Deactivating | TaskState::Stopped => {}
+        }
+    }
+
+    /// The service stops `id` gracefully: DEACTIVATING (its target drains), then the rest
+    /// of the stop sequence; a replacement is launched at once if the service needs one.
+    /// Does nothing to a task that is not RUNNING.
+    pub(in crate::model) fn begin_stop<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        let now = s.now();
+        let t = &self.tasks[id.index()];
+        if t.state != TaskState::Running {
+            return;
+        }
+        let service = t.service;
+        self.set_task_state(now, o, id, TaskState::Deactivating);
+        self.reconcile(s, o, service);
+        match self.tasks[id.index()].target {
+            Some((tg, _)) => {
+                let delay = self.target_group_delay(tg);
+                s.schedule_in(delay, Event::DeregistrationTimeout { task: id });
+                // Completes at once (and stops the task) if nothing is in flight.
+                self.deregister_target(now, o, id);
+            }
+            None => self.deactivated(s, o, id),
+        }
+        self.run_deactivated(s, o);
+    }
+
+    /// `id`'s deregistration delay expired: requests still at it end with a 502 and its
+    /// deregistration completes.
+    pub(in crate::model) fn on_deregistration_timeout<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        if self.tasks[id.index()].state != TaskState::Deactivating {
+            return; // drained before the delay
+        }
+        let now = s.now();
+        self.end_requests_at(now, o, id, Cause::Elb502DeregistrationDelay);
+        self.run_deactivated(s, o);
+    }
+
+    /// Runs the stop sequence of the tasks whose deregistration just completed.
+    pub(in crate::model) fn run_deactivated<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+    ) {
+        while let Some(id) = self.deactivated.pop() {
+            self.deactivated(s, o, id);
+        }
+    }
+
+    /// `id` is deregistered (or had no target): it stops serving, gets SIGTERM and shuts
+    /// down (STOPPING).
+    fn deactivated<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O, id: TaskId) {
+        let now = s.now();
+        let t = &self.tasks[id.index()];
+        if t.state != TaskState::Deactivating {
+            return;
+        }
+        let (service, number) = (t.service, t.number);
+        self.retire(now, o, id, StopReason::ServiceStop);
+        self.set_task_state(now, o, id, TaskState::Stopping);
+        let svc = &self.services[service.index()];
+        let stop_timeout = svc.stop_timeout;
+        let d = self
+            .lifecycle_draw(service, Phase::Shutdown, number)
+            .min(stop_timeout);
+        self.schedule_phase_end(s, id, d);
+    }
+
+    /// `id` stops serving at `now`: it leaves its service's running tasks (its usage kept
+    /// as the service's), then its remaining requests end with a 502 (target closed).
+    fn retire<O: Observer>(&mut self, now: SimTime, o: &mut O, id: TaskId, reason: StopReason) {
+        let task = &mut self.tasks[id.index()];
+        if task.stopped.is_none() && task.state >= TaskState::Running {
+            task.advance(now);
+            task.stop_serving(now);
+            let (service, usage) = (task.service, task.usage());
+            let svc = &mut self.services[service.index()];
+            svc.running.retain(|&t| t != id);
+            svc.retired += usage;
+            o.lifecycle(
+                now,
+                &LifecycleEvent::TaskStopped {
+                    task: id,
+                    service,
+                    reason,
+                },
+                self,
+            );
+        }
+        self.end_requests_at(now, o, id, Cause::Elb502TargetClosed);
+    }
+
+    /// Ends every request at `id` with `cause`, in arrival order (a task still serving
+    /// forgets them); completes the deregistration of a draining target this leaves idle.
+    pub(in crate::model) fn end_requests_at<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        id: TaskId,
+        cause: Cause,
+    ) {
+        let keys = self.requests.at_task(id);
+        if keys.is_empty() {
+            return;
+        }
+        let task = &mut self.tasks[id.index()];
+        if task.stopped.is_none() {
+            task.advance(now);
+            task.drop_requests();
+        }
+        let mut drained = None;
+        for key in keys {
+            let req = self.requests.remove(key);
+            if self.lb.request_ended(&self.target_groups, now, &req, cause) {
+                drained = Some((req.target_group, req.slot));
+            }
+            o.request_finished(now, &req, cause);
+        }
+        if let Some((tg, slot)) = drained {
+            self.complete_drain(now, o, tg, slot);
+        }
+    }
+
+    /// A task of `service` crashes (a fault): the `nth` serving task, oldest first. Its
+    /// requests end with a 502, its target is removed, and it goes to DEPROVISIONING; the
+    /// service launches a replacement.
+    pub(in crate::model) fn crash_task<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        service: ServiceId,
+        nth: u32,
+    ) {
+        let Some(&id) = self.services[service.index()].running.get(nth as usize) else {
+            return;
+        };
+        let now = s.now();
+        let number = self.tasks[id.index()].number;
+        self.retire(now, o, id, StopReason::EssentialContainerExited);
+        self.remove_target(now, o, id);
+        self.set_task_state(now, o, id, TaskState::Deprovisioning);
+        let d = self.lifecycle_draw(service, Phase::Deprovisioning, number);
+        self.schedule_phase_end(s, id, d);
+        self.reconcile(s, o, service);
+    }
+}
+
+/// The lifecycle durations a service draws, by index into its samplers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::model) enum Phase {
+    Provisioning,
+    Pending,
+    Activating,
+    AppStart,
+    Shutdown,
+    Deprovisioning,
+}
+
+impl Phase {
+    /// Every phase, in sampler order, with its name in draw purposes
+    /// (`service/<name>/lifecycle/<name>`) and its field path in the spec.
+    pub(in crate::model) const ALL: [(Phase, &'static str); 6] = [
+        (Phase::Provisioning, "provisioning"),
+        (Phase::Pending, "pending"),
+        (Phase::Activating, "activating"),
+        (Phase::AppStart, "app_start"),
+        (Phase::Shutdown, "shutdown"),
+        (Phase::Deprovisioning, "deprovisioning"),
+    ];
+}
