@@ -4,7 +4,7 @@
 //! only emits [`LifecycleEvent`]s.
 
 use crate::engine::SimTime;
-use crate::model::{FaultKind, LifecycleEvent, StopReason, TargetState, World};
+use crate::model::{FaultKind, LifecycleEvent, StopReason, TargetState, TaskState, World};
 
 /// The header of `events.csv`.
 pub const EVENTS_HEADER: [&str; 7] = [
@@ -17,8 +17,16 @@ pub const EVENTS_HEADER: [&str; 7] = [
     "detail",
 ];
 
-/// One row of `events.csv`, in [`EVENTS_HEADER`] order.
-pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String; 7] {
+/// One row of `events.csv`, in [`EVENTS_HEADER`] order; `None` for an event that has no
+/// row of its own (a task's move to RUNNING, whose `task_running` row follows it).
+pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<[String; 7]> {
+    if let LifecycleEvent::TaskStateChanged {
+        to: TaskState::Running,
+        ..
+    } = event
+    {
+        return None;
+    }
     let task_name = |t: crate::model::TaskId| world.tasks()[t.index()].name.clone();
     let service_of = |t: crate::model::TaskId| {
         let s = world.tasks()[t.index()].service;
@@ -222,7 +230,7 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String
             )
         }
     };
-    [
+    Some([
         format_event_time(now),
         kind.to_string(),
         service,
@@ -230,7 +238,7 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> [String
         tg,
         reason.to_string(),
         detail,
-    ]
+    ])
 }
 
 /// KiB as MiB with up to 3 decimals, no trailing zeros.

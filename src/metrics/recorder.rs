@@ -950,8 +950,10 @@ impl Observer for Recorder {
             | LifecycleEvent::FaultEnded { .. } => {}
         }
         if let Some(files) = self.files.as_mut() {
-            let r = files.event_row(&event_row(now, event, world));
-            self.keep_io_error(r);
+            if let Some(row) = event_row(now, event, world) {
+                let r = files.event_row(&row);
+                self.keep_io_error(r);
+            }
         }
     }
 

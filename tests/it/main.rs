@@ -5,6 +5,7 @@ mod cli;
 mod dependencies;
 mod distributions;
 mod invariants;
+mod lifecycle;
 mod properties;
 mod queueing;
 mod readme;

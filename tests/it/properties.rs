@@ -318,6 +318,8 @@ struct Checker {
     stopped: Vec<bool>,
     /// Each task's lifecycle state, from the events.
     state: Vec<Option<TaskState>>,
+    /// When each task that began DEACTIVATING began it.
+    deactivating_since: BTreeMap<TaskId, SimTime>,
     dispatches: u64,
     fleet_changes: u64,
     /// Calls that ended.
@@ -356,6 +358,25 @@ impl Checker {
             .filter(|(_, s)| s.state == TargetState::Unhealthy)
             .map(|(&k, _)| k)
             .collect()
+    }
+}
+
+impl Checker {
+    /// Liveness of the stop sequence: no task stays DEACTIVATING past its target group's
+    /// deregistration delay, nor STOPPING past its `stop_timeout` (the phases after are
+    /// timed draws and need no check).
+    fn every_stop_moves_on(&mut self, now: SimTime, w: &World) {
+        for (id, since) in &self.deactivating_since {
+            let t = &w.tasks()[id.index()];
+            let tg = w.services()[t.service.index()].target_group;
+            let delay = w.target_groups()[tg.index()].deregistration_delay;
+            if t.state == TaskState::Deactivating && now > *since + delay {
+                self.violations.push(format!(
+                    "at {now}: {} is still DEACTIVATING since {since}, past its delay {delay:?}",
+                    t.name
+                ));
+            }
+        }
     }
 }
 
@@ -511,6 +532,9 @@ impl Observer for Checker {
                     ));
                 }
                 self.state[task.index()] = Some(to);
+                if to == TaskState::Deactivating {
+                    self.deactivating_since.insert(task, now);
+                }
             }
             LifecycleEvent::TaskStopped { task, .. } => {
                 // The task stops first; its requests then end with 502s.
@@ -573,8 +597,13 @@ impl Observer for Checker {
             ));
         }
     }
+    fn finish(&mut self, now: SimTime, w: &World) {
+        self.clock(now);
+        self.every_stop_moves_on(now, w);
+    }
     fn interval(&mut self, now: SimTime, w: &World) {
         self.clock(now);
+        self.every_stop_moves_on(now, w);
         // Workers and capacities are never exceeded.
         for t in w.tasks() {
             if t.max_concurrency > 0 && t.workers_busy() > t.max_concurrency {

@@ -210,8 +210,11 @@ impl World {
             Some((tg, _)) => {
                 let delay = self.target_group_delay(tg);
                 s.schedule_in(delay, Event::DeregistrationTimeout { task: id });
-                // Completes at once (and stops the task) if nothing is in flight.
                 self.deregister_target(now, o, id);
+                if self.tasks[id.index()].target.is_none() {
+                    // Nothing was in flight: the deregistration completed at once.
+                    self.deactivated.push(id);
+                }
             }
             None => self.deactivated(s, o, id),
         }

@@ -1,0 +1,270 @@
+//! Tasks that come and go, checked where the timing is deterministic, through the files a
+//! user reads (`events.csv`, `summary.json`).
+//!
+//! **The world.** Request `k` arrives at `k/10` s (deterministic, 10 requests/s) and needs
+//! 50 ms of CPU on a 1-vCPU task, so a request is in flight during the first 50 ms of each
+//! tenth of a second. Lifecycle phases are the defaults (calibrated guesses): provisioning
+//! 15 s, pending 20 s, activating 5 s, app start 10 s, shutdown 2 s, deprovisioning 10 s,
+//! `stop_timeout` 30 s; the target group's `deregistration_delay` is set per test.
+
+use std::fs;
+use std::path::Path;
+
+use lbsim::engine::{SimDuration, SimTime};
+use lbsim::metrics::{Recorder, RecorderOptions};
+use lbsim::model::*;
+use serde_json::Value;
+
+use crate::support::{close, f, ms, secs};
+
+/// The world above, run for `duration`, with `tasks` warm tasks and faults `faults`.
+fn world(
+    duration: SimDuration,
+    tasks: u32,
+    delay: SimDuration,
+    faults: Vec<FaultSpec>,
+) -> WorldSpec {
+    WorldSpec {
+        name: "lifecycle".into(),
+        duration,
+        metrics_interval: secs(10),
+        clients: vec![ClientSpec {
+            arrivals: ArrivalSpec::Deterministic { rate_rps: 10.0 },
+            ..Default::default()
+        }],
+        target_groups: vec![TargetGroupSpec {
+            deregistration_delay: delay,
+            ..Default::default()
+        }],
+        services: vec![ServiceSpec {
+            desired_count: tasks,
+            cpu_time: DistSpec::Deterministic(ms(50)),
+            ..Default::default()
+        }],
+        faults,
+        ..Default::default()
+    }
+}
+
+/// A fleet operation applied at a time.
+type Act<'a> = (SimTime, &'a dyn Fn(&mut Simulation<Recorder>));
+
+/// Runs `spec` with `acts`, writing its files under `out`; returns the summary and the
+/// rows of `events.csv` (header dropped), each split into its 7 fields.
+fn run(spec: &WorldSpec, out: &Path, acts: &[Act<'_>]) -> (Value, Vec<Vec<String>>) {
+    let rec = Recorder::new(RecorderOptions {
+        out_dir: Some(out.to_path_buf()),
+    });
+    let mut sim = Simulation::new(spec, rec).unwrap();
+    for (t, act) in acts {
+        sim.run_until(*t);
+        act(&mut sim);
+    }
+    sim.run();
+    sim.into_observer().finish().unwrap();
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let mut reader = csv::Reader::from_path(out.join("events.csv")).unwrap();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (summary, rows)
+}
+
+/// The (time, kind, task, reason) of each row, for comparing sequences.
+fn brief(rows: &[Vec<String>]) -> Vec<(String, String, String, String)> {
+    rows.iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[3].clone(), r[5].clone()))
+        .collect()
+}
+
+fn row(t: &str, kind: &str, task: &str, reason: &str) -> (String, String, String, String) {
+    (t.into(), kind.into(), task.into(), reason.into())
+}
+
+/// A crash at 30.02 s (request 300, which arrived at 30.0 s, is in flight): that request
+/// gets a 502, the target leaves at once, and the replacement walks every phase: launched
+/// at 30.02, PENDING at 45.02, ACTIVATING (registered, `initial`) at 65.02, RUNNING at
+/// 70.02, healthy once its application listens at 80.02. Every request from 30.1 s to
+/// 80.0 s (k = 301..800) finds no routable target: 500 × 503. The crashed task is STOPPED
+/// after its 10 s of deprovisioning. Task-seconds: 40.02 (the first task, billed from 0 to
+/// STOPPED) + 74.98 (the replacement, from PENDING to the end) = 115.
+#[test]
+fn a_crash_is_replaced_through_every_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let crash = FaultSpec {
+        start: SimTime(30_020_000_000),
+        duration: SimDuration::ZERO,
+        kind: FaultKind::TaskCrash {
+            service: 0,
+            task: 0,
+        },
+    };
+    let spec = world(secs(120), 1, secs(300), vec![crash]);
+    let (s, rows) = run(&spec, &dir.path().join("o"), &[]);
+    let by = &s["requests"]["by_outcome"];
+    assert_eq!(by["elb_502_target_closed"], 1);
+    assert_eq!(by["elb_503_no_targets"], 500);
+    assert_eq!(by["elb_502_deregistration_delay"], 0);
+    // 1200 arrivals (k = 1..1200), one in flight at the end (k = 1200 at 120.0 s).
+    assert_eq!(s["requests"]["arrived"], 1200);
+    assert_eq!(by["ok"], 1200 - 1 - 500 - 1);
+    close("task_seconds", f(&s["task_seconds"]), 40.02 + 74.98);
+    let got = brief(&rows[3..]);
+    let want = vec![
+        row("30.02", "fault_started", "", ""),
+        row("30.02", "task_stopped", "svc-0", "EssentialContainerExited"),
+        row(
+            "30.02",
+            "target_deregistered",
+            "svc-0",
+            "Target.InvalidState",
+        ),
+        row("30.02", "task_state", "svc-0", "DEPROVISIONING"),
+        row("30.02", "task_launched", "svc-1", ""),
+        row("40.02", "task_state", "svc-0", "STOPPED"),
+        row("45.02", "task_state", "svc-1", "PENDING"),
+        row("65.02", "task_state", "svc-1", "ACTIVATING"),
+        row(
+            "65.02",
+            "target_registered",
+            "svc-1",
+            "Elb.RegistrationInProgress",
+        ),
+        row("70.02", "task_running", "svc-1", ""),
+        row("80.02", "target_healthy", "svc-1", ""),
+    ];
+    assert_eq!(got, want, "events.csv after the warm start:\n{rows:#?}");
+    // The warm start: running, registered and healthy at t = 0.
+    assert_eq!(
+        brief(&rows[..3]),
+        vec![
+            row("0", "task_running", "svc-0", ""),
+            row(
+                "0",
+                "target_registered",
+                "svc-0",
+                "Elb.RegistrationInProgress"
+            ),
+            row("0", "target_healthy", "svc-0", ""),
+        ]
+    );
+}
+
+/// A graceful stop at 20.07 s, when nothing is in flight (request 200 ended at 20.05 s):
+/// the deregistration completes at once, the task gets SIGTERM at once (STOPPING), shuts
+/// down in 2 s (DEPROVISIONING at 22.07) and is STOPPED 10 s later. The service launches
+/// the replacement at 20.07 (desired count 2 kept); no request fails meanwhile, because
+/// the other task serves them all.
+#[test]
+fn an_idle_deregistration_completes_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = world(secs(40), 2, secs(300), vec![]);
+    let stop = SimTime(20_070_000_000);
+    let (s, rows) = run(
+        &spec,
+        &dir.path().join("o"),
+        &[(stop, &|sim: &mut Simulation<Recorder>| {
+            sim.stop_task_gracefully(TaskId(0)).unwrap()
+        })],
+    );
+    let by = &s["requests"]["by_outcome"];
+    assert_eq!(by["elb_502_target_closed"], 0);
+    assert_eq!(by["elb_502_deregistration_delay"], 0);
+    assert_eq!(by["elb_503_no_targets"], 0);
+    let got = brief(&rows[6..]);
+    let want = vec![
+        row("20.07", "task_state", "svc-0", "DEACTIVATING"),
+        row("20.07", "task_launched", "svc-2", ""),
+        row(
+            "20.07",
+            "target_draining",
+            "svc-0",
+            "Target.DeregistrationInProgress",
+        ),
+        row(
+            "20.07",
+            "target_deregistered",
+            "svc-0",
+            "Target.NotRegistered",
+        ),
+        row("20.07", "task_stopped", "svc-0", "ServiceStop"),
+        row("20.07", "task_state", "svc-0", "STOPPING"),
+        row("22.07", "task_state", "svc-0", "DEPROVISIONING"),
+        row("32.07", "task_state", "svc-0", "STOPPED"),
+        row("35.07", "task_state", "svc-2", "PENDING"),
+    ];
+    assert_eq!(got, want, "{rows:#?}");
+}
+
+/// Requests that outlive the deregistration delay. Each request needs 4 s of CPU
+/// (request `k` arrives at `k/10` s on one of 60 tasks, so every task holds a few). A
+/// graceful stop at 20.0 s with a 1 s delay: the requests still at the task at 21.0 s end
+/// with `elb_502_deregistration_delay`, and the deregistration completes then. With a
+/// 5 s delay (longer than any request) none fails: the deregistration completes when the
+/// last one ends, before the delay.
+#[test]
+fn requests_still_in_flight_when_the_delay_expires_get_a_502() {
+    let run_with = |delay: SimDuration, name: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = world(secs(40), 60, delay, vec![]);
+        spec.services[0].cpu_time = DistSpec::Deterministic(secs(4));
+        let (s, rows) = run(
+            &spec,
+            &dir.path().join(name),
+            &[(SimTime(20_000_000_000), &|sim: &mut Simulation<
+                Recorder,
+            >| {
+                sim.stop_task_gracefully(TaskId(0)).unwrap()
+            })],
+        );
+        let done = rows
+            .iter()
+            .find(|r| r[1] == "target_deregistered" && r[3] == "svc-0")
+            .map(|r| r[0].parse::<f64>().unwrap())
+            .expect("svc-0 deregistered");
+        (s, done)
+    };
+    let (short, done_short) = run_with(secs(1), "short");
+    let failed = short["requests"]["by_outcome"]["elb_502_deregistration_delay"]
+        .as_u64()
+        .unwrap();
+    assert!(failed > 0, "a 1 s delay cuts requests of 4 s");
+    assert_eq!(done_short, 21.0, "deregistered when the delay expires");
+    let (long, done_long) = run_with(secs(5), "long");
+    assert_eq!(
+        long["requests"]["by_outcome"]["elb_502_deregistration_delay"],
+        0
+    );
+    assert!(
+        done_long > 20.0 && done_long < 24.0 + 1e-9,
+        "deregistered when its last request ends, at {done_long}"
+    );
+}
+
+/// SIGKILL at `stop_timeout`: an application that takes 60 s to shut down is stopped after
+/// the 30 s `stop_timeout` (STOPPING from 20.07 to 50.07).
+#[test]
+fn stop_timeout_cuts_a_slow_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = world(secs(80), 2, secs(300), vec![]);
+    spec.services[0].lifecycle.shutdown = DistSpec::Deterministic(secs(60));
+    let (_, rows) = run(
+        &spec,
+        &dir.path().join("o"),
+        &[(SimTime(20_070_000_000), &|sim: &mut Simulation<
+            Recorder,
+        >| {
+            sim.stop_task_gracefully(TaskId(0)).unwrap()
+        })],
+    );
+    let state_at = |state: &str| {
+        rows.iter()
+            .find(|r| r[1] == "task_state" && r[3] == "svc-0" && r[5] == state)
+            .map(|r| r[0].clone())
+    };
+    assert_eq!(state_at("STOPPING").as_deref(), Some("20.07"));
+    assert_eq!(state_at("DEPROVISIONING").as_deref(), Some("50.07"));
+    assert_eq!(state_at("STOPPED").as_deref(), Some("60.07"));
+}
