@@ -381,6 +381,17 @@ pub struct TargetGroupSection {
     #[serde(default = "default_algorithm")]
     #[schemars(schema_with = "algorithm_schema")]
     pub algorithm: String,
+    /// `deregistration_delay.timeout_seconds`: how long a deregistering (draining) target
+    /// keeps the requests it has in flight before the load balancer gives up on them (each
+    /// then ends with a 502). A whole number of seconds, 0s–3600s; default "300s" (the AWS
+    /// default). Source:
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay>.
+    #[serde(default = "default_deregistration_delay")]
+    pub deregistration_delay: Dur,
+}
+
+fn default_deregistration_delay() -> Dur {
+    Dur(crate::model::DEFAULT_DEREGISTRATION_DELAY)
 }
 
 /// One of the algorithms' names (checked in [`super::validate`], which lists them in its
@@ -416,6 +427,52 @@ pub struct ServiceSection {
     /// Memory the application uses in a task; default none (memory not modelled).
     #[serde(default)]
     pub memory: MemorySection,
+    /// How long each phase of a task's life takes (tasks launched after t = 0, such as a
+    /// crashed task's replacement; the initial `desired_count` tasks start warm); every
+    /// field optional.
+    #[serde(default)]
+    pub lifecycle: LifecycleSection,
+}
+
+/// `lifecycle = { app_start = "20s", stop_timeout = "60s", ... }` (or a
+/// `[services.lifecycle]` table): how long each phase of an ECS task's life takes
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle.html>).
+///
+/// The phases are durations or distributions, each ≥ 0 and at most 1 hour (lbsim's cap; a
+/// distribution's mean, or its largest value for `deterministic`, `uniform` and `empirical`),
+/// drawn per task. AWS publishes no phase durations: the defaults are calibrated guesses (see
+/// [`LifecycleSpec`](crate::model::LifecycleSpec)). The initial `desired_count` tasks skip
+/// the phases (RUNNING, registered and healthy at t = 0); tasks launched later walk them.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSection {
+    /// PROVISIONING: capacity is found and the task's ENI is created and attached; default
+    /// "15s" (a guess); 0–1h.
+    #[serde(default)]
+    pub provisioning: Option<Delay>,
+    /// PENDING: the container image is pulled; default "20s" (a guess; it grows with the
+    /// image's size); 0–1h.
+    #[serde(default)]
+    pub pending: Option<Delay>,
+    /// ACTIVATING: the task is registered in its target group; default "5s" (a guess); 0–1h.
+    #[serde(default)]
+    pub activating: Option<Delay>,
+    /// From RUNNING until the application listens (requests and health checks sent before
+    /// fail); default "10s" (a guess); 0–1h.
+    #[serde(default)]
+    pub app_start: Option<Delay>,
+    /// How long the application takes to shut down after SIGTERM, cut at `stop_timeout`;
+    /// default "2s" (a guess); 0–1h.
+    #[serde(default)]
+    pub shutdown: Option<Delay>,
+    /// `stopTimeout`: the wait between SIGTERM and SIGKILL. A constant, whole number of
+    /// seconds, 0s–120s (at most 120 s on Fargate); default "30s" (the AWS default). Source:
+    /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html>.
+    #[serde(default)]
+    pub stop_timeout: Option<Dur>,
+    /// DEPROVISIONING: the ENI is detached and deleted; default "10s" (a guess); 0–1h.
+    #[serde(default)]
+    pub deprovisioning: Option<Delay>,
 }
 
 /// `task = { cpu = 1024, memory = 2048, max_concurrency = 0 }`.
@@ -628,7 +685,7 @@ pub enum WhenFullSection {
     Reject,
 }
 
-/// `[[faults]]`: a fault injected for a window of simulated time.
+/// `[[faults]]`: a fault injected for a window of simulated time, or at an instant (a crash).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultSection {
@@ -653,5 +710,20 @@ pub enum FaultSection {
         duration: Dur,
         /// Latency multiplier, > 0 and ≤ 1000.
         factor: f64,
+    },
+    /// A task of the service crashes at `at` (its process exits): its requests in flight end
+    /// with a 502, its target is removed, and the service launches a replacement, which walks
+    /// the service's `lifecycle`. An instant: no `duration`.
+    TaskCrash {
+        /// Name of the service (`[[services]]`).
+        service: String,
+        /// Which task: its position among the service's serving tasks at `at`, oldest first;
+        /// default 0 (the oldest); 0 to the service's `desired_count` − 1. (Read as a signed
+        /// integer so that a negative one is reported with its field's path.)
+        #[serde(default)]
+        #[schemars(range(min = 0))]
+        task: i64,
+        /// When the task crashes, from t = 0; before the end of the run.
+        at: Dur,
     },
 }

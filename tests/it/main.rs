@@ -11,6 +11,7 @@ mod queueing;
 mod readme;
 mod recorder;
 mod scenario_docs;
+mod scenario_lifecycle;
 mod scenario_waits;
 mod support;
 mod waiting;

@@ -422,7 +422,7 @@ fn bad_waits_are_clear_errors_with_exit_code_2() {
             &[
                 ":38:",
                 "faults.0.type",
-                "unknown variant `dependency_gone`, expected `dependency_down` or `dependency_slow`",
+                "unknown variant `dependency_gone`, expected one of `dependency_down`, `dependency_slow`, `task_crash`",
             ],
         ),
         (

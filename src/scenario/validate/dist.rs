@@ -1,6 +1,7 @@
 //! Delays and distributions (`rtt`, `processing_time`, `request.cpu_time`, steps' `cpu` and
-//! `wait`, dependencies' `latency`): a constant duration, or a `{ dist = ... }` table with
-//! its parameters in range. Also memory amounts (`memory.per_request_mib`): a number of MiB
+//! `wait`, dependencies' `latency`, services' `lifecycle` phases): a constant duration, or a
+//! `{ dist = ... }` table with its parameters in range (and, for a capped delay, at most its
+//! cap). Also memory amounts (`memory.per_request_mib`): a number of MiB
 //! or a distribution of MiB, resolved into a [`DistSpec`] whose unit is the KiB.
 
 use super::Ctx;
@@ -33,6 +34,44 @@ impl Ctx<'_> {
             Delay::Constant(v) => DistSpec::Deterministic(v.0),
             Delay::Dist(ds) => self.dist(path, ds),
         }
+    }
+
+    /// Checks a delay at `path` like [`Self::required_delay`], and that it is at most `max`
+    /// (`why` says whose cap it is): a constant, a `deterministic` value, a `uniform` `max`
+    /// and an `empirical` sample's largest value are its largest; for the other
+    /// distributions, whose tails are unbounded, the cap is on the `mean`.
+    pub(super) fn capped_delay(
+        &mut self,
+        path: &str,
+        d: &Delay,
+        max: SimDuration,
+        why: &str,
+    ) -> DistSpec {
+        let spec = self.required_delay(path, d);
+        let (field, what, v) = match (d, &spec) {
+            (Delay::Constant(v), _) => (path.to_string(), None, v.0),
+            (Delay::Dist(DistSection::Deterministic { value }), _) => {
+                (format!("{path}.value"), None, value.0)
+            }
+            (Delay::Dist(DistSection::Uniform { max, .. }), _) => {
+                (format!("{path}.max"), None, max.0)
+            }
+            (Delay::Dist(DistSection::Empirical { .. }), DistSpec::Empirical(v)) => (
+                format!("{path}.file"),
+                Some("the sample's largest value"),
+                v.iter().copied().max().unwrap_or(SimDuration::ZERO),
+            ),
+            // An unreadable sample (already reported) resolves to 0.
+            (Delay::Dist(_), _) => (format!("{path}.mean"), Some("the mean"), spec.mean()),
+        };
+        if v > max {
+            let found = match what {
+                Some(w) => format!("{w} is {v}"),
+                None => v.to_string(),
+            };
+            self.bad(field, format!("{found}: must be ≥ 0 and ≤ {max} ({why})"));
+        }
+        spec
     }
 
     /// Checks a distribution table at `path`.

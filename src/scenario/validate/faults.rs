@@ -1,7 +1,7 @@
-//! `[[faults]]`: the dependency each fault acts on, its window (inside the run) and a slow
-//! fault's latency factor.
+//! `[[faults]]`: the dependency each window fault acts on, its window (inside the run) and a
+//! slow fault's latency factor; the service, task and instant (inside the run) of a crash.
 
-use super::{Ctx, DependencyIndex, MAX_FAULTS};
+use super::{Ctx, DependencyIndex, MAX_FAULTS, ServiceIndex};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{FaultKind, FaultSpec};
 use crate::scenario::file::{Dur, FaultSection};
@@ -9,12 +9,13 @@ use crate::scenario::file::{Dur, FaultSection};
 /// Largest latency multiplier of a `dependency_slow` fault.
 const MAX_FACTOR: f64 = 1000.0;
 
-/// Checks `[[faults]]`; `deps` maps dependency names to indices, `run` is
-/// `simulation.duration`.
+/// Checks `[[faults]]`; `deps` maps dependency names to indices, `services` service names to
+/// indices and desired counts, `run` is `simulation.duration`.
 pub(super) fn resolve(
     ctx: &mut Ctx,
     faults: &[FaultSection],
     deps: &DependencyIndex,
+    services: &ServiceIndex,
     run: SimDuration,
 ) -> Vec<FaultSpec> {
     if faults.len() > MAX_FAULTS {
@@ -29,7 +30,7 @@ pub(super) fn resolve(
     faults
         .iter()
         .enumerate()
-        .map(|(i, f)| fault(ctx, i, f, deps, run))
+        .map(|(i, f)| fault(ctx, i, f, deps, services, run))
         .collect()
 }
 
@@ -39,43 +40,91 @@ fn fault(
     i: usize,
     f: &FaultSection,
     deps: &DependencyIndex,
+    services: &ServiceIndex,
     run: SimDuration,
 ) -> FaultSpec {
     let p = format!("faults.{i}");
-    let (dependency, start, duration) = match f {
+    // A slow fault's factor; `None` for a down fault.
+    let (dependency, start, duration, factor) = match f {
         FaultSection::DependencyDown {
             dependency,
             start,
             duration,
-        }
-        | FaultSection::DependencySlow {
+        } => (dependency, start, duration, None),
+        FaultSection::DependencySlow {
             dependency,
             start,
             duration,
-            ..
-        } => (dependency, start, duration),
+            factor,
+        } => (dependency, start, duration, Some(*factor)),
+        FaultSection::TaskCrash { service, task, at } => {
+            return crash(ctx, &p, service, *task, *at, services, run);
+        }
     };
     let dependency = ctx.dependency(&format!("{p}.dependency"), dependency, deps);
     window(ctx, &p, *start, *duration, run);
-    let kind = match f {
-        FaultSection::DependencyDown { .. } => FaultKind::DependencyDown { dependency },
-        FaultSection::DependencySlow { factor, .. } => {
+    let kind = match factor {
+        None => FaultKind::DependencyDown { dependency },
+        Some(factor) => {
             ctx.positive_finite(
                 &format!("{p}.factor"),
-                *factor,
+                factor,
                 MAX_FACTOR,
                 "(a latency multiplier)",
             );
-            FaultKind::DependencySlow {
-                dependency,
-                factor: *factor,
-            }
+            FaultKind::DependencySlow { dependency, factor }
         }
     };
     FaultSpec {
         start: SimTime::ZERO + start.0,
         duration: duration.0,
         kind,
+    }
+}
+
+/// Checks the `task_crash` fault at `p`: a defined service, one of its `desired_count`
+/// tasks, an instant before the end of the run.
+fn crash(
+    ctx: &mut Ctx,
+    p: &str,
+    service: &str,
+    task: i64,
+    at: Dur,
+    services: &ServiceIndex,
+    run: SimDuration,
+) -> FaultSpec {
+    let known = services.contains_key(service);
+    let (service, desired) = ctx.service(&format!("{p}.service"), service, services);
+    let allowed = if !known {
+        "must be ≥ 0 (a position among the service's tasks, 0 = the oldest)".to_string()
+    } else if desired == 0 {
+        "no such task: the service has desired_count = 0, so no task can crash".to_string()
+    } else {
+        format!(
+            "no such task; allowed 0–{} (the service has desired_count = {desired} tasks, 0 = the oldest)",
+            desired - 1
+        )
+    };
+    let task = match u32::try_from(task) {
+        Ok(t) if !known || t < desired => t,
+        _ => {
+            ctx.bad(format!("{p}.task"), format!("{task}: {allowed}"));
+            0
+        }
+    };
+    if at.0 >= run {
+        ctx.bad(
+            format!("{p}.at"),
+            format!(
+                "{}: the crash is at or after the end of the run (simulation.duration = {run}); it must be before",
+                at.0
+            ),
+        );
+    }
+    FaultSpec {
+        start: SimTime::ZERO + at.0,
+        duration: SimDuration::ZERO,
+        kind: FaultKind::TaskCrash { service, task },
     }
 }
 

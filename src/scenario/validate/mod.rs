@@ -5,7 +5,8 @@
 //! `simulation`, `target_groups` (first: the other sections refer to target groups by
 //! name), `load_balancer` (and its listeners), `clients` (arrival processes and schedules),
 //! `dependencies` (before the services, whose request steps call them by name), `services`
-//! (Fargate task sizes, request steps, memory), `faults` (windows on named dependencies);
+//! (Fargate task sizes, request steps, memory, lifecycle phases), `faults` (windows on named
+//! dependencies, crashes of named services' tasks);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
 
@@ -59,11 +60,21 @@ pub const MAX_DEPENDENCIES: usize = 100;
 pub const MAX_FAULTS: usize = 1000;
 /// Most steps in one request's profile.
 pub const MAX_STEPS: usize = 64;
+/// Longest target group `deregistration_delay` (AWS `deregistration_delay.timeout_seconds`:
+/// 0–3600 s).
+pub const MAX_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(3600);
+/// Longest `lifecycle` phase of a task (lbsim's cap, not AWS's: a phase of more than an hour
+/// is a mistake).
+pub const MAX_LIFECYCLE_PHASE: SimDuration = SimDuration::from_secs(3600);
+/// Longest `lifecycle.stop_timeout` (AWS `stopTimeout`: at most 120 s on Fargate).
+pub const MAX_STOP_TIMEOUT: SimDuration = SimDuration::from_secs(120);
 
 /// Target group indices by name.
 type TargetGroupIndex = BTreeMap<String, usize>;
 /// Dependency indices by name.
 type DependencyIndex = BTreeMap<String, usize>;
+/// Service indices by name, with each service's `desired_count`.
+type ServiceIndex = BTreeMap<String, (usize, u32)>;
 /// Listener indices by port.
 type PortIndex = BTreeMap<u16, usize>;
 
@@ -152,6 +163,46 @@ impl Ctx<'_> {
         0
     }
 
+    /// The index and `desired_count` of the service called `name`, or an issue at `path`
+    /// listing the defined names.
+    fn service(&mut self, path: &str, name: &str, known: &ServiceIndex) -> (usize, u32) {
+        if let Some(&s) = known.get(name) {
+            return s;
+        }
+        let defined = if known.is_empty() {
+            "none is defined: add a [[services]] table with name = ...".to_string()
+        } else {
+            let names: Vec<&str> = known.keys().map(String::as_str).collect();
+            format!("defined: {}", names.join(", "))
+        };
+        self.bad(path, format!("no service is named \"{name}\" ({defined})"));
+        (0, 0)
+    }
+
+    /// Checks that `d` is a whole number of seconds, at most `max` (`what` names the setting
+    /// and its source, for the message).
+    fn whole_seconds(&mut self, path: &str, d: SimDuration, max: SimDuration, what: &str) {
+        let secs = |d: SimDuration| {
+            if d.0 % NANOS_PER_SEC == 0 {
+                format!("{}s", d.0 / NANOS_PER_SEC)
+            } else {
+                format!("{}s", d.0 as f64 / NANOS_PER_SEC as f64)
+            }
+        };
+        let allowed = format!("allowed 0s–{} in whole seconds ({what})", secs(max));
+        if d > max {
+            self.bad(path, format!("{}: too long; {allowed}", secs(d)));
+        } else if d.0 % NANOS_PER_SEC != 0 {
+            self.bad(
+                path,
+                format!(
+                    "{}: not a whole number of seconds (AWS takes an integer); {allowed}",
+                    secs(d)
+                ),
+            );
+        }
+    }
+
     /// Checks that `v` is finite, > 0 and ≤ `max` (in `unit`); false (and an issue) if not.
     fn positive_finite(&mut self, path: &str, v: f64, max: f64, unit: &str) -> bool {
         if !(v.is_finite() && v > 0.0 && v <= max) {
@@ -201,8 +252,14 @@ pub fn resolve(
     let (load_balancer, ports) = load_balancer::resolve(&mut ctx, &file.load_balancer, &tg_index);
     let clients = clients::resolve(&mut ctx, &file.clients, &ports);
     let (dependencies, dep_index) = dependencies::resolve(&mut ctx, &file.dependencies);
-    let services = services::resolve(&mut ctx, &file.services, &tg_index, &dep_index);
-    let faults = faults::resolve(&mut ctx, &file.faults, &dep_index, sim.duration.0);
+    let (services, svc_index) = services::resolve(&mut ctx, &file.services, &tg_index, &dep_index);
+    let faults = faults::resolve(
+        &mut ctx,
+        &file.faults,
+        &dep_index,
+        &svc_index,
+        sim.duration.0,
+    );
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }

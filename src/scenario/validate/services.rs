@@ -1,15 +1,17 @@
 //! `[[services]]`: names, target groups, desired counts, Fargate task sizes (valid CPU and
 //! memory pairs), concurrency limits, the request's work (its CPU time, or its profile of
-//! steps) and the application's memory.
+//! steps), the application's memory and the tasks' lifecycle phases.
 
 use super::dist::mib_to_kib;
 use super::{
-    Ctx, DependencyIndex, MAX_CONCURRENCY, MAX_DESIRED_COUNT, MAX_STEPS, TargetGroupIndex,
+    Ctx, DependencyIndex, MAX_CONCURRENCY, MAX_DESIRED_COUNT, MAX_LIFECYCLE_PHASE, MAX_STEPS,
+    MAX_STOP_TIMEOUT, ServiceIndex, TargetGroupIndex,
 };
 use crate::engine::SimDuration;
-use crate::model::{DistSpec, MemorySpec, ServiceSpec, StepSpec, TaskSpec};
+use crate::model::{DistSpec, LifecycleSpec, MemorySpec, ServiceSpec, StepSpec, TaskSpec};
 use crate::scenario::file::{
-    MemorySection, RequestSection, ServiceSection, StepSection, TaskSection,
+    Delay, LifecycleSection, MemorySection, RequestSection, ServiceSection, StepSection,
+    TaskSection,
 };
 
 /// Valid Fargate (CPU units, memory MiB) pairs, from
@@ -42,25 +44,31 @@ pub fn fargate_pair_is_valid(cpu: u32, memory: u32) -> bool {
 }
 
 /// Checks `[[services]]`; `tg_index` maps target group names to indices, `deps`
-/// dependency names to indices.
+/// dependency names to indices. Returns their specs and their indices (and desired counts)
+/// by name, for the faults that name them.
 pub(super) fn resolve(
     ctx: &mut Ctx,
     services: &[ServiceSection],
     tg_index: &TargetGroupIndex,
     deps: &DependencyIndex,
-) -> Vec<ServiceSpec> {
-    ctx.unique(
-        "service",
-        services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (format!("services.{i}.name"), s.name.as_str())),
-    );
-    services
+) -> (Vec<ServiceSpec>, ServiceIndex) {
+    let index = ctx
+        .unique(
+            "service",
+            services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (format!("services.{i}.name"), s.name.as_str())),
+        )
+        .into_iter()
+        .map(|(name, i)| (name, (i, services[i].desired_count)))
+        .collect();
+    let specs = services
         .iter()
         .enumerate()
         .map(|(i, s)| service(ctx, i, s, tg_index, deps))
-        .collect()
+        .collect();
+    (specs, index)
 }
 
 /// Checks service `i`.
@@ -86,6 +94,7 @@ fn service(
     let task = task(ctx, &p, &s.task);
     let (cpu_time, steps) = request(ctx, &format!("{p}.request"), &s.request, deps);
     let memory = memory(ctx, &format!("{p}.memory"), &s.memory, &task);
+    let lifecycle = lifecycle(ctx, &format!("{p}.lifecycle"), &s.lifecycle);
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
@@ -94,7 +103,7 @@ fn service(
         cpu_time,
         steps,
         memory,
-        lifecycle: crate::model::LifecycleSpec::default(),
+        lifecycle,
     }
 }
 
@@ -211,6 +220,49 @@ fn memory(ctx: &mut Ctx, p: &str, m: &MemorySection, task: &TaskSpec) -> MemoryS
     MemorySpec {
         base_kib,
         per_request_kib,
+    }
+}
+
+/// Checks the `lifecycle` table at `p`: each phase a delay of at most
+/// [`MAX_LIFECYCLE_PHASE`], `stop_timeout` whole seconds up to [`MAX_STOP_TIMEOUT`]. A field
+/// left out takes [`LifecycleSpec::default`]'s value.
+fn lifecycle(ctx: &mut Ctx, p: &str, l: &LifecycleSection) -> LifecycleSpec {
+    let d = LifecycleSpec::default();
+    let mut phase = |name: &str, v: &Option<Delay>, default: DistSpec| match v {
+        None => default,
+        Some(v) => ctx.capped_delay(
+            &format!("{p}.{name}"),
+            v,
+            MAX_LIFECYCLE_PHASE,
+            "lbsim caps each lifecycle phase at 1 hour",
+        ),
+    };
+    let provisioning = phase("provisioning", &l.provisioning, d.provisioning);
+    let pending = phase("pending", &l.pending, d.pending);
+    let activating = phase("activating", &l.activating, d.activating);
+    let app_start = phase("app_start", &l.app_start, d.app_start);
+    let shutdown = phase("shutdown", &l.shutdown, d.shutdown);
+    let deprovisioning = phase("deprovisioning", &l.deprovisioning, d.deprovisioning);
+    let stop_timeout = match l.stop_timeout {
+        None => d.stop_timeout,
+        Some(t) => {
+            ctx.whole_seconds(
+                &format!("{p}.stop_timeout"),
+                t.0,
+                MAX_STOP_TIMEOUT,
+                "AWS stopTimeout: at most 120 s on Fargate",
+            );
+            t.0
+        }
+    };
+    LifecycleSpec {
+        provisioning,
+        pending,
+        activating,
+        app_start,
+        shutdown,
+        stop_timeout,
+        deprovisioning,
     }
 }
 

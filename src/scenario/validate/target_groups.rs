@@ -1,6 +1,6 @@
-//! `[[target_groups]]`: names (AWS rules) and routing algorithms.
+//! `[[target_groups]]`: names (AWS rules), routing algorithms and deregistration delays.
 
-use super::{Ctx, MAX_TARGET_GROUPS, TargetGroupIndex};
+use super::{Ctx, MAX_DEREGISTRATION_DELAY, MAX_TARGET_GROUPS, TargetGroupIndex};
 use crate::model::{Algorithm, TargetGroupSpec};
 use crate::scenario::file::TargetGroupSection;
 
@@ -55,9 +55,15 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
             Algorithm::RoundRobin
         }
     };
+    ctx.whole_seconds(
+        &format!("target_groups.{i}.deregistration_delay"),
+        t.deregistration_delay.0,
+        MAX_DEREGISTRATION_DELAY,
+        "AWS deregistration_delay.timeout_seconds",
+    );
     TargetGroupSpec {
         name: t.name.clone(),
         algorithm,
-        deregistration_delay: crate::model::DEFAULT_DEREGISTRATION_DELAY,
+        deregistration_delay: t.deregistration_delay.0,
     }
 }
