@@ -326,6 +326,59 @@ pub struct TargetGroupSpec {
     /// AWS: default 300 s, 0–3600 s
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay>).
     pub deregistration_delay: SimDuration,
+    /// How its load balancer nodes check its targets' health.
+    pub health_check: HealthCheckSpec,
+}
+
+/// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>).
+///
+/// Every load balancer node checks every registered target on its own schedule, every
+/// `interval`; a check is a request to `path` that the task serves like any other (it takes
+/// a worker and runs the service's `health_check_steps`), and passes if it answers within
+/// `timeout` with a status the `matcher` accepts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthCheckSpec {
+    /// False turns health checks off: a target is healthy once its application listens.
+    pub enabled: bool,
+    /// `HealthCheckPath` (informational: the service's `health_check_steps` say what it
+    /// costs). Default `/`.
+    pub path: String,
+    /// `HealthCheckIntervalSeconds`: 5–300 s, default 30 s.
+    pub interval: SimDuration,
+    /// `HealthCheckTimeoutSeconds`: 2–120 s and below the interval, default 5 s.
+    pub timeout: SimDuration,
+    /// `HealthyThresholdCount`: consecutive passes that make an unhealthy target healthy;
+    /// 2–10, default 5.
+    pub healthy_threshold: u32,
+    /// `UnhealthyThresholdCount`: consecutive failures that make a target unhealthy;
+    /// 2–10, default 2.
+    pub unhealthy_threshold: u32,
+    /// `Matcher`: the HTTP codes that pass, as inclusive ranges (e.g. `200` or
+    /// `200-299`); codes 200–499. Default 200.
+    pub matcher: Vec<(u16, u16)>,
+    /// Passes a newly registered target needs to turn healthy: AWS's user guide says one
+    /// ("After your target is registered, it must pass one health check"), ECS's best
+    /// practices guide says the healthy threshold; the sources conflict, so it is a
+    /// parameter. Default 1.
+    pub initial_passes: u32,
+}
+
+impl Default for HealthCheckSpec {
+    /// AWS's defaults: enabled, `/`, every 30 s, timeout 5 s, thresholds 5 and 2, 200; one
+    /// pass for a new target.
+    fn default() -> Self {
+        HealthCheckSpec {
+            enabled: true,
+            path: "/".into(),
+            interval: SimDuration::from_secs(30),
+            timeout: SimDuration::from_secs(5),
+            healthy_threshold: 5,
+            unhealthy_threshold: 2,
+            matcher: vec![(200, 200)],
+            initial_passes: 1,
+        }
+    }
 }
 
 /// The default `deregistration_delay`: 300 s, as AWS.
@@ -338,6 +391,7 @@ impl Default for TargetGroupSpec {
             name: "tg".into(),
             algorithm: Algorithm::RoundRobin,
             deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
+            health_check: HealthCheckSpec::default(),
         }
     }
 }
@@ -366,6 +420,16 @@ pub struct ServiceSpec {
     /// it: they are RUNNING, registered and healthy at t = 0 (a warm start); tasks launched
     /// later (replacements) walk every phase.
     pub lifecycle: LifecycleSpec,
+    /// What a health check costs at the task: the steps its request runs (like `steps`;
+    /// a `call` makes it a deep check, which fails when the dependency does). Empty: the
+    /// application answers at once, using a worker but no time. Step `i`'s keyed draws use
+    /// the purpose `service/<name>/health_check_steps/<i>`.
+    pub health_check_steps: Vec<StepSpec>,
+    /// ECS `healthCheckGracePeriodSeconds`: for this long after a task reaches RUNNING, ECS
+    /// ignores its target's unhealthy verdicts (the load balancer still checks it and
+    /// routes only to healthy targets). Default 0
+    /// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_definition_parameters.html>).
+    pub health_check_grace_period: SimDuration,
 }
 
 /// How long each phase of an ECS task's life takes
@@ -401,6 +465,11 @@ pub struct LifecycleSpec {
     pub stop_timeout: SimDuration,
     /// DEPROVISIONING: the ENI is detached and deleted (its IP freed). Default 10 s (guess).
     pub deprovisioning: DistSpec,
+    /// How long ECS takes to notice that a task's process exited (a crash) and begin
+    /// stopping it (deregistering its target). Until then the target stays registered: the
+    /// load balancer may route to it (502) and its health checks fail. Default 5 s (guess:
+    /// the container agent reports a container's exit within seconds).
+    pub crash_detection: DistSpec,
 }
 
 impl Default for LifecycleSpec {
@@ -416,6 +485,7 @@ impl Default for LifecycleSpec {
             shutdown: s(2),
             stop_timeout: SimDuration::from_secs(30),
             deprovisioning: s(10),
+            crash_detection: s(5),
         }
     }
 }
@@ -432,6 +502,8 @@ impl Default for ServiceSpec {
             steps: Vec::new(),
             memory: MemorySpec::default(),
             lifecycle: LifecycleSpec::default(),
+            health_check_steps: Vec::new(),
+            health_check_grace_period: SimDuration::ZERO,
         }
     }
 }

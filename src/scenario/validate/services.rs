@@ -104,6 +104,7 @@ fn service(
         steps,
         memory,
         lifecycle,
+        ..ServiceSpec::default()
     }
 }
 
@@ -263,6 +264,7 @@ fn lifecycle(ctx: &mut Ctx, p: &str, l: &LifecycleSection) -> LifecycleSpec {
         shutdown,
         stop_timeout,
         deprovisioning,
+        ..LifecycleSpec::default()
     }
 }
 

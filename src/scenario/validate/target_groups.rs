@@ -65,5 +65,6 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         name: t.name.clone(),
         algorithm,
         deregistration_delay: t.deregistration_delay.0,
+        ..TargetGroupSpec::default()
     }
 }
