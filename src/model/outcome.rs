@@ -31,16 +31,24 @@ pub enum Cause {
     /// for a request being handled by a target that was deregistered",
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-502-issues>).
     Elb502DeregistrationDelay,
+    /// The target refused the connection (its task crashed, or its application does not
+    /// listen yet), and the load balancer routed to it anyway (its target was still
+    /// registered and routable, or the group failed open): the ALB answers 502 ("The load
+    /// balancer received a TCP RST from the target when attempting to establish a
+    /// connection",
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-502-issues>).
+    Elb502ConnectionRefused,
 }
 
 impl Cause {
     /// Every cause, in output column order.
-    pub const ALL: [Cause; 5] = [
+    pub const ALL: [Cause; 6] = [
         Cause::Ok,
         Cause::Elb503NoTargets,
         Cause::Elb502TargetClosed,
         Cause::Target5xx,
         Cause::Elb502DeregistrationDelay,
+        Cause::Elb502ConnectionRefused,
     ];
 
     /// The stable name used in output files (`ok`, `elb_503_no_targets`...).
@@ -51,6 +59,7 @@ impl Cause {
             Cause::Elb502TargetClosed => "elb_502_target_closed",
             Cause::Target5xx => "target_5xx",
             Cause::Elb502DeregistrationDelay => "elb_502_deregistration_delay",
+            Cause::Elb502ConnectionRefused => "elb_502_connection_refused",
         }
     }
 
@@ -66,7 +75,7 @@ impl Cause {
             Cause::Elb503NoTargets => 503,
             Cause::Elb502TargetClosed => 502,
             Cause::Target5xx => 500,
-            Cause::Elb502DeregistrationDelay => 502,
+            Cause::Elb502DeregistrationDelay | Cause::Elb502ConnectionRefused => 502,
         }
     }
 

@@ -76,6 +76,30 @@ pub enum Event {
         /// The phase that ends.
         phase: super::ecs::TaskState,
     },
+    /// ELB: node `node` checks the health of target group `tg`'s `slot`, if that
+    /// registration (`epoch`) is still checked.
+    HealthProbe {
+        /// The target group (a `u16` keeps the event at 16 bytes).
+        tg: u16,
+        /// The load balancer node.
+        node: u8,
+        /// The target's slot.
+        slot: u32,
+        /// The registration's epoch.
+        epoch: u32,
+    },
+    /// ELB: the timeout of health check `serial` (store key `key`) expires.
+    ProbeTimeout {
+        /// Key in the request store.
+        key: u32,
+        /// The probe's serial.
+        serial: u64,
+    },
+    /// ECS: it notices that `task`'s process exited, and begins stopping it.
+    CrashNoticed {
+        /// The task.
+        task: TaskId,
+    },
     /// ELB: the deregistration delay of `task`'s target expires, if it is still draining.
     DeregistrationTimeout {
         /// The task.
@@ -112,6 +136,22 @@ pub struct World {
     /// Tasks whose deregistration completed during the current handler, to move on in
     /// their stop sequence once it returns.
     pub(in crate::model) deactivated: Vec<TaskId>,
+    /// Targets registered during the current handler, whose health checks start once it
+    /// returns.
+    pub(in crate::model) new_targets: Vec<(TargetGroupId, u32)>,
+    /// Health checks sent so far.
+    pub(in crate::model) probes: u64,
+    /// Health checks in the request store.
+    pub(in crate::model) probes_in_flight: usize,
+    /// Health checks that ended during the current handler: (group, slot, node, serial,
+    /// how it ended), judged once it returns.
+    pub(in crate::model) probe_results: Vec<(TargetGroupId, u32, u8, u64, super::Cause)>,
+}
+
+/// Load balancer nodes that probe each target: one per Availability Zone of the network
+/// (AWS runs a node per enabled AZ); the default network has three.
+fn health_nodes(_spec: &WorldSpec) -> u8 {
+    3
 }
 
 impl World {
@@ -130,6 +170,12 @@ impl World {
             .map(|(i, t)| {
                 let mut g = TargetGroup::new(TargetGroupId(i as u32), t.name.clone(), t.algorithm);
                 g.deregistration_delay = t.deregistration_delay;
+                g.health = super::elb::health::HealthChecks::new(
+                    spec.seed,
+                    &t.name,
+                    t.health_check.clone(),
+                    health_nodes(spec),
+                );
                 g
             })
             .collect();
@@ -155,6 +201,10 @@ impl World {
             faults,
             ready: std::collections::VecDeque::new(),
             deactivated: Vec::new(),
+            new_targets: Vec::new(),
+            probes: 0,
+            probes_in_flight: 0,
+            probe_results: Vec::new(),
         })
     }
 
@@ -198,9 +248,9 @@ impl World {
     pub fn tasks(&self) -> &[Task] {
         &self.tasks
     }
-    /// Requests that have arrived and not ended.
+    /// Client requests that have arrived and not ended (health checks are not counted).
     pub fn in_flight(&self) -> usize {
-        self.requests.len()
+        self.requests.len() - self.probes_in_flight
     }
     /// Dependencies, by id.
     pub fn dependencies(&self) -> &[Dependency] {
@@ -249,6 +299,14 @@ impl<O: Observer> Handler for Core<O> {
             Event::CallTimeout { key, step, serial } => w.on_call_timeout(s, o, key, step, serial),
             Event::TaskPhaseEnd { task, phase } => w.on_task_phase_end(s, o, task, phase),
             Event::DeregistrationTimeout { task } => w.on_deregistration_timeout(s, o, task),
+            Event::HealthProbe {
+                tg,
+                node,
+                slot,
+                epoch,
+            } => w.on_health_probe(s, o, TargetGroupId(u32::from(tg)), node, slot, epoch),
+            Event::ProbeTimeout { key, serial } => w.on_probe_timeout(s, o, key, serial),
+            Event::CrashNoticed { task } => w.on_crash_noticed(s, o, task),
             Event::FaultStart(f) => w.on_fault(s, o, f, true),
             Event::FaultEnd(f) => w.on_fault(s, o, f, false),
             Event::WarmupEnd => {
@@ -268,8 +326,8 @@ impl<O: Observer> Handler for Core<O> {
                 }
             }
         }
-        if !w.deactivated.is_empty() {
-            w.run_deactivated(s, o);
+        if !w.deactivated.is_empty() || !w.new_targets.is_empty() || !w.probe_results.is_empty() {
+            w.run_deferred(s, o);
         }
     }
 }
@@ -354,7 +412,7 @@ impl<O: Observer> Simulation<O> {
         RunStats {
             events: self.sched.events_handled(),
             arrived: self.core.world.next_serial,
-            in_flight: self.core.world.requests.len() as u64,
+            in_flight: self.core.world.in_flight() as u64,
         }
     }
 

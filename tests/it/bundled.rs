@@ -130,8 +130,10 @@ fn db_bound_api_is_bound_by_its_workers_not_its_cpu() {
 }
 
 /// slow-database: during the slow-down every task's pool fills, 5xx follow (client
-/// timeouts), the queued requests push tasks over their memory, CPU drops, and the backlog
-/// drains at high CPU after the fault; the variants the comments list give their figures.
+/// timeouts), the queued requests push tasks over their memory, CPU drops, and the health
+/// checks, which wait for a worker like any request, time out: ECS replaces the tasks, again
+/// and again, until the database recovers; the variants the comments list give their
+/// figures.
 #[test]
 fn slow_database_fills_the_pools_and_errors_follow() {
     let (s, m, d, events) = run("slow-database", &[]);
@@ -148,12 +150,22 @@ fn slow_database_fills_the_pools_and_errors_follow() {
             .iter()
             .all(|&x| x > 1000.0)
     );
-    assert!(during("worker_utilization_pct") > 99.0);
+    assert!(during("worker_utilization_pct") > 85.0);
     assert!(during("cpu_utilization_mean_pct") < before("cpu_utilization_mean_pct") - 10.0);
     assert!(during("memory_utilization_max_pct") > 100.0);
-    assert!(
-        mean(&col(&m, 1500, 1620, "cpu_utilization_mean_pct")) > 90.0,
-        "the backlog drains at high CPU"
+    // Health checks time out only during the slow-down, and each unhealthy task is replaced.
+    let unhealthy: Vec<f64> = events
+        .lines()
+        .filter(|l| l.contains(",target_unhealthy,") && l.contains("Target.Timeout"))
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(unhealthy.len(), 20);
+    assert!(unhealthy.iter().all(|&t| (900.0..1560.0).contains(&t)));
+    assert_eq!(events.matches(",task_launched,").count(), 20);
+    let last = m.last().unwrap();
+    assert_eq!(
+        last["targets_healthy"], "4",
+        "the fleet is whole again at the end"
     );
     assert!(
         col(&d, 900, 1500, "calls_timed_out")
@@ -161,9 +173,9 @@ fn slow_database_fills_the_pools_and_errors_follow() {
             .all(|&x| x > 1000.0)
     );
     assert!(events.contains(",fault_started,") && events.contains(",fault_ended,"));
-    assert_eq!(s["requests"]["by_outcome"]["target_5xx"], 12498);
-    assert_eq!(s["memory_utilization"]["exceeded"], 20);
-    assert!((250_000.0..260_000.0).contains(&p99(&s)), "{}", p99(&s));
+    assert_eq!(s["requests"]["by_outcome"]["target_5xx"], 24519);
+    assert_eq!(s["memory_utilization"]["exceeded"], 35);
+    assert!((140_000.0..150_000.0).contains(&p99(&s)), "{}", p99(&s));
 
     let fives = |extra: &[&str]| {
         let (s, ..) = run("slow-database", extra);
@@ -180,5 +192,5 @@ fn slow_database_fills_the_pools_and_errors_follow() {
     let (n, p, _) = fives(&["--set", "faults.0.factor=2"]);
     assert!(n == 6 && p < 250.0, "{n} {p}");
     let (n, p, oom) = fives(&["--set", "dependencies.db.timeout=5s"]);
-    assert!(n == 0 && p > 200_000.0 && oom > 0, "{n} {p} {oom}");
+    assert!(n == 0 && p > 130_000.0 && oom > 0, "{n} {p} {oom}");
 }

@@ -83,13 +83,31 @@ fn row(t: &str, kind: &str, task: &str, reason: &str) -> (String, String, String
     (t.into(), kind.into(), task.into(), reason.into())
 }
 
+/// When node 0 first probes task `task` after its registration (its offset in the run's
+/// health-check streams), from a simulation of `spec` that is only built.
+fn first_probe(spec: &WorldSpec, task: u32) -> SimDuration {
+    let sim = Simulation::new(spec, NoObserver).unwrap();
+    sim.world().target_groups()[0]
+        .health
+        .first_probe_offset(TaskId(task), 0)
+}
+
+/// Nanoseconds as `events.csv` writes seconds.
+fn secs_text(ns: u64) -> String {
+    lbsim::metrics::format_event_time(SimTime(ns))
+}
+
 /// A crash at 30.02 s (request 300, which arrived at 30.0 s, is in flight): that request
-/// gets a 502, the target leaves at once, and the replacement walks every phase: launched
-/// at 30.02, PENDING at 45.02, ACTIVATING (registered, `initial`) at 65.02, RUNNING at
-/// 70.02, healthy once its application listens at 80.02. Every request from 30.1 s to
-/// 80.0 s (k = 301..800) finds no routable target: 500 × 503. The crashed task is STOPPED
-/// after its 10 s of deprovisioning. Task-seconds: 40.02 (the first task, billed from 0 to
-/// STOPPED) + 74.98 (the replacement, from PENDING to the end) = 115.
+/// gets a 502 (target closed). ECS notices 5 s later (`crash_detection`): until then the
+/// dead target is still registered and healthy, so the 50 requests of 30.1–35.0 s get a
+/// 502 (connection refused). At 35.02 ECS stops it (its target drains at once: nothing is
+/// in flight; no shutdown for a dead process; STOPPED after 10 s of deprovisioning) and
+/// launches the replacement, which walks every phase: PENDING at 50.02, ACTIVATING
+/// (registered, `initial`) at 70.02, RUNNING at 75.02, listening at 85.02, and `healthy` at
+/// node 0's first health check after that (every 30 s from its offset after
+/// registration; one failed check before does not make a new target unhealthy). Every
+/// request from 35.1 s until then finds no routable target: 503. Task-seconds: 45.02 (the
+/// first task, billed from 0 to STOPPED) + 69.98 (the replacement, from PENDING) = 115.
 #[test]
 fn a_crash_is_replaced_through_every_phase() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,38 +120,58 @@ fn a_crash_is_replaced_through_every_phase() {
         },
     };
     let spec = world(secs(120), 1, secs(300), vec![crash]);
+    let registered = 70_020_000_000u64;
+    let listening = 85_020_000_000u64;
+    let off = first_probe(&spec, 1).0;
+    let mut healthy = registered + off;
+    while healthy < listening {
+        healthy += 30_000_000_000;
+    }
     let (s, rows) = run(&spec, &dir.path().join("o"), &[]);
     let by = &s["requests"]["by_outcome"];
     assert_eq!(by["elb_502_target_closed"], 1);
-    assert_eq!(by["elb_503_no_targets"], 500);
+    assert_eq!(by["elb_502_connection_refused"], 50);
+    let no_targets = (351u64..).take_while(|k| k * 100_000_000 < healthy).count();
+    assert_eq!(by["elb_503_no_targets"], no_targets as u64);
     assert_eq!(by["elb_502_deregistration_delay"], 0);
     // 1200 arrivals (k = 1..1200), one in flight at the end (k = 1200 at 120.0 s).
     assert_eq!(s["requests"]["arrived"], 1200);
-    assert_eq!(by["ok"], 1200 - 1 - 500 - 1);
-    close("task_seconds", f(&s["task_seconds"]), 40.02 + 74.98);
+    assert_eq!(
+        by["ok"].as_u64().unwrap(),
+        1200 - 1 - 50 - no_targets as u64 - 1
+    );
+    close("task_seconds", f(&s["task_seconds"]), 45.02 + 69.98);
     let got = brief(&rows[3..]);
     let want = vec![
         row("30.02", "fault_started", "", ""),
         row("30.02", "task_stopped", "svc-0", "EssentialContainerExited"),
+        row("35.02", "task_state", "svc-0", "DEACTIVATING"),
+        row("35.02", "task_launched", "svc-1", ""),
         row(
-            "30.02",
+            "35.02",
+            "target_draining",
+            "svc-0",
+            "Target.DeregistrationInProgress",
+        ),
+        row(
+            "35.02",
             "target_deregistered",
             "svc-0",
-            "Target.InvalidState",
+            "Target.NotRegistered",
         ),
-        row("30.02", "task_state", "svc-0", "DEPROVISIONING"),
-        row("30.02", "task_launched", "svc-1", ""),
-        row("40.02", "task_state", "svc-0", "STOPPED"),
-        row("45.02", "task_state", "svc-1", "PENDING"),
-        row("65.02", "task_state", "svc-1", "ACTIVATING"),
+        row("35.02", "task_state", "svc-0", "STOPPING"),
+        row("35.02", "task_state", "svc-0", "DEPROVISIONING"),
+        row("45.02", "task_state", "svc-0", "STOPPED"),
+        row("50.02", "task_state", "svc-1", "PENDING"),
+        row("70.02", "task_state", "svc-1", "ACTIVATING"),
         row(
-            "65.02",
+            "70.02",
             "target_registered",
             "svc-1",
             "Elb.RegistrationInProgress",
         ),
-        row("70.02", "task_running", "svc-1", ""),
-        row("80.02", "target_healthy", "svc-1", ""),
+        row("75.02", "task_running", "svc-1", ""),
+        row(&secs_text(healthy), "target_healthy", "svc-1", ""),
     ];
     assert_eq!(got, want, "events.csv after the warm start:\n{rows:#?}");
     // The warm start: running, registered and healthy at t = 0.
@@ -150,6 +188,69 @@ fn a_crash_is_replaced_through_every_phase() {
             row("0", "target_healthy", "svc-0", ""),
         ]
     );
+}
+
+/// Health checks find a crash ECS has not noticed (`crash_detection` longer than the run):
+/// two tasks behind round robin, checks every 10 s, unhealthy after 2 failures. Task 0
+/// crashes at 30.02 s; node 0's first two checks after that fail (connection refused), and
+/// at the second it is `unhealthy` (`Target.FailedHealthChecks`), exactly; until then every
+/// other request reaches the dead task and gets a 502. ECS (grace period 0) starts a
+/// replacement at that instant.
+#[test]
+fn health_checks_mark_a_crashed_target_unhealthy_after_the_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let crash_at = 30_020_000_000u64;
+    let crash = FaultSpec {
+        start: SimTime(crash_at),
+        duration: SimDuration::ZERO,
+        kind: FaultKind::TaskCrash {
+            service: 0,
+            task: 0,
+        },
+    };
+    let mut spec = world(secs(90), 2, secs(300), vec![crash]);
+    spec.services[0].lifecycle.crash_detection = DistSpec::Deterministic(secs(1000));
+    spec.target_groups[0].health_check.interval = secs(10);
+    let off = first_probe(&spec, 0).0;
+    let mut first_fail = off;
+    while first_fail < crash_at {
+        first_fail += 10_000_000_000;
+    }
+    let unhealthy = first_fail + 10_000_000_000;
+    let (s, rows) = run(&spec, &dir.path().join("o"), &[]);
+    let at = secs_text(unhealthy);
+    let later = brief(&rows);
+    assert!(
+        later.contains(&row(
+            &at,
+            "target_unhealthy",
+            "svc-0",
+            "Target.FailedHealthChecks"
+        )),
+        "unhealthy at {at}: {rows:#?}"
+    );
+    assert!(
+        later.contains(&row(&at, "task_launched", "svc-2", "")),
+        "replaced at {at}: {rows:#?}"
+    );
+    let unhealthy_rows = rows
+        .iter()
+        .filter(|r| r[1] == "target_unhealthy" && r[3] == "svc-0")
+        .count();
+    assert_eq!(unhealthy_rows, 1);
+    // Round robin sends every other request of (30.02 s, unhealthy) to the dead task.
+    let refused = by_u64(&s, "elb_502_connection_refused");
+    let between = (301u64..)
+        .take_while(|k| k * 100_000_000 < unhealthy)
+        .count() as u64;
+    assert!(
+        refused >= between / 2 && refused <= between / 2 + 1,
+        "{refused} refused of {between}"
+    );
+}
+
+fn by_u64(s: &Value, cause: &str) -> u64 {
+    s["requests"]["by_outcome"][cause].as_u64().unwrap()
 }
 
 /// A graceful stop at 20.07 s, when nothing is in flight (request 200 ended at 20.05 s):

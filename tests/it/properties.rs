@@ -114,10 +114,20 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         phase.clone(),
         phase.clone(),
         0u64..500,
+        phase.clone(),
         phase,
     )
         .prop_map(
-            |(provisioning, pending, activating, app_start, shutdown, stop, deprovisioning)| {
+            |(
+                provisioning,
+                pending,
+                activating,
+                app_start,
+                shutdown,
+                stop,
+                deprovisioning,
+                crash_detection,
+            )| {
                 LifecycleSpec {
                     provisioning,
                     pending,
@@ -126,9 +136,21 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                     shutdown,
                     stop_timeout: SimDuration::from_millis(stop),
                     deprovisioning,
+                    crash_detection,
                 }
             },
         );
+    // Health checks every 50–1000 ms (a timeout below it), any thresholds, shallow or deep
+    // (a call to a dependency), free or costing CPU.
+    let health = (
+        50u64..1000,
+        0.1f64..0.95,
+        1u32..4,
+        1u32..4,
+        1u32..3,
+        0usize..3,
+        any::<bool>(),
+    );
     let group = (
         0usize..Algorithm::ALL.len(),
         0u32..7,
@@ -141,6 +163,7 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         memory,
         lifecycle,
         0u64..2000,
+        health,
     );
     (
         prop::collection::vec(group, 1..3),
@@ -199,15 +222,47 @@ fn world() -> impl Strategy<Value = WorldSpec> {
             }
             for (
                 i,
-                (alg, tasks, cpu, conc, cpu_time, rate, rtt, steps, memory, lifecycle, delay_ms),
+                (
+                    alg,
+                    tasks,
+                    cpu,
+                    conc,
+                    cpu_time,
+                    rate,
+                    rtt,
+                    steps,
+                    memory,
+                    lifecycle,
+                    delay_ms,
+                    (interval, timeout, healthy, unhealthy, initial, probe, enabled),
+                ),
             ) in groups.into_iter().enumerate()
             {
                 spec.target_groups.push(TargetGroupSpec {
                     name: format!("tg{i}"),
                     algorithm: Algorithm::ALL[alg],
                     deregistration_delay: SimDuration::from_millis(delay_ms),
+                    health_check: HealthCheckSpec {
+                        enabled,
+                        interval: SimDuration::from_millis(interval),
+                        timeout: SimDuration::from_millis(((interval as f64) * timeout) as u64),
+                        healthy_threshold: healthy,
+                        unhealthy_threshold: unhealthy,
+                        initial_passes: initial,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 });
+                let health_check_steps = match probe {
+                    0 => vec![],
+                    1 => vec![StepSpec::Cpu(DistSpec::Deterministic(
+                        SimDuration::from_millis(2),
+                    ))],
+                    _ => vec![
+                        StepSpec::Cpu(DistSpec::Deterministic(SimDuration::from_millis(1))),
+                        StepSpec::Call { dependency: 0 },
+                    ],
+                };
                 spec.load_balancer.listeners.push(ListenerSpec {
                     port: 80 + i as u16,
                     default_action: ActionSpec::Forward { target_group: i },
@@ -234,6 +289,7 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                     steps,
                     memory,
                     lifecycle,
+                    health_check_steps,
                     ..Default::default()
                 });
             }
@@ -403,13 +459,6 @@ impl Observer for Checker {
                 .push(format!("request {} dispatched without a task", r.serial));
             return;
         };
-        let state = self.state.get(task.index()).copied().flatten();
-        if state != Some(TaskState::Running) {
-            self.violations.push(format!(
-                "at {now}: request {} reached {task:?}, which is {state:?}, not RUNNING",
-                r.serial
-            ));
-        }
         let routable = self.routable(g);
         if !routable.contains(&task) {
             self.violations.push(format!(
@@ -437,6 +486,18 @@ impl Observer for Checker {
     fn request_started(&mut self, now: SimTime, r: &Request) {
         self.clock(now);
         self.started[r.serial as usize] += 1;
+        // Only a serving task starts requests (a draining one finishes those it queued).
+        let state = r
+            .task
+            .and_then(|t| self.state.get(t.index()).copied().flatten());
+        if !matches!(state, Some(TaskState::Running | TaskState::Deactivating))
+            || r.task.is_some_and(|t| self.stopped[t.index()])
+        {
+            self.violations.push(format!(
+                "at {now}: request {} started at {:?}, which is {state:?}",
+                r.serial, r.task
+            ));
+        }
         if r.task.is_none() {
             self.violations
                 .push(format!("request {} started without a task", r.serial));
@@ -485,6 +546,19 @@ impl Observer for Checker {
                 if !draining {
                     self.violations.push(format!(
                         "request {i} got a deregistration-delay 502 but its task was not deactivating"
+                    ));
+                }
+            }
+            Cause::Elb502ConnectionRefused => {
+                let t = r.task.map(|t| t.index());
+                // Refused by a task that crashed, or whose application does not listen yet
+                // (routed to by fail-open, or before ECS noticed a crash).
+                let ok = t.is_some_and(|t| {
+                    self.stopped[t] || self.state[t].is_some_and(|st| st <= TaskState::Running)
+                });
+                if !ok {
+                    self.violations.push(format!(
+                        "request {i} got a connection-refused 502 from a task that is neither crashed nor starting"
                     ));
                 }
             }

@@ -131,6 +131,7 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("responses_elb_502_target_closed", "0"),
         ("responses_target_5xx", "0"),
         ("responses_elb_502_deregistration_delay", "0"),
+        ("responses_elb_502_connection_refused", "0"),
         ("in_flight", "0"),
         ("latency_p50_ms", "50.000"),
         ("latency_p90_ms", "50.000"),

@@ -9,8 +9,8 @@
 
 use lbsim::engine::{SimDuration, SimTime};
 use lbsim::model::{
-    Algorithm, ArrivalSpec, Cause, ClientSpec, DistSpec, LoadBalancerSpec, Observer, Request,
-    ServiceSpec, Simulation, TargetGroupSpec, TaskSpec, World, WorldSpec,
+    Algorithm, ArrivalSpec, Cause, ClientSpec, DistSpec, HealthCheckSpec, LoadBalancerSpec,
+    Observer, Request, ServiceSpec, Simulation, TargetGroupSpec, TaskSpec, World, WorldSpec,
 };
 use rayon::prelude::*;
 
@@ -100,8 +100,13 @@ impl Setup {
                 processing_time: self.lb_processing.clone(),
                 ..Default::default()
             },
+            // Queueing theory of the requests alone: no health checks in the queues.
             target_groups: vec![TargetGroupSpec {
                 algorithm: self.algorithm,
+                health_check: HealthCheckSpec {
+                    enabled: false,
+                    ..Default::default()
+                },
                 ..Default::default()
             }],
             services: vec![ServiceSpec {

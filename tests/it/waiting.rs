@@ -21,9 +21,9 @@
 use lbsim::engine::{SimDuration, SimTime};
 use lbsim::metrics::{Recorder, Summary};
 use lbsim::model::{
-    ArrivalSpec, CallEnd, Cause, ClientSpec, DependencySpec, DistSpec, LifecycleEvent,
-    LoadBalancerSpec, Observer, Request, ServiceSpec, Simulation, StepSpec, TargetGroupSpec,
-    TaskSpec, WhenFull, World, WorldSpec,
+    ArrivalSpec, CallEnd, Cause, ClientSpec, DependencySpec, DistSpec, HealthCheckSpec,
+    LifecycleEvent, LoadBalancerSpec, Observer, Request, ServiceSpec, Simulation, StepSpec,
+    TargetGroupSpec, TaskSpec, WhenFull, World, WorldSpec,
 };
 use rayon::prelude::*;
 
@@ -90,7 +90,14 @@ impl Case {
                 processing_time: self.lb_processing.clone(),
                 ..Default::default()
             },
-            target_groups: vec![TargetGroupSpec::default()],
+            // Queueing theory of the requests alone: no health checks in the queues.
+            target_groups: vec![TargetGroupSpec {
+                health_check: HealthCheckSpec {
+                    enabled: false,
+                    ..Default::default()
+                },
+                ..Default::default()
+            }],
             services: vec![ServiceSpec {
                 desired_count: self.tasks,
                 task: self.task,

@@ -67,7 +67,7 @@ impl World {
             return;
         }
         let service = t.service;
-        if from.is_active() && !to.is_active() {
+        if from.is_active() && !to.is_active() && !t.replacing {
             self.services[service.index()].active -= 1;
         }
         let t = &mut self.tasks[id.index()];
@@ -109,7 +109,9 @@ impl World {
     ) -> TaskId {
         let now = s.now();
         let id = self.new_task(now, service);
-        self.tasks[id.index()].state = TaskState::Provisioning;
+        let t = &mut self.tasks[id.index()];
+        t.state = TaskState::Provisioning;
+        t.listening = false;
         self.services[service.index()].active += 1;
         o.lifecycle(
             now,
@@ -174,8 +176,18 @@ impl World {
                 self.schedule_phase_end(s, id, d);
             }
             TaskState::Running => {
-                // The application listens: until health checks decide it, healthy now.
-                self.set_target_health(now, o, id, true);
+                // The application listens. Without health checks its target is healthy now;
+                // with them, its next passing check decides.
+                let t = &mut self.tasks[id.index()];
+                if t.crashed {
+                    return;
+                }
+                t.listening = true;
+                if let Some((tg, _)) = t.target
+                    && !self.target_groups[tg.index()].health.spec.enabled
+                {
+                    self.set_target_health(now, o, id, true);
+                }
             }
             TaskState::Stopping => {
                 self.set_task_state(now, o, id, TaskState::Deprovisioning);
@@ -261,9 +273,12 @@ impl World {
         self.set_task_state(now, o, id, TaskState::Stopping);
         let svc = &self.services[service.index()];
         let stop_timeout = svc.stop_timeout;
-        let d = self
-            .lifecycle_draw(service, Phase::Shutdown, number)
-            .min(stop_timeout);
+        let d = if self.tasks[id.index()].crashed {
+            SimDuration::ZERO // nothing left to shut down
+        } else {
+            self.lifecycle_draw(service, Phase::Shutdown, number)
+                .min(stop_timeout)
+        };
         self.schedule_phase_end(s, id, d);
     }
 
@@ -312,10 +327,9 @@ impl World {
         let mut drained = None;
         for key in keys {
             let req = self.requests.remove(key);
-            if self.lb.request_ended(&self.target_groups, now, &req, cause) {
+            if self.request_over(now, o, &req, cause) {
                 drained = Some((req.target_group, req.slot));
             }
-            o.request_finished(now, &req, cause);
         }
         if let Some((tg, slot)) = drained {
             self.complete_drain(now, o, tg, slot);
@@ -323,8 +337,10 @@ impl World {
     }
 
     /// A task of `service` crashes (a fault): the `nth` serving task, oldest first. Its
-    /// requests end with a 502, its target is removed, and it goes to DEPROVISIONING; the
-    /// service launches a replacement.
+    /// process exits: its requests end with a 502 and it accepts no more connections, but
+    /// its target stays registered until ECS notices (`crash_detection` later) and stops it
+    /// (DEACTIVATING: its target drains, at once as nothing is in flight), then launches a
+    /// replacement. Meanwhile requests routed to it get a 502 and its health checks fail.
     pub(in crate::model) fn crash_task<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
@@ -336,15 +352,117 @@ impl World {
             return;
         };
         let now = s.now();
-        let number = self.tasks[id.index()].number;
+        let t = &mut self.tasks[id.index()];
+        t.crashed = true;
+        t.listening = false;
+        let number = t.number;
         self.retire(now, o, id, StopReason::EssentialContainerExited);
-        self.remove_target(now, o, id);
-        self.set_task_state(now, o, id, TaskState::Deprovisioning);
-        let d = self.lifecycle_draw(service, Phase::Deprovisioning, number);
-        self.schedule_phase_end(s, id, d);
-        self.reconcile(s, o, service);
+        let d = self.lifecycle_draw(service, Phase::CrashDetection, number);
+        s.schedule_in(d, Event::CrashNoticed { task: id });
+    }
+
+    /// ECS notices that `id` crashed: it stops it (its target drains at once: nothing is in
+    /// flight) and launches a replacement.
+    pub(in crate::model) fn on_crash_noticed<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        self.begin_stop(s, o, id);
+    }
+
+    /// Runs what the current handler left for after it: the stop sequence of tasks whose
+    /// deregistration completed, and the health checks of new registrations.
+    pub(in crate::model) fn run_deferred<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+    ) {
+        loop {
+            if let Some((tg, slot)) = self.new_targets.pop() {
+                self.start_health_checks(s, tg, slot);
+            } else if !self.probe_results.is_empty() {
+                let (tg, slot, node, serial, cause) = self.probe_results.remove(0);
+                self.probe_ended(s, o, tg, slot, node, serial, cause);
+            } else if !self.deactivated.is_empty() {
+                self.run_deactivated(s, o);
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// ECS's reaction to `id`'s target turning unhealthy: once the service's health check
+    /// grace period since RUNNING is over, it replaces the task, starting the replacement
+    /// first and stopping the task once a replacement is healthy, as far as
+    /// `maximumPercent` (200 %) allows; with no headroom it stops the task at once
+    /// ("A deep dive into Amazon ECS task health and task replacement",
+    /// <https://aws.amazon.com/blogs/containers/a-deep-dive-into-amazon-ecs-task-health-and-task-replacement/>).
+    pub(in crate::model) fn target_unhealthy<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        let now = s.now();
+        let t = &self.tasks[id.index()];
+        let service = t.service;
+        let svc = &self.services[service.index()];
+        if t.state != TaskState::Running || t.replacing || now < t.started + svc.grace_period {
+            return;
+        }
+        let max = svc.desired * MAXIMUM_PERCENT / 100;
+        let live = self.tasks_not_stopping(service);
+        self.tasks[id.index()].replacing = true;
+        self.services[service.index()].active -= 1;
+        if live < max {
+            self.reconcile(s, o, service);
+        } else {
+            self.begin_stop(s, o, id);
+        }
+    }
+
+    /// A target turned healthy: if its service is replacing unhealthy tasks, the oldest
+    /// of them stops now.
+    pub(in crate::model) fn target_healthy<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        let service = self.tasks[id.index()].service;
+        let old = self.services[service.index()]
+            .running
+            .iter()
+            .copied()
+            .find(|&t| {
+                self.tasks[t.index()].replacing && self.tasks[t.index()].state == TaskState::Running
+            });
+        if let Some(old) = old {
+            self.begin_stop(s, o, old);
+        }
+    }
+
+    /// Tasks of `service` launched and not yet being stopped (PROVISIONING to RUNNING,
+    /// those being replaced included): what `maximumPercent` bounds.
+    fn tasks_not_stopping(&self, service: ServiceId) -> u32 {
+        let svc = &self.services[service.index()];
+        svc.active
+            + svc
+                .running
+                .iter()
+                .filter(|&&t| {
+                    self.tasks[t.index()].replacing
+                        && self.tasks[t.index()].state == TaskState::Running
+                })
+                .count() as u32
     }
 }
+
+/// ECS `maximumPercent` for replacements (the default, 200 %) until deployments make it a
+/// setting.
+const MAXIMUM_PERCENT: u32 = 200;
 
 /// The lifecycle durations a service draws, by index into its samplers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,17 +473,19 @@ pub(in crate::model) enum Phase {
     AppStart,
     Shutdown,
     Deprovisioning,
+    CrashDetection,
 }
 
 impl Phase {
     /// Every phase, in sampler order, with its name in draw purposes
     /// (`service/<name>/lifecycle/<name>`) and its field path in the spec.
-    pub(in crate::model) const ALL: [(Phase, &'static str); 6] = [
+    pub(in crate::model) const ALL: [(Phase, &'static str); 7] = [
         (Phase::Provisioning, "provisioning"),
         (Phase::Pending, "pending"),
         (Phase::Activating, "activating"),
         (Phase::AppStart, "app_start"),
         (Phase::Shutdown, "shutdown"),
         (Phase::Deprovisioning, "deprovisioning"),
+        (Phase::CrashDetection, "crash_detection"),
     ];
 }

@@ -21,9 +21,11 @@ pub use usage::UsageMeter;
 
 use super::ModelError;
 use super::dist::Sampler;
+use super::elb::health::is_probe;
 use super::ids::{DependencyId, ServiceId, TargetGroupId, TaskId};
 use super::observer::{LifecycleEvent, Observer, StopReason};
 use super::outcome::Cause;
+use super::request::Request;
 use super::request::draw;
 use super::spec::{DistSpec, StepSpec, TaskSpec, WorldSpec};
 use super::world::{Event, World};
@@ -92,9 +94,50 @@ pub struct Service {
     /// Tasks counting towards `desired`: PROVISIONING to RUNNING.
     active: u32,
     /// Lifecycle durations and their draw keys, in [`lifecycle::Phase`] order.
-    lifecycle: [(Sampler, u64); 6],
+    lifecycle: [(Sampler, u64); 7],
+    /// ECS `healthCheckGracePeriodSeconds`.
+    grace_period: crate::engine::SimDuration,
+    /// The health check's profile.
+    probe_steps: Box<[Step]>,
     /// `stopTimeout`.
     stop_timeout: crate::engine::SimDuration,
+}
+
+/// The steps `specs` of service `name`'s profile `field` (`steps` or
+/// `health_check_steps`), ready to draw from: step `j` draws with the purpose
+/// `service/<name>/<field>/<j>` (`key` makes a purpose's key).
+fn build_steps(
+    specs: &[StepSpec],
+    name: &str,
+    field: &str,
+    ndeps: usize,
+    key: &dyn Fn(&str) -> u64,
+) -> Result<Box<[Step]>, ModelError> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(j, st)| {
+            let what = format!("services.{name}.{field}.{j}");
+            let (kind, dist) = match st {
+                StepSpec::Cpu(d) => (StepKind::Cpu, d.clone()),
+                StepSpec::Wait(d) => (StepKind::Wait, d.clone()),
+                StepSpec::Call { dependency } if *dependency < ndeps => (
+                    StepKind::Call(DependencyId(*dependency as u32)),
+                    DistSpec::default(),
+                ),
+                StepSpec::Call { dependency } => {
+                    return Err(ModelError::UnknownReference(format!(
+                        "{what} calls dependency #{dependency}, which does not exist"
+                    )));
+                }
+            };
+            Ok(Step {
+                kind,
+                sampler: Sampler::new(&dist, &what)?,
+                key: key(&format!("{field}/{j}")),
+            })
+        })
+        .collect()
 }
 
 impl Service {
@@ -120,34 +163,11 @@ impl Service {
                     key: key("cpu_time"),
                 }]
             } else {
-                s.steps
-                    .iter()
-                    .enumerate()
-                    .map(|(j, st)| {
-                        let what = format!("services.{}.steps.{j}", s.name);
-                        let (kind, dist) = match st {
-                            StepSpec::Cpu(d) => (StepKind::Cpu, d.clone()),
-                            StepSpec::Wait(d) => (StepKind::Wait, d.clone()),
-                            StepSpec::Call { dependency } if *dependency < ndeps => (
-                                StepKind::Call(DependencyId(*dependency as u32)),
-                                DistSpec::default(),
-                            ),
-                            StepSpec::Call { dependency } => {
-                                return Err(ModelError::UnknownReference(format!(
-                                    "{what} calls dependency #{dependency}, which does not exist"
-                                )));
-                            }
-                        };
-                        Ok(Step {
-                            kind,
-                            sampler: Sampler::new(&dist, &what)?,
-                            key: key(&format!("steps/{j}")),
-                        })
-                    })
-                    .collect::<Result<_, _>>()?
+                build_steps(&s.steps, &s.name, "steps", ndeps, &key)?.into_vec()
             };
             let simple = steps.len() == 1
                 && steps[0].kind == StepKind::Cpu
+                && s.health_check_steps.is_empty()
                 && matches!(s.memory.per_request_kib, DistSpec::Deterministic(d) if d.is_zero());
             let lc = &s.lifecycle;
             let lifecycle_dists = [
@@ -157,18 +177,28 @@ impl Service {
                 &lc.app_start,
                 &lc.shutdown,
                 &lc.deprovisioning,
+                &lc.crash_detection,
             ];
-            let mut lifecycle = Vec::with_capacity(6);
+            let mut lifecycle = Vec::with_capacity(7);
             for ((_, name), d) in lifecycle::Phase::ALL.iter().zip(lifecycle_dists) {
                 lifecycle.push((
                     Sampler::new(d, &format!("services.{}.lifecycle.{name}", s.name))?,
                     key(&format!("lifecycle/{name}")),
                 ));
             }
-            let lifecycle: [(Sampler, u64); 6] = lifecycle
+            let lifecycle: [(Sampler, u64); 7] = lifecycle
                 .try_into()
                 .expect("one sampler per lifecycle phase");
+            let probe_steps = build_steps(
+                &s.health_check_steps,
+                &s.name,
+                "health_check_steps",
+                ndeps,
+                &key,
+            )?;
             services.push(Service {
+                grace_period: s.health_check_grace_period,
+                probe_steps,
                 desired: s.desired_count,
                 active: 0,
                 lifecycle,
@@ -305,9 +335,7 @@ impl World {
         );
         for key in self.requests.at_task(id) {
             let req = self.requests.remove(key);
-            let cause = Cause::Elb502TargetClosed;
-            self.lb.request_ended(&self.target_groups, now, &req, cause);
-            o.request_finished(now, &req, cause);
+            self.request_over(now, o, &req, Cause::Elb502TargetClosed);
         }
         if let Some((tg, slot)) = target {
             let mut changes = super::elb::Changes::default();
@@ -331,7 +359,7 @@ impl World {
         let Some(task_id) = req.task else { return };
         let task = &mut self.tasks[task_id.index()];
         let svc = &self.services[task.service.index()];
-        if svc.simple {
+        if svc.simple && !is_probe(req.serial) {
             // One CPU step, no memory: take a worker and start the step, or wait.
             task.advance(now);
             let (got_worker, _) = task.arrive(req.serial, key, 0);
@@ -347,18 +375,28 @@ impl World {
             reschedule(s, task);
             return;
         }
-        let memory = draw(&svc.memory, svc.memory_key, req.seed).0;
+        // A health check's memory is not modelled: only client requests draw theirs.
+        let memory = if is_probe(req.serial) {
+            0
+        } else {
+            draw(&svc.memory, svc.memory_key, req.seed).0
+        };
         req.memory_kib = u32::try_from(memory).unwrap_or(u32::MAX);
         task.advance(now);
         let (got_worker, crossing) = task.arrive(req.serial, key, u64::from(req.memory_kib));
-        o.request_dispatched(now, req);
+        let probe = is_probe(req.serial);
+        if !probe {
+            o.request_dispatched(now, req);
+        }
         if let Some(c) = crossing {
             self.memory_crossing(now, o, task_id, c);
         }
         if got_worker {
             let req = self.requests.get_mut(key);
             req.admitted = now;
-            o.request_started(now, req);
+            if !probe {
+                o.request_started(now, req);
+            }
             self.run_steps(s, o, key);
             self.run_ready(s, o);
         }
@@ -381,7 +419,12 @@ impl World {
             let Some(task_id) = req.task else { return };
             let task = &mut self.tasks[task_id.index()];
             let svc = &self.services[task.service.index()];
-            let Some(step) = svc.steps.get(usize::from(req.step)) else {
+            let steps = if is_probe(req.serial) {
+                &svc.probe_steps
+            } else {
+                &svc.steps
+            };
+            let Some(step) = steps.get(usize::from(req.step)) else {
                 self.end_at_task(now, o, key, Cause::Ok);
                 return;
             };
@@ -452,12 +495,13 @@ impl World {
         let task = &mut self.tasks[task_id.index()];
         task.advance(now);
         let (next, crossing) = task.depart(u64::from(req.memory_kib));
-        let drained = self.lb.request_ended(&self.target_groups, now, &req, cause);
-        o.request_finished(now, &req, cause);
+        let drained = self.request_over(now, o, &req, cause);
         if let Some(next) = next {
             let r = self.requests.get_mut(next);
             r.admitted = now;
-            o.request_started(now, r);
+            if !is_probe(r.serial) {
+                o.request_started(now, r);
+            }
             self.ready.push_back(next);
         }
         if let Some(c) = crossing {
@@ -466,6 +510,37 @@ impl World {
         if drained {
             self.complete_drain(now, o, req.target_group, req.slot);
         }
+    }
+
+    /// Request `req` (removed from the store) ends with `cause`: a client request is
+    /// accounted by its node and reported; a health check's result is kept for after the
+    /// handler. Returns true if it was the last request in flight to a draining target.
+    #[inline]
+    pub(in crate::model) fn request_over<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        req: &Request,
+        cause: Cause,
+    ) -> bool {
+        if is_probe(req.serial) {
+            self.probes_in_flight -= 1;
+            if let Some(t) = req.task {
+                let t = &mut self.tasks[t.index()];
+                t.probes_held = t.probes_held.saturating_sub(1);
+            }
+            self.probe_results.push((
+                req.target_group,
+                req.slot,
+                req.node.0 as u8,
+                req.serial,
+                cause,
+            ));
+            return false;
+        }
+        let drained = self.lb.request_ended(&self.target_groups, now, req, cause);
+        o.request_finished(now, req, cause);
+        drained
     }
 
     /// Reports a task going above its memory or coming back (out of the hot path).
@@ -531,6 +606,9 @@ impl World {
         task.advance(now);
         if self.services[task.service.index()].simple {
             self.complete_simple(now, o, task_id);
+            if !self.ready.is_empty() {
+                self.run_ready(s, o);
+            }
         } else {
             while let Some((_, key)) = self.tasks[task_id.index()].pop_finished() {
                 let req = self.requests.get_mut(key);
@@ -569,6 +647,11 @@ impl World {
             if let Some(next) = next {
                 let r = self.requests.get_mut(next);
                 r.admitted = now;
+                if is_probe(r.serial) {
+                    // A health check got the worker: it runs its own (empty) profile.
+                    self.ready.push_back(next);
+                    continue;
+                }
                 o.request_started(now, r);
                 r.phase_start = now;
                 r.work = draw(&step.sampler, step.key, r.seed);

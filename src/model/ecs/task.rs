@@ -155,14 +155,24 @@ pub struct Task {
     pub ended: Option<SimTime>,
     /// Its launch number in its service (names it, and keys its lifecycle draws).
     pub number: u32,
+    /// Its application listens (accepts connections): from the end of `app_start` until
+    /// it stops serving or crashes. Warm tasks listen from t = 0.
+    pub listening: bool,
+    /// Its process exited (a crash); ECS has not necessarily noticed yet.
+    pub crashed: bool,
+    /// ECS found it unhealthy and is replacing it: it no longer counts towards the desired
+    /// count, and stops once a replacement is healthy.
+    pub replacing: bool,
     /// Requests in a CPU step.
     on_cpu: BinaryHeap<Tagged>,
     /// Requests waiting for a worker, FIFO: (serial, key).
     waiting: VecDeque<(u64, u32)>,
     /// Workers held.
     workers_busy: u32,
-    /// Requests at the task (dispatched to it, not ended).
+    /// Requests at the task (dispatched to it, not ended), health checks included.
     held: u32,
+    /// Health checks at the task.
+    pub(in crate::model) probes_held: u32,
     /// Connection pools, by dependency index (empty when the world has no dependency).
     pub(in crate::model) pools: Box<[Pool]>,
     /// Memory an idle task uses, KiB.
@@ -225,10 +235,14 @@ impl Task {
             launched: now,
             ended: None,
             number: 0,
+            listening: true,
+            crashed: false,
+            replacing: false,
             on_cpu: BinaryHeap::new(),
             waiting: VecDeque::new(),
             workers_busy: 0,
             held: 0,
+            probes_held: 0,
             pools: Box::default(),
             base_kib: 0,
             cpu_only: false,
@@ -325,6 +339,7 @@ impl Task {
         }
         self.workers_busy = 0;
         self.held = 0;
+        self.probes_held = 0;
         self.request_kib = 0;
     }
 
@@ -352,13 +367,21 @@ impl Task {
         self.pools = Box::default();
         self.workers_busy = 0;
         self.held = 0;
+        self.probes_held = 0;
         self.request_kib = 0;
     }
 
-    /// Requests at the task: dispatched to it and not ended.
+    /// True if a connection to it would be accepted: it serves and its application listens.
+    #[inline]
+    pub fn accepts(&self) -> bool {
+        self.listening && self.stopped.is_none()
+    }
+
+    /// Client requests at the task: dispatched to it and not ended (health checks are not
+    /// counted).
     #[inline]
     pub fn in_flight(&self) -> usize {
-        self.held as usize
+        (self.held - self.probes_held) as usize
     }
 
     /// Workers held now.

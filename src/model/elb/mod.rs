@@ -8,6 +8,7 @@
 //! target the load balancer answers 503 itself.
 
 pub mod algorithms;
+pub mod health;
 mod routing;
 mod target_group;
 
@@ -187,9 +188,20 @@ impl World {
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };
-        req.task = Some(self.target_groups[tg.index()].task_at(slot));
+        let task = self.target_groups[tg.index()].task_at(slot);
+        req.task = Some(task);
         req.slot = slot;
         req.dispatched = now;
+        if !self.tasks[task.index()].accepts() {
+            // Connection refused: it was sent to the target, and ends at once.
+            o.request_dispatched(now, req);
+            let req = self.requests.remove(key);
+            let drained = self.request_over(now, o, &req, Cause::Elb502ConnectionRefused);
+            if drained {
+                self.complete_drain(now, o, tg, slot);
+            }
+            return;
+        }
         self.serve(s, o, key);
     }
 
@@ -264,6 +276,9 @@ impl World {
         for c in &changes.states {
             let task = &mut self.tasks[c.task.index()];
             task.target = (c.to != TargetState::Unused).then_some((tg, c.slot));
+            if c.from == TargetState::Unused && c.to == TargetState::Initial {
+                self.new_targets.push((tg, c.slot));
+            }
             o.lifecycle(
                 now,
                 &LifecycleEvent::TargetStateChanged {

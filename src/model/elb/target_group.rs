@@ -86,8 +86,13 @@ impl TargetState {
 pub enum TargetReason {
     /// `Elb.RegistrationInProgress`.
     RegistrationInProgress,
-    /// `Target.FailedHealthChecks`.
+    /// `Target.FailedHealthChecks`: a check failed to connect (or the response was
+    /// malformed).
     FailedHealthChecks,
+    /// `Target.Timeout`: a check got no answer within the timeout.
+    Timeout,
+    /// `Target.ResponseCodeMismatch`: a check's status was not one the matcher accepts.
+    ResponseCodeMismatch,
     /// `Target.DeregistrationInProgress`.
     DeregistrationInProgress,
     /// `Target.NotRegistered`: deregistration completed.
@@ -102,6 +107,8 @@ impl TargetReason {
         match self {
             TargetReason::RegistrationInProgress => "Elb.RegistrationInProgress",
             TargetReason::FailedHealthChecks => "Target.FailedHealthChecks",
+            TargetReason::Timeout => "Target.Timeout",
+            TargetReason::ResponseCodeMismatch => "Target.ResponseCodeMismatch",
             TargetReason::DeregistrationInProgress => "Target.DeregistrationInProgress",
             TargetReason::NotRegistered => "Target.NotRegistered",
             TargetReason::InvalidState => "Target.InvalidState",
@@ -158,6 +165,8 @@ pub struct TargetGroup {
     pub algorithm: Algorithm,
     /// `deregistration_delay.timeout_seconds`.
     pub deregistration_delay: crate::engine::SimDuration,
+    /// Its health checks.
+    pub health: super::health::HealthChecks,
     targets: Vec<Target>,
     free: BinaryHeap<Reverse<u32>>,
     counts: [u32; 5],
@@ -171,6 +180,15 @@ impl TargetGroup {
             name,
             algorithm,
             deregistration_delay: crate::model::spec::DEFAULT_DEREGISTRATION_DELAY,
+            health: super::health::HealthChecks::new(
+                0,
+                "",
+                crate::model::spec::HealthCheckSpec {
+                    enabled: false,
+                    ..Default::default()
+                },
+                1,
+            ),
             targets: Vec::new(),
             free: BinaryHeap::new(),
             counts: [0; 5],
@@ -302,16 +320,22 @@ impl TargetGroup {
     /// Marks a registered target healthy or unhealthy (`Target.FailedHealthChecks`). A
     /// draining or unused target is left alone.
     pub fn set_health(&mut self, slot: u32, healthy: bool, now: SimTime, out: &mut Changes) {
+        self.set_health_for(slot, healthy, TargetReason::FailedHealthChecks, now, out);
+    }
+
+    /// [`TargetGroup::set_health`] with the reason an unhealthy verdict gives.
+    pub fn set_health_for(
+        &mut self,
+        slot: u32,
+        healthy: bool,
+        reason: TargetReason,
+        now: SimTime,
+        out: &mut Changes,
+    ) {
         match self.targets[slot as usize].state {
             TargetState::Draining | TargetState::Unused => {}
             _ if healthy => self.set_state(slot, TargetState::Healthy, None, now, out),
-            _ => self.set_state(
-                slot,
-                TargetState::Unhealthy,
-                Some(TargetReason::FailedHealthChecks),
-                now,
-                out,
-            ),
+            _ => self.set_state(slot, TargetState::Unhealthy, Some(reason), now, out),
         }
     }
 
