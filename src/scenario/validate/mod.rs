@@ -275,5 +275,7 @@ pub fn resolve(
         services,
         dependencies,
         faults,
+        // lbsim's default network, until the scenario format has [[subnets]].
+        subnets: Vec::new(),
     })
 }
