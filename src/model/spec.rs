@@ -52,6 +52,12 @@ pub struct WorldSpec {
     pub dependencies: Vec<DependencySpec>,
     /// Faults injected during the run, in any order.
     pub faults: Vec<FaultSpec>,
+    /// The subnets of the awsvpc network configuration every service's tasks are placed in
+    /// (ECS `awsvpcConfiguration.subnets`): each task takes one private IPv4 address from one
+    /// of them, and their Availability Zones are the zones tasks spread over. Empty means
+    /// lbsim's default network, [`SubnetSpec::default_network`] (three `/24`s in
+    /// `us-east-1a`, `us-east-1b` and `us-east-1c`).
+    pub subnets: Vec<SubnetSpec>,
 }
 
 impl Default for WorldSpec {
@@ -71,6 +77,7 @@ impl Default for WorldSpec {
             services: Vec::new(),
             dependencies: Vec::new(),
             faults: Vec::new(),
+            subnets: Vec::new(),
         }
     }
 }
@@ -657,5 +664,122 @@ impl Default for MemorySpec {
             base_kib: 0,
             per_request_kib: DistSpec::Deterministic(SimDuration::ZERO),
         }
+    }
+}
+
+/// A block of IPv4 addresses in CIDR notation (`10.0.0.0/24`): a base address and a prefix
+/// length. A subnet's block must be its network address, with no host bits set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ipv4Cidr {
+    /// The block's first address, as a `u32` in host order (`10.0.0.0` is `0x0A00_0000`).
+    pub base: u32,
+    /// The prefix length: how many leading bits are the network's, 0–32.
+    pub prefix_len: u8,
+}
+
+impl Ipv4Cidr {
+    /// The block `a.b.c.d/prefix_len`.
+    pub const fn new(base: std::net::Ipv4Addr, prefix_len: u8) -> Self {
+        Ipv4Cidr {
+            base: base.to_bits(),
+            prefix_len,
+        }
+    }
+
+    /// The number of addresses in the block, reserved ones included: 2^(32 − prefix), so 256
+    /// for a `/24`. 0 for a prefix length above 32 (not a block).
+    pub const fn size(self) -> u64 {
+        if self.prefix_len > 32 {
+            return 0;
+        }
+        1u64 << (32 - self.prefix_len as u32)
+    }
+
+    /// The network mask (`255.255.255.0` for a `/24`) as a `u32`.
+    pub const fn mask(self) -> u32 {
+        if self.prefix_len == 0 {
+            0
+        } else if self.prefix_len >= 32 {
+            u32::MAX
+        } else {
+            u32::MAX << (32 - self.prefix_len as u32)
+        }
+    }
+
+    /// The block's network address: `base` with the host bits cleared.
+    pub const fn network(self) -> u32 {
+        self.base & self.mask()
+    }
+
+    /// True when `base` has no host bits set (it is the network address), as AWS requires of
+    /// a subnet's CIDR block.
+    pub const fn is_network_address(self) -> bool {
+        self.base == self.network()
+    }
+
+    /// The block's last address (the broadcast address).
+    pub const fn last(self) -> u32 {
+        self.network() | !self.mask()
+    }
+
+    /// True when `ip` is in the block.
+    pub const fn contains(self, ip: u32) -> bool {
+        ip & self.mask() == self.network()
+    }
+
+    /// True when the two blocks share at least one address.
+    pub const fn overlaps(self, other: Ipv4Cidr) -> bool {
+        self.network() <= other.last() && other.network() <= self.last()
+    }
+}
+
+impl std::fmt::Display for Ipv4Cidr {
+    /// `10.0.0.0/24`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}",
+            std::net::Ipv4Addr::from_bits(self.base),
+            self.prefix_len
+        )
+    }
+}
+
+/// One subnet of the awsvpc network configuration (ECS `awsvpcConfiguration.subnets`;
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html>).
+///
+/// Every Fargate task has its own elastic network interface with one private IPv4 address
+/// from one of the subnets, held from PROVISIONING until DEPROVISIONING ends
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking.html>).
+/// AWS reserves 5 addresses of each subnet (the first four and the last), so a `/24` has 251
+/// usable addresses and a `/28`, the smallest subnet AWS allows, 11
+/// (<https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html>).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubnetSpec {
+    /// Unique name, used in outputs (AWS's subnet id or `Name` tag).
+    pub name: String,
+    /// The Availability Zone the subnet is in (`us-east-1a`). Tasks spread over the zones of
+    /// the subnets, in the order the zones first appear.
+    pub availability_zone: String,
+    /// The subnet's IPv4 block, `/16` to `/28` as AWS allows.
+    pub cidr: Ipv4Cidr,
+}
+
+impl SubnetSpec {
+    /// lbsim's default network, used when a [`WorldSpec`] gives no subnets: one `/24` in
+    /// each of three Availability Zones, `subnet-a` `10.0.0.0/24` in `us-east-1a`,
+    /// `subnet-b` `10.0.1.0/24` in `us-east-1b` and `subnet-c` `10.0.2.0/24` in
+    /// `us-east-1c` (251 usable addresses each, 753 in all). This is lbsim's choice, not an
+    /// AWS default (a service must name its subnets).
+    pub fn default_network() -> Vec<SubnetSpec> {
+        ["a", "b", "c"]
+            .iter()
+            .zip(0u8..)
+            .map(|(zone, third)| SubnetSpec {
+                name: format!("subnet-{zone}"),
+                availability_zone: format!("us-east-1{zone}"),
+                cidr: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, third, 0), 24),
+            })
+            .collect()
     }
 }

@@ -116,6 +116,11 @@ pub struct ScenarioFile {
     /// `[[faults]]`: faults injected during the run; default none.
     #[serde(default)]
     pub faults: Vec<FaultSection>,
+    /// `[[subnets]]`: the subnets every service's tasks take their private IP from (the
+    /// awsvpc network configuration), 1–16; default (absent): lbsim's default network, one
+    /// `/24` in each of `us-east-1a`, `us-east-1b` and `us-east-1c`.
+    #[serde(default)]
+    pub subnets: Option<Vec<SubnetSection>>,
 }
 
 /// `[simulation]`: how long, which seed, how often to sample metrics.
@@ -726,4 +731,28 @@ pub enum FaultSection {
         /// When the task crashes, from t = 0; before the end of the run.
         at: Dur,
     },
+}
+
+/// `[[subnets]]`: one subnet of the awsvpc network configuration (ECS
+/// `awsvpcConfiguration.subnets`) that every service's tasks are placed in. Each task takes
+/// one private IPv4 address from one subnet, from PROVISIONING until DEPROVISIONING ends;
+/// launches go to the Availability Zone with the fewest tasks of the service.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetSection {
+    /// Unique name (the subnet's id or `Name` tag, used in outputs): 1–64 letters, digits,
+    /// hyphens and underscores.
+    pub name: String,
+    /// The Availability Zone the subnet is in, like "us-east-1a": lowercase letters, digits
+    /// and hyphens, ending in a digit and a zone letter.
+    pub availability_zone: String,
+    /// The subnet's IPv4 block in CIDR notation, like "10.0.0.0/24": a prefix of /16 to /28
+    /// (AWS's limits), the block's network address (no host bits set), overlapping no other
+    /// subnet. AWS reserves 5 addresses of each subnet, so a /24 has 251 usable addresses and
+    /// a /28 11.
+    #[schemars(
+        pattern(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"),
+        extend("examples" = ["10.0.0.0/24", "10.0.16.0/20"])
+    )]
+    pub cidr: String,
 }

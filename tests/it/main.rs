@@ -12,6 +12,7 @@ mod readme;
 mod recorder;
 mod scenario_docs;
 mod scenario_lifecycle;
+mod scenario_network;
 mod scenario_waits;
 mod support;
 mod waiting;

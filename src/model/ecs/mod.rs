@@ -11,6 +11,7 @@
 
 mod cpu;
 mod lifecycle;
+pub mod network;
 mod task;
 mod usage;
 

@@ -6,7 +6,8 @@
 //! name), `load_balancer` (and its listeners), `clients` (arrival processes and schedules),
 //! `dependencies` (before the services, whose request steps call them by name), `services`
 //! (Fargate task sizes, request steps, memory, lifecycle phases), `faults` (windows on named
-//! dependencies, crashes of named services' tasks);
+//! dependencies, crashes of named services' tasks), `network` (the `[[subnets]]` tasks take
+//! their addresses from: CIDR blocks, Availability Zones);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
 
@@ -15,6 +16,7 @@ mod dependencies;
 mod dist;
 mod faults;
 mod load_balancer;
+mod network;
 mod services;
 mod simulation;
 mod target_groups;
@@ -68,6 +70,10 @@ pub const MAX_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(3600);
 pub const MAX_LIFECYCLE_PHASE: SimDuration = SimDuration::from_secs(3600);
 /// Longest `lifecycle.stop_timeout` (AWS `stopTimeout`: at most 120 s on Fargate).
 pub const MAX_STOP_TIMEOUT: SimDuration = SimDuration::from_secs(120);
+/// Most `[[subnets]]` (AWS: "There's a limit of 16 subnets that can be specified" in an
+/// `awsvpcConfiguration`,
+/// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html>).
+pub const MAX_SUBNETS: usize = 16;
 
 /// Target group indices by name.
 type TargetGroupIndex = BTreeMap<String, usize>;
@@ -260,6 +266,7 @@ pub fn resolve(
         &svc_index,
         sim.duration.0,
     );
+    let subnets = network::resolve(&mut ctx, file.subnets.as_deref());
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }
@@ -275,5 +282,6 @@ pub fn resolve(
         services,
         dependencies,
         faults,
+        subnets,
     })
 }
