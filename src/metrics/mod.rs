@@ -29,7 +29,7 @@ pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};
 pub use summary::{
     CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, MemorySummary, RequestTotals,
-    Summary, TargetGroupSummary, WorkerSummary,
+    Summary, TargetGroupSummary, TaskTotals, WorkerSummary,
 };
 
 /// Why outputs could not be written.

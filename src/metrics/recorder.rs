@@ -14,14 +14,14 @@
 //! requests a target served (no load balancer processing, no round trip, no 503s)
 //! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html>).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::events::{EVENTS_HEADER, event_row};
 use super::latency::LatencyAcc;
 use super::output::{OutputFiles, Outputs};
 use super::summary::{
     CpuSummary, DependencySummary, LatencyBreakdown, MemorySummary, RequestTotals, Summary,
-    TargetGroupSummary, WorkerSummary,
+    TargetGroupSummary, TaskTotals, WorkerSummary,
 };
 use super::{MetricsError, round_to};
 use crate::engine::{SimDuration, SimTime};
@@ -33,6 +33,7 @@ use crate::model::{
 const CAUSES: usize = Cause::ALL.len();
 const STATES: usize = TargetState::ALL.len();
 const CALL_OUTCOMES: usize = CallOutcome::ALL.len();
+const TASK_STATES: usize = TaskState::ALL.len();
 
 /// Σ of each latency phase over successful measured requests, ns. Parts are summed in
 /// `u64` for up to [`Breakdown::CHUNK`] requests (each part is at most the run's duration,
@@ -145,8 +146,22 @@ struct GroupState {
     in_flight: u64,
     /// Targets by state, from the lifecycle events (`unused` not counted).
     targets: [u32; STATES],
-    /// Running tasks of the services registering in this group, from the events.
-    tasks_running: u32,
+    /// Serving tasks of the services registering in this group (RUNNING, or DEACTIVATING
+    /// until their deregistration completes), from `TaskStarted` and `TaskStopped`.
+    tasks_serving: u32,
+    /// Tasks of the services registering in this group by lifecycle state (index
+    /// [`TaskState::index`]), from the events: a task launched cold enters PROVISIONING with
+    /// its `TaskLaunched`, a warm one RUNNING with its `TaskStarted`; each state change
+    /// moves one.
+    task_states: [u32; TASK_STATES],
+    /// Σ desired counts of its services at the last interval's end (read from the world).
+    desired: u32,
+    /// Tasks launched (initial ones excepted) and tasks that reached STOPPED, this interval
+    /// and whole run.
+    iv_launched: u64,
+    iv_stopped: u64,
+    launched: u64,
+    stopped: u64,
     // After warm-up.
     latency: LatencyAcc,
     error_latency: [Option<Box<LatencyAcc>>; CAUSES],
@@ -205,6 +220,11 @@ pub struct Recorder {
     merge_calls: bool,
     /// Target group of each service.
     service_group: Vec<usize>,
+    /// Per service, initial tasks (warm at t = 0) not yet started: those are not launches.
+    initial_left: Vec<u32>,
+    /// Tasks launched cold that have not started nor stopped: a `TaskStarted` of any other
+    /// task is a warm start (RUNNING with no state change before it).
+    starting: BTreeSet<TaskId>,
     /// Tasks running now or stopped in the current interval.
     tasks: BTreeMap<TaskId, TaskRecord>,
     /// Σ run time of tasks stopped so far, ns (unused: task-seconds follow billing).
@@ -240,6 +260,8 @@ impl Recorder {
             merge_interval: false,
             merge_calls: false,
             service_group: Vec::new(),
+            initial_left: Vec::new(),
+            starting: BTreeSet::new(),
             tasks: BTreeMap::new(),
             billing: BTreeMap::new(),
             billed_ns: 0,
@@ -330,6 +352,12 @@ impl Recorder {
         }
         let usage_now = self.group_usage(world);
         let max = self.task_max_since_interval_start(world);
+        for st in &mut self.groups {
+            st.desired = 0;
+        }
+        for (s, &g) in self.service_group.iter().enumerate() {
+            self.groups[g].desired += world.services()[s].desired();
+        }
         let start = self.interval_start;
         let after_warmup = self.measuring && start >= self.warmup;
         let mut rows = Vec::with_capacity(self.groups.len());
@@ -348,6 +376,8 @@ impl Recorder {
             st.iv_arrivals = 0;
             st.iv_by_cause = [0; CAUSES];
             st.iv_latency.reset();
+            st.iv_launched = 0;
+            st.iv_stopped = 0;
         }
         self.merge_interval = self.measuring && self.pre_warmup_in_flight == 0;
         let mut dep_rows = Vec::with_capacity(self.dependencies.len());
@@ -448,8 +478,19 @@ impl Recorder {
         let (mut arrived, mut by_cause, mut responses) = (0, [0u64; CAUSES], 0);
         let (mut usage, mut cpu_max, mut mem_max) = (UsageMeter::default(), 0f64, 0f64);
         let (mut breakdown, mut exceeded, mut latency_sum) = (Breakdown::default(), 0, 0u128);
+        let mut desired_end = vec![0u64; self.groups.len()];
+        for (s, &g) in self.service_group.iter().enumerate() {
+            desired_end[g] += u64::from(world.services()[s].desired());
+        }
+        let mut all_tasks = TaskTotals::default();
         let mut groups = Vec::new();
         for (g, st) in self.groups.iter_mut().enumerate() {
+            let tasks = TaskTotals {
+                launched: st.launched,
+                stopped: st.stopped,
+                desired_at_end: desired_end[g],
+            };
+            all_tasks.add(&tasks);
             st.usage = usage_end[g] - st.usage_at_warmup;
             all_latency.add(&st.latency);
             for (all, mine) in all_errors.iter_mut().zip(&st.error_latency) {
@@ -472,6 +513,7 @@ impl Recorder {
                 name: st.name.clone(),
                 algorithm: st.algorithm.to_string(),
                 targets: st.targets.iter().map(|&n| u64::from(n)).sum(),
+                tasks,
                 requests: Self::totals(st.arrived, &st.by_cause, st.in_flight),
                 latency_ms: st.latency.summary(),
                 error_latency_ms: Self::error_latency(&st.error_latency),
@@ -543,6 +585,7 @@ impl Recorder {
             workers: worker_summary(&usage),
             latency_breakdown_ms: breakdown.summary(latency_sum),
             task_seconds: round_to(task_seconds, 6),
+            tasks: all_tasks,
             target_groups: groups,
             dependencies,
         }
@@ -616,7 +659,27 @@ fn metrics_row(
         opt(l.mean_ms()),
         pct(d.cpu.utilization_pct()),
         format!("{:.2}", max.0),
-        st.tasks_running.to_string(),
+        st.tasks_serving.to_string(),
+        st.desired.to_string(),
+    ]);
+    let in_states = |states: &[TaskState]| -> String {
+        let n: u32 = states.iter().map(|s| st.task_states[s.index()]).sum();
+        n.to_string()
+    };
+    row.extend([
+        in_states(&[
+            TaskState::Provisioning,
+            TaskState::Pending,
+            TaskState::Activating,
+        ]),
+        in_states(&[TaskState::Running]),
+        in_states(&[
+            TaskState::Deactivating,
+            TaskState::Stopping,
+            TaskState::Deprovisioning,
+        ]),
+        st.iv_launched.to_string(),
+        st.iv_stopped.to_string(),
     ]);
     row.extend(
         [
@@ -738,6 +801,12 @@ pub fn metrics_header() -> Vec<String> {
             "cpu_utilization_mean_pct",
             "cpu_utilization_max_pct",
             "tasks",
+            "desired_count",
+            "tasks_pending",
+            "tasks_running",
+            "tasks_stopping",
+            "tasks_launched",
+            "tasks_stopped",
             "targets_initial",
             "targets_healthy",
             "targets_unhealthy",
@@ -785,7 +854,13 @@ impl Observer for Recorder {
                 by_cause: [0; CAUSES],
                 in_flight: 0,
                 targets: [0; STATES],
-                tasks_running: 0,
+                tasks_serving: 0,
+                task_states: [0; TASK_STATES],
+                desired: 0,
+                iv_launched: 0,
+                iv_stopped: 0,
+                launched: 0,
+                stopped: 0,
                 latency: LatencyAcc::new(),
                 error_latency: Default::default(),
                 responses_measured: 0,
@@ -823,6 +898,7 @@ impl Observer for Recorder {
             .iter()
             .map(|s| s.target_group.index())
             .collect();
+        self.initial_left = world.services().iter().map(|s| s.desired()).collect();
         if let Some(dir) = self.options.out_dir.clone() {
             match OutputFiles::create(
                 &dir,
@@ -895,22 +971,53 @@ impl Observer for Recorder {
 
     fn lifecycle(&mut self, now: SimTime, event: &LifecycleEvent, world: &World) {
         match *event {
-            LifecycleEvent::TaskLaunched { .. } => {}
-            LifecycleEvent::TaskStateChanged { task, to, .. } => match to {
-                TaskState::Pending => {
-                    self.billing.insert(task, now);
-                }
-                TaskState::Stopped => {
-                    if let Some(from) = self.billing.remove(&task) {
-                        self.billed_ns += u128::from((now - from).0);
+            LifecycleEvent::TaskLaunched { task, service } => {
+                let st = &mut self.groups[self.service_group[service.index()]];
+                st.task_states[TaskState::Provisioning.index()] += 1;
+                st.iv_launched += 1;
+                st.launched += 1;
+                self.starting.insert(task);
+            }
+            LifecycleEvent::TaskStateChanged {
+                task,
+                service,
+                from,
+                to,
+            } => {
+                let st = &mut self.groups[self.service_group[service.index()]];
+                st.task_states[from.index()] -= 1;
+                st.task_states[to.index()] += 1;
+                match to {
+                    TaskState::Pending => {
+                        self.billing.insert(task, now);
                     }
+                    TaskState::Stopped => {
+                        st.iv_stopped += 1;
+                        st.stopped += 1;
+                        self.starting.remove(&task);
+                        if let Some(from) = self.billing.remove(&task) {
+                            self.billed_ns += u128::from((now - from).0);
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
-            },
+            }
             LifecycleEvent::TaskStarted { task, service } => {
                 self.billing.entry(task).or_insert(now);
                 let group = self.service_group[service.index()];
-                self.groups[group].tasks_running += 1;
+                let st = &mut self.groups[group];
+                st.tasks_serving += 1;
+                if !self.starting.remove(&task) {
+                    // A warm start: RUNNING at once, no state change counted it.
+                    st.task_states[TaskState::Running.index()] += 1;
+                    let initial = &mut self.initial_left[service.index()];
+                    if *initial > 0 {
+                        *initial -= 1;
+                    } else {
+                        st.iv_launched += 1;
+                        st.launched += 1;
+                    }
+                }
                 self.tasks.insert(
                     task,
                     TaskRecord {
@@ -922,7 +1029,7 @@ impl Observer for Recorder {
                 );
             }
             LifecycleEvent::TaskStopped { task, service, .. } => {
-                self.groups[self.service_group[service.index()]].tasks_running -= 1;
+                self.groups[self.service_group[service.index()]].tasks_serving -= 1;
                 if let Some(r) = self.tasks.get_mut(&task) {
                     r.stopped = Some(now);
                     self.stopped_task_ns += u128::from((now - r.started).0);

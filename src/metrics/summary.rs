@@ -45,6 +45,8 @@ pub struct Summary {
     pub latency_breakdown_ms: Option<LatencyBreakdown>,
     /// Σ over tasks of the time each task ran (whole run), s. What Fargate bills.
     pub task_seconds: f64,
+    /// The fleet over the whole run: tasks launched and stopped, desired count at the end.
+    pub tasks: TaskTotals,
     /// The same figures per target group, in scenario order.
     pub target_groups: Vec<TargetGroupSummary>,
     /// Per dependency, in scenario order: calls after the warm-up.
@@ -141,6 +143,27 @@ pub struct DependencySummary {
     pub utilization_pct: Option<f64>,
 }
 
+/// Tasks over the whole run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskTotals {
+    /// Tasks launched during the run: replacements and any task added after the initial
+    /// `desired_count` (those, warm at t = 0, are not counted).
+    pub launched: u64,
+    /// Tasks that reached STOPPED.
+    pub stopped: u64,
+    /// Σ of the services' desired counts at the end.
+    pub desired_at_end: u64,
+}
+
+impl TaskTotals {
+    /// Adds `o`'s counts to these.
+    pub fn add(&mut self, o: &TaskTotals) {
+        self.launched += o.launched;
+        self.stopped += o.stopped;
+        self.desired_at_end += o.desired_at_end;
+    }
+}
+
 /// Request counts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestTotals {
@@ -192,6 +215,8 @@ pub struct TargetGroupSummary {
     pub algorithm: String,
     /// Registered targets (any state but `unused`) at the end.
     pub targets: u64,
+    /// Its services' tasks (whole run).
+    pub tasks: TaskTotals,
     /// Request counts (whole run).
     pub requests: RequestTotals,
     /// Latency of successful responses after the warm-up, ms.

@@ -6,6 +6,7 @@ mod dependencies;
 mod distributions;
 mod invariants;
 mod lifecycle;
+mod outputs_lifecycle;
 mod properties;
 mod queueing;
 mod readme;

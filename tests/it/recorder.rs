@@ -116,6 +116,12 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
     close("cpu max", f(&s["cpu_utilization"]["max_pct"]), 50.0);
     close("task_seconds", f(&s["task_seconds"]), 60.0);
     assert_eq!(s["target_groups"][0]["targets"], 1);
+    for tasks in [&s["tasks"], &s["target_groups"][0]["tasks"]] {
+        assert_eq!(
+            tasks,
+            &serde_json::json!({"launched": 0, "stopped": 0, "desired_at_end": 1})
+        );
+    }
 
     // metrics.csv: six 10 s rows.
     assert_eq!(rows.len(), 6);
@@ -143,6 +149,13 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("cpu_utilization_mean_pct", "49.50"),
         ("cpu_utilization_max_pct", "49.50"),
         ("tasks", "1"),
+        // The one warm task, RUNNING throughout: nothing launched, nothing stopped.
+        ("desired_count", "1"),
+        ("tasks_pending", "0"),
+        ("tasks_running", "1"),
+        ("tasks_stopping", "0"),
+        ("tasks_launched", "0"),
+        ("tasks_stopped", "0"),
         ("targets_initial", "0"),
         ("targets_healthy", "1"),
         ("targets_unhealthy", "0"),
