@@ -17,6 +17,18 @@ pub const EVENTS_HEADER: [&str; 7] = [
     "detail",
 ];
 
+/// ", at <IP> in <AZ>" for a task with an address, or nothing.
+fn address(world: &World, t: &crate::model::Task) -> String {
+    match &t.lease {
+        Some(l) => format!(
+            ", at {} in {}",
+            crate::model::ecs::network::format_ip(l.ip),
+            world.network().az_name(l.az)
+        ),
+        None => String::new(),
+    }
+}
+
 /// One row of `events.csv`, in [`EVENTS_HEADER`] order; `None` for an event that has no
 /// row of its own (a task's move to RUNNING, whose `task_running` row follows it).
 pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<[String; 7]> {
@@ -33,12 +45,37 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
         world.services()[s.index()].name.clone()
     };
     let (kind, service, task, tg, reason, detail) = match *event {
+        LifecycleEvent::TaskLaunchFailed {
+            task,
+            service,
+            retry_in,
+        } => {
+            let svc = world.services()[service.index()].name.clone();
+            let t = &world.tasks()[task.index()];
+            let detail = format!(
+                "(service {svc}) was unable to place a task: (task {}) stopped in PROVISIONING \
+                 (no free address in any subnet); the service retries in {} s.",
+                t.name,
+                retry_in.as_secs_f64()
+            );
+            (
+                "task_launch_failed",
+                svc,
+                t.name.clone(),
+                String::new(),
+                crate::model::ecs::network::INSUFFICIENT_FREE_ADDRESSES,
+                detail,
+            )
+        }
         LifecycleEvent::TaskLaunched { task, service } => {
             let svc = world.services()[service.index()].name.clone();
             let t = &world.tasks()[task.index()];
             let detail = format!(
-                "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB.",
-                t.name, t.cpu_units, t.memory_mib
+                "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB{}.",
+                t.name,
+                t.cpu_units,
+                t.memory_mib,
+                address(world, t)
             );
             (
                 "task_launched",
@@ -80,8 +117,11 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 )
             } else {
                 format!(
-                    "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB.",
-                    t.name, t.cpu_units, t.memory_mib
+                    "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB{}.",
+                    t.name,
+                    t.cpu_units,
+                    t.memory_mib,
+                    address(world, t)
                 )
             };
             (

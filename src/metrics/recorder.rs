@@ -1052,7 +1052,8 @@ impl Observer for Recorder {
             LifecycleEvent::MemoryExceeded { service, .. } => {
                 self.groups[self.service_group[service.index()]].memory_exceeded += 1;
             }
-            LifecycleEvent::MemoryRecovered { .. }
+            LifecycleEvent::TaskLaunchFailed { .. }
+            | LifecycleEvent::MemoryRecovered { .. }
             | LifecycleEvent::FaultStarted { .. }
             | LifecycleEvent::FaultEnded { .. } => {}
         }

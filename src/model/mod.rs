@@ -63,4 +63,7 @@ pub enum ModelError {
     /// An index that points at nothing.
     #[error("{0}")]
     UnknownReference(String),
+    /// The subnets cannot form a network (the `scenario` module checks these first).
+    #[error(transparent)]
+    Network(#[from] ecs::network::NetworkError),
 }

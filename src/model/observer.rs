@@ -46,6 +46,17 @@ pub enum LifecycleEvent {
         /// Its service.
         service: ServiceId,
     },
+    /// A task launch failed in PROVISIONING: no subnet had a free address
+    /// (`InsufficientFreeAddressesInSubnet`); the task is STOPPED and the service retries
+    /// after `retry_in`.
+    TaskLaunchFailed {
+        /// The task.
+        task: TaskId,
+        /// Its service.
+        service: ServiceId,
+        /// The service's back-off before its next launch.
+        retry_in: crate::engine::SimDuration,
+    },
     /// A task moved from one lifecycle state to the next (ECS `lastStatus`).
     TaskStateChanged {
         /// The task.

@@ -95,6 +95,11 @@ pub enum Event {
         /// The probe's serial.
         serial: u64,
     },
+    /// ECS: the launch back-off of `service` is over: it launches what it lacks.
+    ServiceRetry {
+        /// The service.
+        service: ServiceId,
+    },
     /// ECS: it notices that `task`'s process exited, and begins stopping it.
     CrashNoticed {
         /// The task.
@@ -143,6 +148,8 @@ pub struct World {
     pub(in crate::model) probes: u64,
     /// Health checks in the request store.
     pub(in crate::model) probes_in_flight: usize,
+    /// The subnets tasks take their addresses from.
+    pub(in crate::model) network: super::ecs::network::Network,
     /// Health checks that ended during the current handler: (group, slot, node, serial,
     /// how it ended), judged once it returns.
     pub(in crate::model) probe_results: Vec<(TargetGroupId, u32, u8, u64, super::Cause)>,
@@ -150,8 +157,19 @@ pub struct World {
 
 /// Load balancer nodes that probe each target: one per Availability Zone of the network
 /// (AWS runs a node per enabled AZ); the default network has three.
-fn health_nodes(_spec: &WorldSpec) -> u8 {
-    3
+fn health_nodes(spec: &WorldSpec) -> u8 {
+    let mut azs: Vec<&str> = spec
+        .subnets
+        .iter()
+        .map(|s| s.availability_zone.as_str())
+        .collect();
+    azs.sort_unstable();
+    azs.dedup();
+    if azs.is_empty() {
+        3
+    } else {
+        azs.len().min(usize::from(u8::MAX)) as u8
+    }
 }
 
 impl World {
@@ -184,6 +202,7 @@ impl World {
         let services = Service::build_all(spec)?;
         let dependencies = Dependency::build_all(spec)?;
         let faults = Fault::build_all(spec)?;
+        let network = super::ecs::network::Network::build(&spec.subnets)?;
         Ok(World {
             name: spec.name.clone(),
             seed: spec.seed,
@@ -204,6 +223,7 @@ impl World {
             new_targets: Vec::new(),
             probes: 0,
             probes_in_flight: 0,
+            network,
             probe_results: Vec::new(),
         })
     }
@@ -260,6 +280,10 @@ impl World {
     pub fn faults(&self) -> &[Fault] {
         &self.faults
     }
+    /// The subnets tasks take their addresses from.
+    pub fn network(&self) -> &super::ecs::network::Network {
+        &self.network
+    }
 
     /// Brings every running task's and every dependency's accounting up to `now`.
     fn account_all(&mut self, now: SimTime) {
@@ -307,6 +331,7 @@ impl<O: Observer> Handler for Core<O> {
             } => w.on_health_probe(s, o, TargetGroupId(u32::from(tg)), node, slot, epoch),
             Event::ProbeTimeout { key, serial } => w.on_probe_timeout(s, o, key, serial),
             Event::CrashNoticed { task } => w.on_crash_noticed(s, o, task),
+            Event::ServiceRetry { service } => w.on_service_retry(s, o, service),
             Event::FaultStart(f) => w.on_fault(s, o, f, true),
             Event::FaultEnd(f) => w.on_fault(s, o, f, false),
             Event::WarmupEnd => {

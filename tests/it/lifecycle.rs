@@ -369,3 +369,67 @@ fn stop_timeout_cuts_a_slow_shutdown() {
     assert_eq!(state_at("DEPROVISIONING").as_deref(), Some("50.07"));
     assert_eq!(state_at("STOPPED").as_deref(), Some("60.07"));
 }
+
+/// Subnet exhaustion and the service's back-off. One `/28` (11 usable addresses: AWS
+/// reserves 5 of 16) and 11 tasks: every address is taken. Task 0 crashes at 30.02 s; ECS
+/// notices at 35.02 and launches a replacement, but the crashed task holds its address
+/// until it is STOPPED (45.02, after deprovisioning), so the launch fails
+/// (`InsufficientFreeAddressesInSubnet`) and the service retries after 10 s. At 45.02 the
+/// retry comes just before the address is freed (it was scheduled first) and fails again;
+/// the next, 20 s later (65.02), gets the freed address.
+#[test]
+fn an_exhausted_subnet_fails_launches_and_the_service_backs_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let crash = FaultSpec {
+        start: SimTime(30_020_000_000),
+        duration: SimDuration::ZERO,
+        kind: FaultKind::TaskCrash {
+            service: 0,
+            task: 0,
+        },
+    };
+    let mut spec = world(secs(90), 11, secs(300), vec![crash]);
+    spec.subnets = vec![SubnetSpec {
+        name: "tiny".into(),
+        availability_zone: "us-east-1a".into(),
+        cidr: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, 0, 0), 28),
+    }];
+    let (_, rows) = run(&spec, &dir.path().join("o"), &[]);
+    let launches: Vec<(String, String, String, String)> = brief(&rows)
+        .into_iter()
+        .filter(|r| r.1.starts_with("task_launch") || (r.1 == "task_state" && r.3 == "STOPPED"))
+        .collect();
+    assert_eq!(
+        launches,
+        vec![
+            row("35.02", "task_launched", "svc-11", ""),
+            row("35.02", "task_state", "svc-11", "STOPPED"),
+            row(
+                "35.02",
+                "task_launch_failed",
+                "svc-11",
+                "InsufficientFreeAddressesInSubnet"
+            ),
+            row("45.02", "task_launched", "svc-12", ""),
+            row("45.02", "task_state", "svc-12", "STOPPED"),
+            row(
+                "45.02",
+                "task_launch_failed",
+                "svc-12",
+                "InsufficientFreeAddressesInSubnet"
+            ),
+            row("45.02", "task_state", "svc-0", "STOPPED"),
+            row("65.02", "task_launched", "svc-13", ""),
+        ],
+        "{rows:#?}"
+    );
+    let started = rows
+        .iter()
+        .find(|r| r[1] == "task_launched" && r[3] == "svc-13")
+        .unwrap();
+    assert!(
+        started[6].contains("at 10.0.0.4 in us-east-1a"),
+        "the freed address: {}",
+        started[6]
+    );
+}

@@ -173,8 +173,9 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         any::<u64>(),
         prop::collection::vec(dependency, 2),
         prop::collection::vec(fault, 0..3),
+        any::<bool>(),
     )
-        .prop_map(|(groups, lb_delay, secs, warm, seed, deps, faults)| {
+        .prop_map(|(groups, lb_delay, secs, warm, seed, deps, faults, tiny)| {
             let mut spec = WorldSpec {
                 name: "prop".into(),
                 seed,
@@ -196,6 +197,17 @@ fn world() -> impl Strategy<Value = WorldSpec> {
             }
             let run = spec.duration.0 as f64;
             let nservices = groups.len();
+            if tiny {
+                // One /28 (11 addresses) in each of two zones: launches can run out of
+                // addresses and wait out the service's back-off.
+                spec.subnets = (0..2u8)
+                    .map(|i| SubnetSpec {
+                        name: format!("tiny-{i}"),
+                        availability_zone: format!("us-east-1{}", ['a', 'b'][usize::from(i)]),
+                        cidr: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, i, 0), 28),
+                    })
+                    .collect();
+            }
             for (start, len, dependency, factor, crash) in faults {
                 let (duration, kind) = match factor {
                     _ if crash => (
@@ -376,6 +388,8 @@ struct Checker {
     state: Vec<Option<TaskState>>,
     /// When each task that began DEACTIVATING began it.
     deactivating_since: BTreeMap<TaskId, SimTime>,
+    /// Private IPs held now, by the task holding them.
+    ips: BTreeMap<u32, TaskId>,
     dispatches: u64,
     fleet_changes: u64,
     /// Calls that ended.
@@ -579,6 +593,27 @@ impl Observer for Checker {
     fn lifecycle(&mut self, now: SimTime, e: &LifecycleEvent, _w: &World) {
         self.clock(now);
         self.fleet_changes += 1;
+        // Live IPs are unique: a task holds its address from launch to STOPPED.
+        match *e {
+            LifecycleEvent::TaskLaunched { task, .. }
+            | LifecycleEvent::TaskStarted { task, .. } => {
+                if let Some(l) = _w.tasks()[task.index()].lease {
+                    match self.ips.insert(l.ip, task) {
+                        Some(other) if other != task => self.violations.push(format!(
+                            "at {now}: {task:?} got IP {} held by {other:?}",
+                            l.ip
+                        )),
+                        _ => {}
+                    }
+                }
+            }
+            LifecycleEvent::TaskStateChanged {
+                task,
+                to: TaskState::Stopped,
+                ..
+            } => self.ips.retain(|_, t| *t != task),
+            _ => {}
+        }
         match *e {
             LifecycleEvent::TaskStarted { task, .. }
             | LifecycleEvent::TaskLaunched { task, .. } => {
@@ -644,6 +679,7 @@ impl Observer for Checker {
                         .state = to;
                 }
             }
+            LifecycleEvent::TaskLaunchFailed { .. } => {}
             LifecycleEvent::FaultStarted { fault } | LifecycleEvent::FaultEnded { fault } => {
                 let f = &_w.faults()[fault.index()];
                 if let FaultKind::DependencyDown { .. } = f.kind {

@@ -70,10 +70,22 @@ impl World {
         if from.is_active() && !to.is_active() && !t.replacing {
             self.services[service.index()].active -= 1;
         }
+        if from.is_active()
+            && !to.is_active()
+            && let Some(lease) = &t.lease
+        {
+            // No longer counted where ECS places the next task (its address is still held).
+            let r = self.network.stop_counting(lease);
+            debug_assert!(r.is_ok(), "{r:?}");
+        }
         let t = &mut self.tasks[id.index()];
         t.state = to;
         if to == TaskState::Stopped {
             t.ended = Some(now);
+            if let Some(lease) = t.lease.take() {
+                let r = self.network.release(lease);
+                debug_assert!(r.is_ok(), "{r:?}");
+            }
         }
         o.lifecycle(
             now,
@@ -100,7 +112,9 @@ impl World {
         draw(sampler, *key, u64::from(number))
     }
 
-    /// Launches a task of `service` that walks the lifecycle: PROVISIONING now.
+    /// Launches a task of `service` that walks the lifecycle: PROVISIONING now, with a
+    /// private IP from the network. With no free address the task stops at once
+    /// (`InsufficientFreeAddressesInSubnet`) and the service retries after its back-off.
     pub(in crate::model) fn launch_cold<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
@@ -109,15 +123,34 @@ impl World {
     ) -> TaskId {
         let now = s.now();
         let id = self.new_task(now, service);
+        let lease = self.network.allocate(service);
         let t = &mut self.tasks[id.index()];
         t.state = TaskState::Provisioning;
         t.listening = false;
+        t.lease = lease.as_ref().ok().copied();
         self.services[service.index()].active += 1;
         o.lifecycle(
             now,
             &LifecycleEvent::TaskLaunched { task: id, service },
             self,
         );
+        if lease.is_err() {
+            self.set_task_state(now, o, id, TaskState::Stopped);
+            let svc = &mut self.services[service.index()];
+            let retry = svc.throttle.next_delay();
+            svc.retry_pending = true;
+            o.lifecycle(
+                now,
+                &LifecycleEvent::TaskLaunchFailed {
+                    task: id,
+                    service,
+                    retry_in: retry,
+                },
+                self,
+            );
+            s.schedule_in(retry, Event::ServiceRetry { service });
+            return id;
+        }
         let number = self.tasks[id.index()].number;
         let d = self.lifecycle_draw(service, Phase::Provisioning, number);
         self.schedule_phase_end(s, id, d);
@@ -131,9 +164,24 @@ impl World {
         o: &mut O,
         service: ServiceId,
     ) {
-        while self.services[service.index()].active < self.services[service.index()].desired {
+        loop {
+            let svc = &self.services[service.index()];
+            if svc.active >= svc.desired || svc.retry_pending {
+                return;
+            }
             self.launch_cold(s, o, service);
         }
+    }
+
+    /// `service`'s launch back-off is over: it launches what it lacks.
+    pub(in crate::model) fn on_service_retry<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        service: ServiceId,
+    ) {
+        self.services[service.index()].retry_pending = false;
+        self.reconcile(s, o, service);
     }
 
     /// The phase `phase` of task `id` is over (stale if the task has moved on since).
@@ -166,6 +214,7 @@ impl World {
                 self.tasks[id.index()].start_running(now);
                 self.services[service.index()].running.push(id);
                 self.set_task_state(now, o, id, TaskState::Running);
+                self.services[service.index()].throttle.reset();
                 o.lifecycle(
                     now,
                     &LifecycleEvent::TaskStarted { task: id, service },

@@ -102,6 +102,10 @@ pub struct Service {
     probe_steps: Box<[Step]>,
     /// `stopTimeout`.
     stop_timeout: crate::engine::SimDuration,
+    /// The back-off of launches that failed before RUNNING.
+    pub(in crate::model) throttle: network::LaunchThrottle,
+    /// A retry after a failed launch is scheduled: launch nothing until it comes.
+    pub(in crate::model) retry_pending: bool,
 }
 
 /// The steps `specs` of service `name`'s profile `field` (`steps` or
@@ -198,6 +202,8 @@ impl Service {
                 &key,
             )?;
             services.push(Service {
+                throttle: network::LaunchThrottle::new(),
+                retry_pending: false,
                 grace_period: s.health_check_grace_period,
                 probe_steps,
                 desired: s.desired_count,
@@ -285,6 +291,7 @@ impl World {
         service: ServiceId,
     ) -> TaskId {
         let id = self.new_task(now, service);
+        self.tasks[id.index()].lease = self.network.allocate(service).ok();
         let svc = &mut self.services[service.index()];
         svc.running.push(id);
         svc.active += 1;

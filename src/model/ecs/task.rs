@@ -163,6 +163,9 @@ pub struct Task {
     /// ECS found it unhealthy and is replacing it: it no longer counts towards the desired
     /// count, and stops once a replacement is healthy.
     pub replacing: bool,
+    /// Its private IP address (awsvpc ENI), held from PROVISIONING until DEPROVISIONING
+    /// ends; `None` for a task whose launch found no free address.
+    pub lease: Option<super::network::Lease>,
     /// Requests in a CPU step.
     on_cpu: BinaryHeap<Tagged>,
     /// Requests waiting for a worker, FIFO: (serial, key).
@@ -238,6 +241,7 @@ impl Task {
             listening: true,
             crashed: false,
             replacing: false,
+            lease: None,
             on_cpu: BinaryHeap::new(),
             waiting: VecDeque::new(),
             workers_busy: 0,
