@@ -60,6 +60,14 @@ impl<E: Copy> Scheduler<E> {
         self.queue.push(self.now + delay, event);
     }
 
+    /// Schedules `event` after `delay` in FIFO lane `lane`: for events whose times never
+    /// decrease within the lane (a periodic check, a fixed timeout), kept out of the heap.
+    /// The order of events is the same as with [`Scheduler::schedule_in`].
+    #[inline]
+    pub fn schedule_lane(&mut self, lane: usize, delay: SimDuration, event: E) {
+        self.queue.push_lane(lane, self.now + delay, event);
+    }
+
     /// Pops the next event if it is due at or before `end`, advancing the clock to it.
     #[inline]
     pub fn next_until(&mut self, end: SimTime) -> Option<E> {

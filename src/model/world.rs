@@ -153,6 +153,9 @@ pub struct World {
     /// Health checks that ended during the current handler: (group, slot, node, serial,
     /// how it ended), judged once it returns.
     pub(in crate::model) probe_results: Vec<(TargetGroupId, u32, u8, u64, super::Cause)>,
+    /// Something waits in `deactivated`, `new_targets` or `probe_results` (one flag for
+    /// the event loop to test).
+    pub(in crate::model) deferred: bool,
 }
 
 /// Load balancer nodes that probe each target: one per Availability Zone of the network
@@ -225,6 +228,7 @@ impl World {
             probes_in_flight: 0,
             network,
             probe_results: Vec::new(),
+            deferred: false,
         })
     }
 
@@ -351,7 +355,7 @@ impl<O: Observer> Handler for Core<O> {
                 }
             }
         }
-        if !w.deactivated.is_empty() || !w.new_targets.is_empty() || !w.probe_results.is_empty() {
+        if w.deferred {
             w.run_deferred(s, o);
         }
     }
@@ -406,6 +410,8 @@ impl<O: Observer> Simulation<O> {
         }
         world.schedule_first_arrivals(&mut sched);
         world.schedule_faults(&mut sched);
+        // The initial targets' health checks start now.
+        world.run_deferred(&mut sched, &mut observer);
         Ok(Simulation {
             core: Core { world, observer },
             sched,
@@ -476,6 +482,7 @@ impl<O: Observer> Simulation<O> {
         let now = self.now();
         let Core { world, observer } = &mut self.core;
         op(world, now, observer, task);
+        world.run_deferred(&mut self.sched, observer);
         Ok(())
     }
 
@@ -495,7 +502,9 @@ impl<O: Observer> Simulation<O> {
         let now = self.now();
         let Core { world, observer } = &mut self.core;
         world.services[service.index()].desired += 1;
-        Ok(world.launch_task(now, observer, service))
+        let id = world.launch_task(now, observer, service);
+        world.run_deferred(&mut self.sched, observer);
+        Ok(id)
     }
 
     /// Stops `task` now, abruptly and for good (a kill that also lowers its service's
@@ -531,6 +540,7 @@ impl<O: Observer> Simulation<O> {
         }
         let Core { world, observer } = &mut self.core;
         world.begin_stop(&mut self.sched, observer, task);
+        world.run_deferred(&mut self.sched, observer);
         Ok(())
     }
 

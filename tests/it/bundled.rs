@@ -173,8 +173,8 @@ fn slow_database_fills_the_pools_and_errors_follow() {
             .all(|&x| x > 1000.0)
     );
     assert!(events.contains(",fault_started,") && events.contains(",fault_ended,"));
-    assert_eq!(s["requests"]["by_outcome"]["target_5xx"], 24519);
-    assert_eq!(s["memory_utilization"]["exceeded"], 35);
+    assert_eq!(s["requests"]["by_outcome"]["target_5xx"], 24584);
+    assert_eq!(s["memory_utilization"]["exceeded"], 40);
     assert!((140_000.0..150_000.0).contains(&p99(&s)), "{}", p99(&s));
 
     let fives = |extra: &[&str]| {
@@ -186,7 +186,7 @@ fn slow_database_fills_the_pools_and_errors_follow() {
         )
     };
     let (n, p, _) = fives(&["--set", "dependencies.db.pool_size=16"]);
-    assert!(n == 2683 && (450.0..550.0).contains(&p), "{n} {p}");
+    assert!(n == 2685 && (450.0..550.0).contains(&p), "{n} {p}");
     let (n, p, _) = fives(&["--set", "services.api.desired_count=8"]);
     assert!(n == 3630 && (380.0..480.0).contains(&p), "{n} {p}");
     let (n, p, _) = fives(&["--set", "faults.0.factor=2"]);

@@ -275,6 +275,7 @@ impl World {
                 if self.tasks[id.index()].target.is_none() {
                     // Nothing was in flight: the deregistration completed at once.
                     self.deactivated.push(id);
+                    self.deferred = true;
                 }
             }
             None => self.deactivated(s, o, id),
@@ -437,6 +438,7 @@ impl World {
             } else if !self.deactivated.is_empty() {
                 self.run_deactivated(s, o);
             } else {
+                self.deferred = false;
                 return;
             }
         }

@@ -355,7 +355,7 @@ impl World {
 
     /// A routed request (store key `key`, its task set) reaches its task: draw its memory,
     /// take a worker or wait for one, and run its first steps.
-    #[inline]
+    #[inline(always)]
     pub(in crate::model) fn serve<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
@@ -383,6 +383,23 @@ impl World {
             reschedule(s, task);
             return;
         }
+        self.serve_steps(s, o, key, task_id);
+    }
+
+    /// [`World::serve`] for a request whose profile has steps (or a health check): draw its
+    /// memory, take a worker or wait for one, and run its first steps.
+    #[inline(never)]
+    fn serve_steps<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+        task_id: TaskId,
+    ) {
+        let now = s.now();
+        let req = self.requests.get_mut(key);
+        let task = &mut self.tasks[task_id.index()];
+        let svc = &self.services[task.service.index()];
         // A health check's memory is not modelled: only client requests draw theirs.
         let memory = if is_probe(req.serial) {
             0
@@ -537,6 +554,7 @@ impl World {
                 let t = &mut self.tasks[t.index()];
                 t.probes_held = t.probes_held.saturating_sub(1);
             }
+            self.deferred = true;
             self.probe_results.push((
                 req.target_group,
                 req.slot,

@@ -210,7 +210,9 @@ impl World {
         if matches!(state, TargetState::Draining | TargetState::Unused) {
             return; // no more checks for this registration
         }
-        s.schedule_in(
+        // Every probe of the group is one interval after the previous one: a FIFO lane.
+        s.schedule_lane(
+            2 * tg.index(),
             hc.spec.interval,
             Event::HealthProbe {
                 tg: tg.0 as u16,
@@ -253,7 +255,11 @@ impl World {
         let key = self.requests.insert(req);
         self.target_groups[tg.index()].health.views[slot as usize][usize::from(node)].probe =
             Some((key, serial));
-        s.schedule_in(timeout, Event::ProbeTimeout { key, serial });
+        s.schedule_lane(
+            2 * tg.index() + 1,
+            timeout,
+            Event::ProbeTimeout { key, serial },
+        );
         self.serve(s, o, key);
         self.settle(s, o, task_id);
     }

@@ -221,6 +221,7 @@ impl World {
         self.apply_target_changes(now, o, tg, changes);
         if done && self.tasks[task.index()].state == super::ecs::TaskState::Deactivating {
             self.deactivated.push(task);
+            self.deferred = true;
         }
     }
 
@@ -278,6 +279,7 @@ impl World {
             task.target = (c.to != TargetState::Unused).then_some((tg, c.slot));
             if c.from == TargetState::Unused && c.to == TargetState::Initial {
                 self.new_targets.push((tg, c.slot));
+                self.deferred = true;
             }
             o.lifecycle(
                 now,
