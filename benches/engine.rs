@@ -6,6 +6,10 @@
 //!   warm-up, for each routing algorithm.
 //! - `scale/<algorithm>_1024_targets`: the same at 1,024 targets (92,160 requests/s), for
 //!   least outstanding requests (O(1) bucket queue, no scan) and power of two choices.
+//! - `scale/health_checks_1000_tasks`: 1,000 single-server tasks at ρ = 0.9 (90,000
+//!   requests/s, power of two choices), every task checked every 5 s by each of the 3 load
+//!   balancer nodes (health checks answered at once): the health-check load of a large
+//!   fleet. The project's goal is ≥ 3 M requests/s.
 //! - `scale/ps_8vcpu_backlog`: 4 tasks of 8 vCPUs, no concurrency limit (processor
 //!   sharing), ρ = 0.99: about 100 requests share each task's CPUs, and every arrival and
 //!   departure reschedules the task's completion.
@@ -281,6 +285,25 @@ fn bench_scale(c: &mut Criterion) {
             b.iter(|| black_box(run(spec)))
         });
     }
+    // 1,000 tasks, each checked every 5 s by each of 3 load balancer nodes (600 health
+    // checks/s, answered at once), ρ = 0.9: λ = 1000 × 100 × 0.9; 1 s warm-up + 11.1 s.
+    let mut spec = reference(&[
+        algorithm(Algorithm::PowerOfTwoChoices),
+        "services.0.desired_count=1000".into(),
+        "clients.0.arrivals.rate_rps=90000.0".into(),
+        "simulation.warmup=1s".into(),
+        "simulation.duration=12100ms".into(),
+    ]);
+    spec.target_groups[0].health_check.interval = Duration::from_secs(5).into();
+    g.throughput(Throughput::Elements(measure(
+        "scale/health_checks_1000_tasks",
+        &spec,
+    )));
+    g.bench_with_input(
+        BenchmarkId::from_parameter("health_checks_1000_tasks"),
+        &spec,
+        |b, spec| b.iter(|| black_box(run(spec))),
+    );
     // Processor sharing, deep backlog: 4 × 8 vCPUs, ρ = 0.99 (λ = 3168/s), ~1 M requests.
     let spec = reference(&[
         algorithm(Algorithm::RoundRobin),
