@@ -633,6 +633,26 @@ pub struct ServiceSection {
     /// field optional.
     #[serde(default)]
     pub lifecycle: LifecycleSection,
+    /// ECS `healthCheckGracePeriodSeconds`: for this long after a task reaches RUNNING, ECS
+    /// ignores its target's unhealthy verdicts. A whole number of seconds,
+    /// 0s–2147483647s; default "0s" (the AWS default).
+    #[serde(default)]
+    pub health_check_grace_period: Option<SignedDur>,
+    /// What a health check costs at a task: `{ steps = [...] }`, steps like
+    /// `request.steps` (a `call` makes it a deep check); default none (answered at once).
+    #[serde(default)]
+    pub health_check_request: Option<HealthCheckRequestSection>,
+}
+
+/// `health_check_request = { steps = [...] }`: the steps a health check's request runs at
+/// the task, like `request.steps` (cpu, wait and call steps); 0–64 of them.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckRequestSection {
+    /// The steps, in order; default none: the check is answered at once (it takes a worker
+    /// but no time).
+    #[serde(default)]
+    pub steps: Vec<StepSection>,
 }
 
 /// `lifecycle = { app_start = "20s", stop_timeout = "60s", ... }` (or a
@@ -674,6 +694,10 @@ pub struct LifecycleSection {
     /// DEPROVISIONING: the ENI is detached and deleted; default "10s" (a guess); 0–1h.
     #[serde(default)]
     pub deprovisioning: Option<Delay>,
+    /// How long ECS takes to notice that a task's process exited (a crash) and begin
+    /// stopping it; until then its target stays registered. Default "5s" (a guess); 0–1h.
+    #[serde(default)]
+    pub crash_detection: Option<Delay>,
 }
 
 /// `task = { cpu = 1024, memory = 2048, max_concurrency = 0 }`.

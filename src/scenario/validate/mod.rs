@@ -5,9 +5,10 @@
 //! `simulation`, `target_groups` (first: the other sections refer to target groups by
 //! name; their health checks), `load_balancer` (and its listeners), `clients` (arrival
 //! processes and schedules), `dependencies` (before the services, whose request steps call
-//! them by name), `services` (Fargate task sizes, request steps, memory, lifecycle phases),
-//! `faults` (windows on named dependencies, crashes of named services' tasks), `network` (the
-//! `[[subnets]]` tasks take their addresses from: CIDR blocks, Availability Zones);
+//! them by name), `services` (Fargate task sizes, request and health check steps, memory,
+//! lifecycle phases, the health check grace period), `faults` (windows on named
+//! dependencies, crashes of named services' tasks), `network` (the `[[subnets]]` tasks take
+//! their addresses from: CIDR blocks, Availability Zones);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
 
@@ -92,6 +93,9 @@ pub const MAX_HEALTH_CHECK_PATH: usize = 1024;
 /// Lowest and highest HTTP code of a health check `matcher` (AWS `Matcher.HttpCode` for
 /// HTTP and HTTPS: 200–499).
 pub const HEALTH_CHECK_CODES: (u16, u16) = (200, 499);
+/// Longest `health_check_grace_period` (ECS `healthCheckGracePeriodSeconds`: 0–2,147,483,647
+/// s).
+pub const MAX_HEALTH_CHECK_GRACE_PERIOD: SimDuration = SimDuration::from_secs(2_147_483_647);
 
 /// Target group indices by name.
 type TargetGroupIndex = BTreeMap<String, usize>;
