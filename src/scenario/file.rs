@@ -36,6 +36,66 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+/// A duration that is read even when written negative ("-5s"), for the settings whose range
+/// validation reports (AWS's whole-second settings): a negative value is then an error that
+/// names the field's allowed range, not only the fact that durations are ≥ 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignedDur {
+    /// True when written with a leading `-`.
+    pub negative: bool,
+    /// The magnitude.
+    pub magnitude: SimDuration,
+}
+
+impl<'de> Deserialize<'de> for SignedDur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = SignedDur;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a duration with a unit, like \"250ms\", \"30s\", \"5m\", \"2h\" or \"9d\"",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SignedDur, E> {
+                let t = s.trim();
+                let (negative, rest) = match t.strip_prefix('-') {
+                    Some(rest) => (true, rest),
+                    None => (false, t),
+                };
+                parse_duration(rest)
+                    .map(|v| SignedDur {
+                        negative,
+                        magnitude: v.0,
+                    })
+                    .map_err(|e| {
+                        E::custom(if negative {
+                            format!("{e} (in \"{s}\")")
+                        } else {
+                            e
+                        })
+                    })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl JsonSchema for SignedDur {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::Dur").into()
+    }
+
+    /// [`Dur`]'s schema: a negative value is not valid, only read to be reported well.
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        Dur::json_schema(generator)
+    }
+}
+
 /// The JSON Schema (draft 2020-12) of a scenario file, e.g. for editors: a TOML or JSON
 /// editor given it completes field names and flags unknown fields, wrong types and
 /// misspelled `process`, `dist`, `type`, `algorithm` and `when_full` values as you type. It describes
@@ -393,6 +453,142 @@ pub struct TargetGroupSection {
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#deregistration-delay>.
     #[serde(default = "default_deregistration_delay")]
     pub deregistration_delay: Dur,
+    /// How the load balancer's nodes check the targets' health; every field optional,
+    /// AWS's defaults.
+    #[serde(default)]
+    pub health_check: HealthCheckSection,
+}
+
+/// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):
+/// the target group's health checks, with AWS's names (in snake case), defaults and ranges
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>).
+/// Every load balancer node checks every registered target; a check is a request the task
+/// serves (it takes a worker and runs the service's `health_check_request.steps`).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckSection {
+    /// `HealthCheckEnabled`: false turns health checks off (a target is healthy once its
+    /// application listens); default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// `HealthCheckPath`: starts with "/", at most 1024 characters; default "/".
+    /// Informational: the service's `health_check_request` says what a check costs.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `HealthCheckIntervalSeconds`: the time between two checks of a target by one node; a
+    /// whole number of seconds, 5s–300s; default "30s".
+    #[serde(default)]
+    pub interval: Option<SignedDur>,
+    /// `HealthCheckTimeoutSeconds`: a check not answered within it fails; a whole number of
+    /// seconds, 2s–120s, and less than `interval`; default "5s".
+    #[serde(default)]
+    pub timeout: Option<SignedDur>,
+    /// `HealthyThresholdCount`: consecutive passes that make an unhealthy target healthy;
+    /// 2–10; default 5. (Read as a signed integer so that a negative one is reported with
+    /// its allowed range.)
+    #[serde(default)]
+    #[schemars(range(min = 2, max = 10))]
+    pub healthy_threshold: Option<i64>,
+    /// `UnhealthyThresholdCount`: consecutive failures that make a target unhealthy; 2–10;
+    /// default 2.
+    #[serde(default)]
+    #[schemars(range(min = 2, max = 10))]
+    pub unhealthy_threshold: Option<i64>,
+    /// `Matcher.HttpCode`: the HTTP codes of a passing check, like "200", "200,202",
+    /// "200-299" or "200,300-399"; codes 200–499; default "200".
+    #[serde(default)]
+    pub matcher: Option<Matcher>,
+    /// Passes a newly registered target needs to turn healthy (an lbsim parameter, not an
+    /// AWS setting: AWS's sources conflict between one and the healthy threshold): 1–10, or
+    /// "healthy_threshold"; default 1.
+    #[serde(default)]
+    pub initial_passes: Option<InitialPasses>,
+}
+
+/// A health check's `matcher`: HTTP codes as AWS's `Matcher.HttpCode` writes them ("200",
+/// "200,202", "200-299"). A bare integer (`matcher = 200`, or `--set ...matcher=200`) is read
+/// as its digits. Parsed in [`super::validate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matcher(pub String);
+
+impl JsonSchema for Matcher {
+    fn schema_name() -> Cow<'static, str> {
+        "Matcher".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::Matcher").into()
+    }
+
+    /// A string of codes and ranges, or one code as an integer.
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "HTTP codes 200–499 that pass a health check, as AWS's Matcher.HttpCode: \"200\", \"200,202\", \"200-299\", \"200,300-399\" (or one code as an integer).",
+            "anyOf": [
+                { "type": "string", "pattern": "^\\s*[0-9]+(\\s*-\\s*[0-9]+)?\\s*(,\\s*[0-9]+(\\s*-\\s*[0-9]+)?\\s*)*$" },
+                { "type": "integer", "minimum": 200, "maximum": 499 }
+            ],
+            "examples": ["200", "200-299", "200,300-399"]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Matcher {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(Matcher(s)),
+            serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => Ok(Matcher(n.to_string())),
+            other => Err(D::Error::custom(format!(
+                "expected HTTP codes like \"200\", \"200,202\" or \"200-299\", found {other}"
+            ))),
+        }
+    }
+}
+
+/// A health check's `initial_passes`: a number of passes, or the healthy threshold's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InitialPasses {
+    /// A number of passes (checked 1–10 in [`super::validate`]).
+    Count(i64),
+    /// A name; only "healthy_threshold" is valid (checked in [`super::validate`]).
+    Named(String),
+}
+
+impl JsonSchema for InitialPasses {
+    fn schema_name() -> Cow<'static, str> {
+        "InitialPasses".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::InitialPasses").into()
+    }
+
+    /// An integer 1–10, or the string "healthy_threshold".
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Passes a new target needs to turn healthy: 1–10, or \"healthy_threshold\" (the healthy threshold's value).",
+            "anyOf": [
+                { "type": "integer", "minimum": 1, "maximum": 10 },
+                { "type": "string", "enum": ["healthy_threshold"] }
+            ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for InitialPasses {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(InitialPasses::Named(s)),
+            serde_json::Value::Number(n) if n.is_i64() => {
+                Ok(InitialPasses::Count(n.as_i64().unwrap_or_default()))
+            }
+            other => Err(D::Error::custom(format!(
+                "expected a number of passes 1–10 or \"healthy_threshold\", found {other}"
+            ))),
+        }
+    }
 }
 
 fn default_deregistration_delay() -> Dur {
@@ -437,6 +633,26 @@ pub struct ServiceSection {
     /// field optional.
     #[serde(default)]
     pub lifecycle: LifecycleSection,
+    /// ECS `healthCheckGracePeriodSeconds`: for this long after a task reaches RUNNING, ECS
+    /// ignores its target's unhealthy verdicts. A whole number of seconds,
+    /// 0s–2147483647s; default "0s" (the AWS default).
+    #[serde(default)]
+    pub health_check_grace_period: Option<SignedDur>,
+    /// What a health check costs at a task: `{ steps = [...] }`, steps like
+    /// `request.steps` (a `call` makes it a deep check); default none (answered at once).
+    #[serde(default)]
+    pub health_check_request: Option<HealthCheckRequestSection>,
+}
+
+/// `health_check_request = { steps = [...] }`: the steps a health check's request runs at
+/// the task, like `request.steps` (cpu, wait and call steps); 0–64 of them.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckRequestSection {
+    /// The steps, in order; default none: the check is answered at once (it takes a worker
+    /// but no time).
+    #[serde(default)]
+    pub steps: Vec<StepSection>,
 }
 
 /// `lifecycle = { app_start = "20s", stop_timeout = "60s", ... }` (or a
@@ -478,6 +694,10 @@ pub struct LifecycleSection {
     /// DEPROVISIONING: the ENI is detached and deleted; default "10s" (a guess); 0–1h.
     #[serde(default)]
     pub deprovisioning: Option<Delay>,
+    /// How long ECS takes to notice that a task's process exited (a crash) and begin
+    /// stopping it; until then its target stays registered. Default "5s" (a guess); 0–1h.
+    #[serde(default)]
+    pub crash_detection: Option<Delay>,
 }
 
 /// `task = { cpu = 1024, memory = 2048, max_concurrency = 0 }`.

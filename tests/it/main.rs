@@ -12,6 +12,7 @@ mod queueing;
 mod readme;
 mod recorder;
 mod scenario_docs;
+mod scenario_health;
 mod scenario_lifecycle;
 mod scenario_network;
 mod scenario_waits;

@@ -3,9 +3,10 @@
 //!
 //! One submodule per section of the scenario file, in the order [`resolve`] checks them:
 //! `simulation`, `target_groups` (first: the other sections refer to target groups by
-//! name), `load_balancer` (and its listeners), `clients` (arrival processes and schedules),
-//! `dependencies` (before the services, whose request steps call them by name), `services`
-//! (Fargate task sizes, request steps, memory, lifecycle phases), `faults` (windows on named
+//! name; their health checks), `load_balancer` (and its listeners), `clients` (arrival
+//! processes and schedules), `dependencies` (before the services, whose request steps call
+//! them by name), `services` (Fargate task sizes, request and health check steps, memory,
+//! lifecycle phases, the health check grace period), `faults` (windows on named
 //! dependencies, crashes of named services' tasks), `network` (the `[[subnets]]` tasks take
 //! their addresses from: CIDR blocks, Availability Zones);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
@@ -25,7 +26,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::ScenarioError;
-use super::file::ScenarioFile;
+use super::file::{ScenarioFile, SignedDur};
 use crate::engine::{NANOS_PER_SEC, SimDuration};
 use crate::model::WorldSpec;
 
@@ -74,6 +75,27 @@ pub const MAX_STOP_TIMEOUT: SimDuration = SimDuration::from_secs(120);
 /// `awsvpcConfiguration`,
 /// <https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_AwsVpcConfiguration.html>).
 pub const MAX_SUBNETS: usize = 16;
+/// Shortest and longest health check `interval` (AWS `HealthCheckIntervalSeconds`: 5–300 s).
+pub const HEALTH_CHECK_INTERVAL: (SimDuration, SimDuration) =
+    (SimDuration::from_secs(5), SimDuration::from_secs(300));
+/// Shortest and longest health check `timeout` (AWS `HealthCheckTimeoutSeconds`: 2–120 s,
+/// and less than the interval).
+pub const HEALTH_CHECK_TIMEOUT: (SimDuration, SimDuration) =
+    (SimDuration::from_secs(2), SimDuration::from_secs(120));
+/// Fewest and most consecutive results of a health check threshold (AWS
+/// `HealthyThresholdCount`, `UnhealthyThresholdCount`: 2–10).
+pub const HEALTH_CHECK_THRESHOLD: (i64, i64) = (2, 10);
+/// Fewest and most passes of a new target (`initial_passes`: lbsim's range, the thresholds'
+/// upper bound).
+pub const INITIAL_PASSES: (i64, i64) = (1, 10);
+/// Longest health check `path` (AWS `HealthCheckPath`: at most 1024 characters).
+pub const MAX_HEALTH_CHECK_PATH: usize = 1024;
+/// Lowest and highest HTTP code of a health check `matcher` (AWS `Matcher.HttpCode` for
+/// HTTP and HTTPS: 200–499).
+pub const HEALTH_CHECK_CODES: (u16, u16) = (200, 499);
+/// Longest `health_check_grace_period` (ECS `healthCheckGracePeriodSeconds`: 0–2,147,483,647
+/// s).
+pub const MAX_HEALTH_CHECK_GRACE_PERIOD: SimDuration = SimDuration::from_secs(2_147_483_647);
 
 /// Target group indices by name.
 type TargetGroupIndex = BTreeMap<String, usize>;
@@ -188,17 +210,35 @@ impl Ctx<'_> {
     /// Checks that `d` is a whole number of seconds, at most `max` (`what` names the setting
     /// and its source, for the message).
     fn whole_seconds(&mut self, path: &str, d: SimDuration, max: SimDuration, what: &str) {
-        let secs = |d: SimDuration| {
-            if d.0 % NANOS_PER_SEC == 0 {
-                format!("{}s", d.0 / NANOS_PER_SEC)
-            } else {
-                format!("{}s", d.0 as f64 / NANOS_PER_SEC as f64)
-            }
-        };
-        let allowed = format!("allowed 0s–{} in whole seconds ({what})", secs(max));
+        self.whole_seconds_in(path, d, SimDuration::ZERO, max, what);
+    }
+
+    /// Checks that `d` is a whole number of seconds in `[min, max]` (`what` names the setting
+    /// and its source, for the message); false (and an issue) if not.
+    fn whole_seconds_in(
+        &mut self,
+        path: &str,
+        d: SimDuration,
+        min: SimDuration,
+        max: SimDuration,
+        what: &str,
+    ) -> bool {
+        let allowed = format!(
+            "allowed {}–{} in whole seconds ({what})",
+            secs(min),
+            secs(max)
+        );
+        let whole = d.0 % NANOS_PER_SEC == 0;
         if d > max {
             self.bad(path, format!("{}: too long; {allowed}", secs(d)));
-        } else if d.0 % NANOS_PER_SEC != 0 {
+        } else if d < min {
+            let and = if whole {
+                ""
+            } else {
+                ", and not a whole number of seconds"
+            };
+            self.bad(path, format!("{}: too short{and}; {allowed}", secs(d)));
+        } else if !whole {
             self.bad(
                 path,
                 format!(
@@ -206,7 +246,36 @@ impl Ctx<'_> {
                     secs(d)
                 ),
             );
+        } else {
+            return true;
         }
+        false
+    }
+
+    /// Checks that `v`, possibly written negative, is a whole number of seconds in
+    /// `[min, max]` (`what` names the setting and its source, for the message); false (and
+    /// an issue) if not.
+    fn signed_seconds_in(
+        &mut self,
+        path: &str,
+        v: SignedDur,
+        min: SimDuration,
+        max: SimDuration,
+        what: &str,
+    ) -> bool {
+        if v.negative && !v.magnitude.is_zero() {
+            self.bad(
+                path,
+                format!(
+                    "-{}: negative; allowed {}–{} in whole seconds ({what})",
+                    secs(v.magnitude),
+                    secs(min),
+                    secs(max)
+                ),
+            );
+            return false;
+        }
+        self.whole_seconds_in(path, v.magnitude, min, max, what)
     }
 
     /// Checks that `v` is finite, > 0 and ≤ `max` (in `unit`); false (and an issue) if not.
@@ -235,6 +304,15 @@ impl Ctx<'_> {
             }
         }
         seen
+    }
+}
+
+/// `d` in seconds, like `"30s"` or `"1.5s"`.
+fn secs(d: SimDuration) -> String {
+    if d.0 % NANOS_PER_SEC == 0 {
+        format!("{}s", d.0 / NANOS_PER_SEC)
+    } else {
+        format!("{}s", d.0 as f64 / NANOS_PER_SEC as f64)
     }
 }
 

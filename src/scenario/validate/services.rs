@@ -1,11 +1,12 @@
 //! `[[services]]`: names, target groups, desired counts, Fargate task sizes (valid CPU and
 //! memory pairs), concurrency limits, the request's work (its CPU time, or its profile of
-//! steps), the application's memory and the tasks' lifecycle phases.
+//! steps), the application's memory, the tasks' lifecycle phases, and what ECS and the load
+//! balancer's health checks need (the grace period, the steps of a check's request).
 
 use super::dist::mib_to_kib;
 use super::{
-    Ctx, DependencyIndex, MAX_CONCURRENCY, MAX_DESIRED_COUNT, MAX_LIFECYCLE_PHASE, MAX_STEPS,
-    MAX_STOP_TIMEOUT, ServiceIndex, TargetGroupIndex,
+    Ctx, DependencyIndex, MAX_CONCURRENCY, MAX_DESIRED_COUNT, MAX_HEALTH_CHECK_GRACE_PERIOD,
+    MAX_LIFECYCLE_PHASE, MAX_STEPS, MAX_STOP_TIMEOUT, ServiceIndex, TargetGroupIndex,
 };
 use crate::engine::SimDuration;
 use crate::model::{DistSpec, LifecycleSpec, MemorySpec, ServiceSpec, StepSpec, TaskSpec};
@@ -95,6 +96,29 @@ fn service(
     let (cpu_time, steps) = request(ctx, &format!("{p}.request"), &s.request, deps);
     let memory = memory(ctx, &format!("{p}.memory"), &s.memory, &task);
     let lifecycle = lifecycle(ctx, &format!("{p}.lifecycle"), &s.lifecycle);
+    let health_check_grace_period = match s.health_check_grace_period {
+        None => SimDuration::ZERO,
+        Some(g) => {
+            ctx.signed_seconds_in(
+                &format!("{p}.health_check_grace_period"),
+                g,
+                SimDuration::ZERO,
+                MAX_HEALTH_CHECK_GRACE_PERIOD,
+                "ECS healthCheckGracePeriodSeconds",
+            );
+            g.magnitude
+        }
+    };
+    let health_check_steps = match &s.health_check_request {
+        None => Vec::new(),
+        Some(r) => step_list(
+            ctx,
+            &format!("{p}.health_check_request.steps"),
+            &r.steps,
+            deps,
+            0,
+        ),
+    };
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
@@ -104,7 +128,8 @@ fn service(
         steps,
         memory,
         lifecycle,
-        ..ServiceSpec::default()
+        health_check_steps,
+        health_check_grace_period,
     }
 }
 
@@ -122,24 +147,7 @@ fn request(
             ctx.required_delay(&format!("{p}.cpu_time"), cpu_time),
             Vec::new(),
         ),
-        (None, Some(steps)) => {
-            let p = format!("{p}.steps");
-            if steps.is_empty() || steps.len() > MAX_STEPS {
-                ctx.bad(
-                    &p,
-                    format!(
-                        "{} steps: a request needs 1–{MAX_STEPS} steps, e.g. steps = [{{ cpu = \"5ms\" }}, {{ call = \"db\" }}]",
-                        steps.len()
-                    ),
-                );
-            }
-            let steps = steps
-                .iter()
-                .enumerate()
-                .map(|(i, st)| step(ctx, &format!("{p}.{i}"), st, deps))
-                .collect();
-            (zero, steps)
-        }
+        (None, Some(list)) => (zero, step_list(ctx, &format!("{p}.steps"), list, deps, 1)),
         (c, _) => {
             let has = if c.is_some() { "both" } else { "neither" };
             ctx.bad(
@@ -151,6 +159,29 @@ fn request(
             (zero, Vec::new())
         }
     }
+}
+
+/// Checks the list of steps at `p`: `min`–[`MAX_STEPS`] of them, each a valid step.
+fn step_list(
+    ctx: &mut Ctx,
+    p: &str,
+    list: &[StepSection],
+    deps: &DependencyIndex,
+    min: usize,
+) -> Vec<StepSpec> {
+    if list.len() < min || list.len() > MAX_STEPS {
+        ctx.bad(
+            p,
+            format!(
+                "{} steps: a request needs {min}–{MAX_STEPS} steps, e.g. steps = [{{ cpu = \"5ms\" }}, {{ call = \"db\" }}]",
+                list.len()
+            ),
+        );
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, st)| step(ctx, &format!("{p}.{i}"), st, deps))
+        .collect()
 }
 
 /// Checks the step at `p`: exactly one of `cpu`, `wait` and `call`.
@@ -224,7 +255,7 @@ fn memory(ctx: &mut Ctx, p: &str, m: &MemorySection, task: &TaskSpec) -> MemoryS
     }
 }
 
-/// Checks the `lifecycle` table at `p`: each phase a delay of at most
+/// Checks the `lifecycle` table at `p`: each phase (and `crash_detection`) a delay of at most
 /// [`MAX_LIFECYCLE_PHASE`], `stop_timeout` whole seconds up to [`MAX_STOP_TIMEOUT`]. A field
 /// left out takes [`LifecycleSpec::default`]'s value.
 fn lifecycle(ctx: &mut Ctx, p: &str, l: &LifecycleSection) -> LifecycleSpec {
@@ -244,6 +275,7 @@ fn lifecycle(ctx: &mut Ctx, p: &str, l: &LifecycleSection) -> LifecycleSpec {
     let app_start = phase("app_start", &l.app_start, d.app_start);
     let shutdown = phase("shutdown", &l.shutdown, d.shutdown);
     let deprovisioning = phase("deprovisioning", &l.deprovisioning, d.deprovisioning);
+    let crash_detection = phase("crash_detection", &l.crash_detection, d.crash_detection);
     let stop_timeout = match l.stop_timeout {
         None => d.stop_timeout,
         Some(t) => {
@@ -264,7 +296,7 @@ fn lifecycle(ctx: &mut Ctx, p: &str, l: &LifecycleSection) -> LifecycleSpec {
         shutdown,
         stop_timeout,
         deprovisioning,
-        ..LifecycleSpec::default()
+        crash_detection,
     }
 }
 

@@ -1,8 +1,13 @@
-//! `[[target_groups]]`: names (AWS rules), routing algorithms and deregistration delays.
+//! `[[target_groups]]`: names (AWS rules), routing algorithms, deregistration delays and
+//! health checks (AWS's ranges; the timeout below the interval; the matcher's codes).
 
-use super::{Ctx, MAX_DEREGISTRATION_DELAY, MAX_TARGET_GROUPS, TargetGroupIndex};
-use crate::model::{Algorithm, TargetGroupSpec};
-use crate::scenario::file::TargetGroupSection;
+use super::{
+    Ctx, HEALTH_CHECK_CODES, HEALTH_CHECK_INTERVAL, HEALTH_CHECK_THRESHOLD, HEALTH_CHECK_TIMEOUT,
+    INITIAL_PASSES, MAX_DEREGISTRATION_DELAY, MAX_HEALTH_CHECK_PATH, MAX_TARGET_GROUPS,
+    TargetGroupIndex, secs,
+};
+use crate::model::{Algorithm, HealthCheckSpec, TargetGroupSpec};
+use crate::scenario::file::{HealthCheckSection, InitialPasses, TargetGroupSection};
 
 /// Checks `[[target_groups]]`; returns their specs and their indices by name (for the
 /// listeners and services that refer to them).
@@ -61,10 +66,224 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         MAX_DEREGISTRATION_DELAY,
         "AWS deregistration_delay.timeout_seconds",
     );
+    let health_check = health_check(
+        ctx,
+        &format!("target_groups.{i}.health_check"),
+        &t.health_check,
+    );
     TargetGroupSpec {
         name: t.name.clone(),
         algorithm,
         deregistration_delay: t.deregistration_delay.0,
-        ..TargetGroupSpec::default()
+        health_check,
+    }
+}
+
+/// The `matcher` forms, for messages.
+const MATCHER_FORMS: &str = "HTTP codes 200–499 written like \"200\", \"200,202\", \"200-299\" or \"200,300-399\" (AWS Matcher.HttpCode)";
+
+/// Checks the `health_check` table at `p`; a field left out takes
+/// [`HealthCheckSpec::default`]'s value (AWS's default).
+fn health_check(ctx: &mut Ctx, p: &str, h: &HealthCheckSection) -> HealthCheckSpec {
+    let d = HealthCheckSpec::default();
+    let path = match &h.path {
+        None => d.path,
+        Some(path) => {
+            let allowed = format!(
+                "allowed: a path starting with \"/\", at most {MAX_HEALTH_CHECK_PATH} characters (AWS HealthCheckPath)"
+            );
+            if !path.starts_with('/') {
+                ctx.bad(
+                    format!("{p}.path"),
+                    format!("\"{path}\" does not start with \"/\"; {allowed}"),
+                );
+            } else if path.chars().count() > MAX_HEALTH_CHECK_PATH {
+                ctx.bad(
+                    format!("{p}.path"),
+                    format!("{} characters: too long; {allowed}", path.chars().count()),
+                );
+            }
+            path.clone()
+        }
+    };
+    let interval = h.interval.map_or(d.interval, |v| v.magnitude);
+    let interval_ok = h.interval.is_none_or(|v| {
+        let (lo, hi) = HEALTH_CHECK_INTERVAL;
+        ctx.signed_seconds_in(
+            &format!("{p}.interval"),
+            v,
+            lo,
+            hi,
+            "AWS HealthCheckIntervalSeconds",
+        )
+    });
+    let timeout = h.timeout.map_or(d.timeout, |v| v.magnitude);
+    let timeout_ok = h.timeout.is_none_or(|v| {
+        let (lo, hi) = HEALTH_CHECK_TIMEOUT;
+        ctx.signed_seconds_in(
+            &format!("{p}.timeout"),
+            v,
+            lo,
+            hi,
+            "AWS HealthCheckTimeoutSeconds, and less than the interval",
+        )
+    });
+    if interval_ok && timeout_ok && timeout >= interval {
+        let why = "AWS rejects a health check timeout ≥ its interval";
+        if h.timeout.is_some() {
+            let (lo, hi) = HEALTH_CHECK_TIMEOUT;
+            ctx.bad(
+                format!("{p}.timeout"),
+                format!(
+                    "{} is not less than interval = {}: {why}; allowed {}–{} in whole seconds, and less than the interval",
+                    secs(timeout),
+                    secs(interval),
+                    secs(lo),
+                    secs(hi)
+                ),
+            );
+        } else {
+            let (lo, hi) = HEALTH_CHECK_INTERVAL;
+            ctx.bad(
+                format!("{p}.interval"),
+                format!(
+                    "{} is not more than timeout = {} (its default): {why}; allowed {}–{} in whole seconds, and more than the timeout (or set a shorter timeout)",
+                    secs(interval),
+                    secs(timeout),
+                    secs(lo),
+                    secs(hi)
+                ),
+            );
+        }
+    }
+    let (lo, hi) = HEALTH_CHECK_THRESHOLD;
+    let mut threshold = |field: &str, v: Option<i64>, what: &str, default: u32| match v {
+        None => default,
+        Some(n) if (lo..=hi).contains(&n) => n as u32,
+        Some(n) => {
+            ctx.bad(
+                format!("{p}.{field}"),
+                format!("{n}: allowed {lo}–{hi} ({what})"),
+            );
+            default
+        }
+    };
+    let healthy_threshold = threshold(
+        "healthy_threshold",
+        h.healthy_threshold,
+        "AWS HealthyThresholdCount",
+        d.healthy_threshold,
+    );
+    let unhealthy_threshold = threshold(
+        "unhealthy_threshold",
+        h.unhealthy_threshold,
+        "AWS UnhealthyThresholdCount",
+        d.unhealthy_threshold,
+    );
+    let initial_passes = match &h.initial_passes {
+        None => d.initial_passes,
+        Some(InitialPasses::Count(n)) if INITIAL_PASSES.0 <= *n && *n <= INITIAL_PASSES.1 => {
+            *n as u32
+        }
+        Some(InitialPasses::Named(s)) if s == "healthy_threshold" => healthy_threshold,
+        Some(bad) => {
+            let (lo, hi) = INITIAL_PASSES;
+            let found = match bad {
+                InitialPasses::Count(n) => n.to_string(),
+                InitialPasses::Named(s) => format!("\"{s}\""),
+            };
+            ctx.bad(
+                format!("{p}.initial_passes"),
+                format!(
+                    "{found}: allowed {lo}–{hi} or \"healthy_threshold\" (passes a new target needs: an lbsim parameter)"
+                ),
+            );
+            d.initial_passes
+        }
+    };
+    let matcher = match &h.matcher {
+        None => d.matcher,
+        Some(m) => parse_matcher(&m.0).unwrap_or_else(|e| {
+            ctx.bad(
+                format!("{p}.matcher"),
+                format!("\"{}\": {e}; allowed: {MATCHER_FORMS}", m.0),
+            );
+            Vec::new()
+        }),
+    };
+    HealthCheckSpec {
+        enabled: h.enabled.unwrap_or(d.enabled),
+        path,
+        interval,
+        timeout,
+        healthy_threshold,
+        unhealthy_threshold,
+        matcher,
+        initial_passes,
+    }
+}
+
+/// Parses a `matcher` (`"200"`, `"200,202"`, `"200-299"`, `"200,300-399"`) into inclusive
+/// ranges of codes, in the order written.
+///
+/// # Errors
+/// What is wrong, naming the bad part.
+fn parse_matcher(s: &str) -> Result<Vec<(u16, u16)>, String> {
+    if s.trim().is_empty() {
+        return Err("no codes".into());
+    }
+    let (lo, hi) = HEALTH_CHECK_CODES;
+    let code = |c: &str| -> Result<u16, String> {
+        let c = c.trim();
+        if c.is_empty() || !c.chars().all(|ch| ch.is_ascii_digit()) {
+            return Err(format!("\"{c}\" is not an HTTP code"));
+        }
+        match c.parse::<u16>() {
+            Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+            _ => Err(format!("{c} is not a code from {lo} to {hi}")),
+        }
+    };
+    s.split(',')
+        .map(|part| {
+            let part = part.trim();
+            if part.is_empty() {
+                return Err("an empty part between commas".to_string());
+            }
+            match part.split_once('-') {
+                None => code(part).map(|c| (c, c)),
+                Some((a, b)) => {
+                    let (a, b) = (code(a)?, code(b)?);
+                    if a > b {
+                        return Err(format!(
+                            "the range \"{part}\" is reversed: its first code must not be above its last"
+                        ));
+                    }
+                    Ok((a, b))
+                }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_matcher;
+
+    #[test]
+    fn matchers_are_codes_and_ranges() {
+        assert_eq!(parse_matcher("200"), Ok(vec![(200, 200)]));
+        assert_eq!(parse_matcher("200,202"), Ok(vec![(200, 200), (202, 202)]));
+        assert_eq!(parse_matcher("200-299"), Ok(vec![(200, 299)]));
+        assert_eq!(
+            parse_matcher(" 200, 300-399 "),
+            Ok(vec![(200, 200), (300, 399)])
+        );
+        assert_eq!(parse_matcher("499-499"), Ok(vec![(499, 499)]));
+        for bad in [
+            "", "600", "199", "abc", "300-200", "200,", "200-", "-200", "2x0", "99999",
+        ] {
+            assert!(parse_matcher(bad).is_err(), "{bad}");
+        }
+        assert!(parse_matcher("200-300-400").is_err());
     }
 }
