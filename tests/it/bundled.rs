@@ -1,5 +1,6 @@
-//! The bundled scenarios about requests that wait (`scenarios/db-bound-api.toml`,
-//! `scenarios/slow-database.toml`) teach with figures quoted in their comment blocks; each
+//! The bundled teaching scenarios (`scenarios/db-bound-api.toml`,
+//! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`) teach with figures quoted
+//! in their comment blocks; each
 //! test runs the scenario (and the variants the comments suggest) with the built binary and
 //! checks those figures from the files a user reads.
 
@@ -193,4 +194,59 @@ fn slow_database_fills_the_pools_and_errors_follow() {
     assert!(n == 6 && p < 250.0, "{n} {p}");
     let (n, p, oom) = fives(&["--set", "dependencies.db.timeout=5s"]);
     assert!(n == 0 && p > 130_000.0 && oom > 0, "{n} {p} {oom}");
+}
+
+/// rent-a-room: one task crashes at 600 s. For the 5 s until ECS notices, requests reach the
+/// dead target (502, connection refused); then no target is registered (503) until the
+/// replacement, a new task with a new IP, passes a health check; the variants the comments
+/// list give their figures.
+#[test]
+fn rent_a_room_crash_is_an_outage_until_the_replacement_is_healthy() {
+    let healthy_again = |events: &str| -> f64 {
+        events
+            .lines()
+            .filter(|l| l.contains(",target_healthy,"))
+            .map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap())
+            .find(|&t| t > 600.0)
+            .expect("the replacement turns healthy")
+    };
+    let (s, m, _, events) = run("rent-a-room", &[]);
+    let by = &s["requests"]["by_outcome"];
+    assert_eq!(by["elb_502_connection_refused"], 29);
+    assert_eq!(by["elb_503_no_targets"], 264);
+    assert!(events.contains("600,task_stopped,web,web-0,,EssentialContainerExited"));
+    assert!(events.contains("605,task_launched,web,web-1,"));
+    // A new task, with a new address.
+    assert!(
+        events.contains("(task web-0) with 256 CPU units and 512 MiB, at 10.0.0.4 in us-east-1a.")
+    );
+    assert!(
+        events.contains("(task web-1) with 256 CPU units and 512 MiB, at 10.0.0.5 in us-east-1a.")
+    );
+    let t = healthy_again(&events);
+    assert!((665.0..666.0).contains(&t), "{t}");
+    // The 503s all come between ECS noticing (605 s) and the replacement turning healthy.
+    let outage: f64 = m
+        .iter()
+        .filter(|r| r["time_s"] == "600" || r["time_s"] == "660")
+        .map(|r| r["responses_elb_503_no_targets"].parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(outage, 264.0);
+
+    let (s, ..) = run("rent-a-room", &["--set", "services.web.desired_count=2"]);
+    let by = &s["requests"]["by_outcome"];
+    assert_eq!(by["elb_502_connection_refused"], 14);
+    assert_eq!(by["elb_503_no_targets"], 0);
+    let (s, _, _, events) = run(
+        "rent-a-room",
+        &["--set", "target_groups.web.health_check.interval=10s"],
+    );
+    assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 232);
+    assert!((658.0..659.0).contains(&healthy_again(&events)));
+    let (s, _, _, events) = run(
+        "rent-a-room",
+        &["--set", "services.web.lifecycle.pending=5s"],
+    );
+    assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 193);
+    assert!((650.0..651.0).contains(&healthy_again(&events)));
 }
