@@ -7,7 +7,7 @@ use lbsim::model::{DistSpec, HealthCheckSpec, LifecycleSpec, StepSpec, WorldSpec
 use lbsim::scenario;
 
 use super::cli::{BASE, lbsim, text, write};
-use super::support::{ms, secs};
+use super::support::{constant, ms, secs};
 
 /// A valid scenario using every new field; tests replace parts of it to make it invalid.
 /// Each value a test replaces appears once.
@@ -68,18 +68,7 @@ latency = "10ms"
 "#;
 
 fn load(text: &str, sets: &[&str]) -> Result<WorldSpec, scenario::ScenarioErrors> {
-    let sets: Vec<_> = sets
-        .iter()
-        .map(|s| scenario::overrides::parse(s).unwrap())
-        .collect();
-    scenario::load_str(std::path::Path::new("health.toml"), text, &sets).map(|s| s.spec)
-}
-
-fn constant(d: &DistSpec) -> Option<SimDuration> {
-    match d {
-        DistSpec::Deterministic(v) => Some(*v),
-        _ => None,
-    }
+    crate::support::load_text("health.toml", text, sets)
 }
 
 /// The 1-based line of the first occurrence of `needle` in `text`.

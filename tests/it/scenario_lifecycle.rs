@@ -7,7 +7,7 @@ use lbsim::model::{DEFAULT_DEREGISTRATION_DELAY, DistSpec, FaultKind, LifecycleS
 use lbsim::scenario;
 
 use super::cli::{BASE, lbsim, text, write};
-use super::support::{ms, secs};
+use super::support::{constant, ms, secs};
 
 /// A valid scenario using every new field; tests replace parts of it to make it invalid.
 const LIFE: &str = r#"
@@ -67,18 +67,7 @@ at = "30m"
 "#;
 
 fn load(text: &str, sets: &[&str]) -> Result<WorldSpec, scenario::ScenarioErrors> {
-    let sets: Vec<_> = sets
-        .iter()
-        .map(|s| scenario::overrides::parse(s).unwrap())
-        .collect();
-    scenario::load_str(std::path::Path::new("life.toml"), text, &sets).map(|s| s.spec)
-}
-
-fn constant(d: &DistSpec) -> Option<SimDuration> {
-    match d {
-        DistSpec::Deterministic(v) => Some(*v),
-        _ => None,
-    }
+    crate::support::load_text("life.toml", text, sets)
 }
 
 /// True when `l` has the field values of [`LifecycleSpec::default`].

@@ -33,11 +33,7 @@ cidr = "10.20.32.0/24"
 }
 
 fn load(text: &str, sets: &[&str]) -> Result<WorldSpec, scenario::ScenarioErrors> {
-    let sets: Vec<_> = sets
-        .iter()
-        .map(|s| scenario::overrides::parse(s).unwrap())
-        .collect();
-    scenario::load_str(std::path::Path::new("net.toml"), text, &sets).map(|s| s.spec)
+    crate::support::load_text("net.toml", text, sets)
 }
 
 fn cidr(a: [u8; 4], len: u8) -> Ipv4Cidr {

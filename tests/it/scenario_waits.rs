@@ -61,11 +61,7 @@ factor = 5.0
 const MS: u64 = 1_000_000;
 
 fn load(text: &str, sets: &[&str]) -> Result<WorldSpec, scenario::ScenarioErrors> {
-    let sets: Vec<_> = sets
-        .iter()
-        .map(|s| scenario::overrides::parse(s).unwrap())
-        .collect();
-    scenario::load_str(std::path::Path::new("waits.toml"), text, &sets).map(|s| s.spec)
+    crate::support::load_text("waits.toml", text, sets)
 }
 
 #[test]

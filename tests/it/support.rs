@@ -524,3 +524,25 @@ pub fn close(what: &str, got: f64, want: f64) {
         "{what}: got {got}, want {want}"
     );
 }
+
+/// Loads scenario `text` as if it were the file `name` (no file is written), with the
+/// overrides `sets` (`path=value`), and returns its spec or its errors.
+pub fn load_text(
+    name: &str,
+    text: &str,
+    sets: &[&str],
+) -> Result<lbsim::model::WorldSpec, lbsim::scenario::ScenarioErrors> {
+    let sets: Vec<_> = sets
+        .iter()
+        .map(|s| lbsim::scenario::overrides::parse(s).unwrap())
+        .collect();
+    lbsim::scenario::load_str(std::path::Path::new(name), text, &sets).map(|s| s.spec)
+}
+
+/// The value of a constant distribution, `None` for any other.
+pub fn constant(d: &DistSpec) -> Option<SimDuration> {
+    match d {
+        DistSpec::Deterministic(v) => Some(*v),
+        _ => None,
+    }
+}
