@@ -433,3 +433,43 @@ fn an_exhausted_subnet_fails_launches_and_the_service_backs_off() {
         started[6]
     );
 }
+
+/// The health check grace period. A crash's replacement needs 60 s after RUNNING before its
+/// application listens; checks every 10 s, unhealthy after 2 failures. With no grace period
+/// (ECS's default) ECS acts on the failures of the starting task and replaces it, and its
+/// replacement, in a loop: the run sees many launches. With a grace period of 120 s ECS
+/// ignores them, the replacement starts listening, passes a check, and is the only launch.
+#[test]
+fn a_grace_period_stops_the_replacement_loop_of_a_slow_starting_task() {
+    let launches = |grace: SimDuration| {
+        let dir = tempfile::tempdir().unwrap();
+        let crash = FaultSpec {
+            start: SimTime(30_020_000_000),
+            duration: SimDuration::ZERO,
+            kind: FaultKind::TaskCrash {
+                service: 0,
+                task: 0,
+            },
+        };
+        let mut spec = world(secs(600), 1, secs(5), vec![crash]);
+        spec.target_groups[0].health_check.interval = secs(10);
+        spec.services[0].lifecycle.app_start = DistSpec::Deterministic(secs(60));
+        spec.services[0].health_check_grace_period = grace;
+        let (s, rows) = run(&spec, &dir.path().join("o"), &[]);
+        let launched = rows.iter().filter(|r| r[1] == "task_launched").count();
+        let healthy_late = rows
+            .iter()
+            .any(|r| r[1] == "target_healthy" && r[0].parse::<f64>().unwrap() > 30.0);
+        (launched, healthy_late, s)
+    };
+    let (loop_launches, _, _) = launches(SimDuration::ZERO);
+    assert!(
+        loop_launches >= 3,
+        "{loop_launches} launches with no grace period"
+    );
+    let (launched, healthy, s) = launches(secs(120));
+    assert_eq!(launched, 1, "only the crash's replacement");
+    assert!(healthy, "the replacement turns healthy");
+    // Served again from its first passing check (about 145 s) to the end.
+    assert!(s["requests"]["by_outcome"]["ok"].as_u64().unwrap() > 4000);
+}
