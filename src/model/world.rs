@@ -158,23 +158,6 @@ pub struct World {
     pub(in crate::model) deferred: bool,
 }
 
-/// Load balancer nodes that probe each target: one per Availability Zone of the network
-/// (AWS runs a node per enabled AZ); the default network has three.
-fn health_nodes(spec: &WorldSpec) -> u8 {
-    let mut azs: Vec<&str> = spec
-        .subnets
-        .iter()
-        .map(|s| s.availability_zone.as_str())
-        .collect();
-    azs.sort_unstable();
-    azs.dedup();
-    if azs.is_empty() {
-        3
-    } else {
-        azs.len().min(usize::from(u8::MAX)) as u8
-    }
-}
-
 impl World {
     /// Builds the world of `spec` with no task yet ([`Simulation::new`] launches the
     /// services' initial tasks).
@@ -184,6 +167,10 @@ impl World {
     /// distribution's parameters are out of its domain (the `scenario` module checks these
     /// first, with better messages).
     pub fn build(spec: &WorldSpec) -> Result<World, ModelError> {
+        let network = super::ecs::network::Network::build(&spec.subnets)?;
+        // Load balancer nodes probing each target: one per Availability Zone of the network
+        // (AWS runs a node per enabled AZ).
+        let nodes = network.availability_zones().len().min(usize::from(u8::MAX)) as u8;
         let target_groups: Vec<TargetGroup> = spec
             .target_groups
             .iter()
@@ -195,7 +182,7 @@ impl World {
                     spec.seed,
                     &t.name,
                     t.health_check.clone(),
-                    health_nodes(spec),
+                    nodes,
                 );
                 g
             })
@@ -205,7 +192,6 @@ impl World {
         let services = Service::build_all(spec)?;
         let dependencies = Dependency::build_all(spec)?;
         let faults = Fault::build_all(spec)?;
-        let network = super::ecs::network::Network::build(&spec.subnets)?;
         Ok(World {
             name: spec.name.clone(),
             seed: spec.seed,

@@ -46,6 +46,18 @@ fn world(
     }
 }
 
+/// A crash of the service's oldest task at `at`.
+fn crash_of_task_0(at: SimTime) -> FaultSpec {
+    FaultSpec {
+        start: at,
+        duration: SimDuration::ZERO,
+        kind: FaultKind::TaskCrash {
+            service: 0,
+            task: 0,
+        },
+    }
+}
+
 /// A fleet operation applied at a time.
 type Act<'a> = (SimTime, &'a dyn Fn(&mut Simulation<Recorder>));
 
@@ -111,14 +123,7 @@ fn secs_text(ns: u64) -> String {
 #[test]
 fn a_crash_is_replaced_through_every_phase() {
     let dir = tempfile::tempdir().unwrap();
-    let crash = FaultSpec {
-        start: SimTime(30_020_000_000),
-        duration: SimDuration::ZERO,
-        kind: FaultKind::TaskCrash {
-            service: 0,
-            task: 0,
-        },
-    };
+    let crash = crash_of_task_0(SimTime(30_020_000_000));
     let spec = world(secs(120), 1, secs(300), vec![crash]);
     let registered = 70_020_000_000u64;
     let listening = 85_020_000_000u64;
@@ -200,14 +205,7 @@ fn a_crash_is_replaced_through_every_phase() {
 fn health_checks_mark_a_crashed_target_unhealthy_after_the_threshold() {
     let dir = tempfile::tempdir().unwrap();
     let crash_at = 30_020_000_000u64;
-    let crash = FaultSpec {
-        start: SimTime(crash_at),
-        duration: SimDuration::ZERO,
-        kind: FaultKind::TaskCrash {
-            service: 0,
-            task: 0,
-        },
-    };
+    let crash = crash_of_task_0(SimTime(crash_at));
     let mut spec = world(secs(90), 2, secs(300), vec![crash]);
     spec.services[0].lifecycle.crash_detection = DistSpec::Deterministic(secs(1000));
     spec.target_groups[0].health_check.interval = secs(10);
@@ -380,14 +378,7 @@ fn stop_timeout_cuts_a_slow_shutdown() {
 #[test]
 fn an_exhausted_subnet_fails_launches_and_the_service_backs_off() {
     let dir = tempfile::tempdir().unwrap();
-    let crash = FaultSpec {
-        start: SimTime(30_020_000_000),
-        duration: SimDuration::ZERO,
-        kind: FaultKind::TaskCrash {
-            service: 0,
-            task: 0,
-        },
-    };
+    let crash = crash_of_task_0(SimTime(30_020_000_000));
     let mut spec = world(secs(90), 11, secs(300), vec![crash]);
     spec.subnets = vec![SubnetSpec {
         name: "tiny".into(),
@@ -443,14 +434,7 @@ fn an_exhausted_subnet_fails_launches_and_the_service_backs_off() {
 fn a_grace_period_stops_the_replacement_loop_of_a_slow_starting_task() {
     let launches = |grace: SimDuration| {
         let dir = tempfile::tempdir().unwrap();
-        let crash = FaultSpec {
-            start: SimTime(30_020_000_000),
-            duration: SimDuration::ZERO,
-            kind: FaultKind::TaskCrash {
-                service: 0,
-                task: 0,
-            },
-        };
+        let crash = crash_of_task_0(SimTime(30_020_000_000));
         let mut spec = world(secs(600), 1, secs(5), vec![crash]);
         spec.target_groups[0].health_check.interval = secs(10);
         spec.services[0].lifecycle.app_start = DistSpec::Deterministic(secs(60));

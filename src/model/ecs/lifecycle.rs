@@ -334,7 +334,13 @@ impl World {
 
     /// `id` stops serving at `now`: it leaves its service's running tasks (its usage kept
     /// as the service's), then its remaining requests end with a 502 (target closed).
-    fn retire<O: Observer>(&mut self, now: SimTime, o: &mut O, id: TaskId, reason: StopReason) {
+    pub(in crate::model) fn retire<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        id: TaskId,
+        reason: StopReason,
+    ) {
         let task = &mut self.tasks[id.index()];
         if task.stopped.is_none() && task.state >= TaskState::Running {
             task.advance(now);

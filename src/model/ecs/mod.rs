@@ -311,45 +311,16 @@ impl World {
     /// keep their capacity until they return; its calls queued there are dropped when they
     /// come up. A task that is not serving is only marked STOPPED.
     pub(in crate::model) fn stop_task<O: Observer>(&mut self, now: SimTime, o: &mut O, id: TaskId) {
-        let task = &mut self.tasks[id.index()];
+        let task = &self.tasks[id.index()];
         if task.state == TaskState::Stopped {
             return;
         }
-        let (service, active) = (task.service, task.state.is_active());
-        if active {
-            let svc = &mut self.services[service.index()];
+        if task.state.is_active() {
+            let svc = &mut self.services[task.service.index()];
             svc.desired = svc.desired.saturating_sub(1);
         }
-        if task.stopped.is_some() || task.state < TaskState::Running {
-            self.remove_target(now, o, id);
-            self.set_task_state(now, o, id, TaskState::Stopped);
-            return;
-        }
-        let task = &mut self.tasks[id.index()];
-        task.advance(now);
-        task.stop_serving(now);
-        let (service, target, usage) = (task.service, task.target, task.usage());
-        let svc = &mut self.services[service.index()];
-        svc.running.retain(|&t| t != id);
-        svc.retired += usage;
-        o.lifecycle(
-            now,
-            &LifecycleEvent::TaskStopped {
-                task: id,
-                service,
-                reason: StopReason::Killed,
-            },
-            self,
-        );
-        for key in self.requests.at_task(id) {
-            let req = self.requests.remove(key);
-            self.request_over(now, o, &req, Cause::Elb502TargetClosed);
-        }
-        if let Some((tg, slot)) = target {
-            let mut changes = super::elb::Changes::default();
-            self.target_groups[tg.index()].remove(slot, now, &mut changes);
-            self.apply_target_changes(now, o, tg, changes);
-        }
+        self.retire(now, o, id, StopReason::Killed);
+        self.remove_target(now, o, id);
         self.set_task_state(now, o, id, TaskState::Stopped);
     }
 
