@@ -70,8 +70,14 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
         LifecycleEvent::TaskLaunched { task, service } => {
             let svc = world.services()[service.index()].name.clone();
             let t = &world.tasks()[task.index()];
+            let revision = if world.services()[service.index()].revisions().len() > 1 {
+                format!(" of task definition {}", task_definition(&svc, t.revision))
+            } else {
+                String::new()
+            };
             let detail = format!(
-                "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB{}.",
+                "(service {svc}) has started 1 tasks: (task {}){revision} with {} CPU units and \
+                 {} MiB{}.",
                 t.name,
                 t.cpu_units,
                 t.memory_mib,
@@ -269,6 +275,82 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 detail,
             )
         }
+        LifecycleEvent::DeploymentStarted {
+            service,
+            revision,
+            rollback,
+        } => {
+            let svc = &world.services()[service.index()];
+            let d = svc
+                .rollout()
+                .deployments()
+                .last()
+                .expect("the deployment that started");
+            let detail = if rollback {
+                format!(
+                    "(service {}) is rolling back to task definition {}.",
+                    svc.name,
+                    task_definition(&svc.name, revision)
+                )
+            } else {
+                format!(
+                    "(service {}) has begun a deployment from task definition {} to {} \
+                     (minimumHealthyPercent {} %, maximumPercent {} %).",
+                    svc.name,
+                    task_definition(&svc.name, d.from),
+                    task_definition(&svc.name, revision),
+                    svc.rollout().config.minimum_healthy_percent,
+                    svc.rollout().config.maximum_percent
+                )
+            };
+            (
+                "deployment_started",
+                svc.name.clone(),
+                String::new(),
+                String::new(),
+                if rollback { "ROLLBACK" } else { "" },
+                detail,
+            )
+        }
+        LifecycleEvent::DeploymentCompleted { service, revision } => {
+            let svc = &world.services()[service.index()];
+            let detail = format!(
+                "(service {}) deployment to task definition {} completed; (service {}) has \
+                 reached a steady state.",
+                svc.name,
+                task_definition(&svc.name, revision),
+                svc.name
+            );
+            (
+                "deployment_completed",
+                svc.name.clone(),
+                String::new(),
+                String::new(),
+                "COMPLETED",
+                detail,
+            )
+        }
+        LifecycleEvent::DeploymentFailed {
+            service,
+            revision,
+            failures,
+        } => {
+            let svc = &world.services()[service.index()];
+            let detail = format!(
+                "(service {}) deployment to task definition {} failed: the circuit breaker \
+                 counted {failures} failed tasks (its threshold).",
+                svc.name,
+                task_definition(&svc.name, revision)
+            );
+            (
+                "deployment_failed",
+                svc.name.clone(),
+                String::new(),
+                String::new(),
+                "FAILED",
+                detail,
+            )
+        }
     };
     Some([
         format_event_time(now),
@@ -279,6 +361,12 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
         reason.to_string(),
         detail,
     ])
+}
+
+/// ECS's name of `service`'s task definition revision `revision` (0-based): `name:1` for
+/// the first.
+pub fn task_definition(service: &str, revision: u16) -> String {
+    format!("{service}:{}", u32::from(revision) + 1)
 }
 
 /// KiB as MiB with up to 3 decimals, no trailing zeros.

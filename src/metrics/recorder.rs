@@ -20,8 +20,8 @@ use super::events::{EVENTS_HEADER, event_row};
 use super::latency::LatencyAcc;
 use super::output::{OutputFiles, Outputs};
 use super::summary::{
-    CpuSummary, DependencySummary, LatencyBreakdown, MemorySummary, RequestTotals, Summary,
-    TargetGroupSummary, TaskTotals, WorkerSummary,
+    CpuSummary, DependencySummary, DeploymentSummary, LatencyBreakdown, MemorySummary,
+    RequestTotals, Summary, TargetGroupSummary, TaskTotals, WorkerSummary,
 };
 use super::{MetricsError, round_to};
 use crate::engine::{SimDuration, SimTime};
@@ -588,8 +588,30 @@ impl Recorder {
             tasks: all_tasks,
             target_groups: groups,
             dependencies,
+            deployments: deployment_summaries(world),
         }
     }
+}
+
+/// Every service's deployments, for `summary.json`.
+fn deployment_summaries(world: &World) -> Vec<DeploymentSummary> {
+    let mut out = Vec::new();
+    for svc in world.services() {
+        for d in svc.rollout().deployments() {
+            out.push(DeploymentSummary {
+                service: svc.name.clone(),
+                task_definition: super::events::task_definition(&svc.name, d.revision),
+                from_task_definition: super::events::task_definition(&svc.name, d.from),
+                rollback: d.rollback,
+                started_s: d.started.as_secs_f64(),
+                ended_s: d.ended.map(SimTime::as_secs_f64),
+                rollout_state: d.state.name().to_string(),
+                failed_tasks: d.failures,
+                failure_threshold: (d.threshold > 0).then_some(d.threshold),
+            });
+        }
+    }
+    out
 }
 
 impl Recorder {
@@ -1055,7 +1077,10 @@ impl Observer for Recorder {
             LifecycleEvent::TaskLaunchFailed { .. }
             | LifecycleEvent::MemoryRecovered { .. }
             | LifecycleEvent::FaultStarted { .. }
-            | LifecycleEvent::FaultEnded { .. } => {}
+            | LifecycleEvent::FaultEnded { .. }
+            | LifecycleEvent::DeploymentStarted { .. }
+            | LifecycleEvent::DeploymentCompleted { .. }
+            | LifecycleEvent::DeploymentFailed { .. } => {}
         }
         if let Some(files) = self.files.as_mut() {
             if let Some(row) = event_row(now, event, world) {

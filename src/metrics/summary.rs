@@ -51,6 +51,34 @@ pub struct Summary {
     pub target_groups: Vec<TargetGroupSummary>,
     /// Per dependency, in scenario order: calls after the warm-up.
     pub dependencies: Vec<DependencySummary>,
+    /// Every service's deployments, by service in scenario order, then in start order.
+    pub deployments: Vec<DeploymentSummary>,
+}
+
+/// One rolling deployment (ECS `DescribeServices` `deployments`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentSummary {
+    /// The service.
+    pub service: String,
+    /// The task definition it deploys, `service:revision` (`web:1` is the scenario's
+    /// first).
+    pub task_definition: String,
+    /// The task definition the service ran before.
+    pub from_task_definition: String,
+    /// A rollback started by the circuit breaker.
+    pub rollback: bool,
+    /// When it started, s.
+    pub started_s: f64,
+    /// When it completed, failed or was superseded, s; `null` if still in progress.
+    pub ended_s: Option<f64>,
+    /// `IN_PROGRESS`, `COMPLETED`, `FAILED` (the circuit breaker) or `SUPERSEDED` (a later
+    /// deployment started first).
+    pub rollout_state: String,
+    /// Tasks of its revision that failed (did not launch, crashed, or were stopped as
+    /// unhealthy) while it was in progress.
+    pub failed_tasks: u32,
+    /// The circuit breaker's threshold; `null` when the breaker is off.
+    pub failure_threshold: Option<u32>,
 }
 
 /// Memory utilisation of tasks: memory in use ÷ memory reserved (task definition `memory`),

@@ -332,9 +332,13 @@ impl World {
     /// The purpose key of the call step request `key` is in.
     fn call_step_key(&self, key: u32) -> u64 {
         let req = self.requests.get(key);
-        let svc = req.task.map(|t| self.tasks[t.index()].service);
-        svc.and_then(|s| self.services[s.index()].steps().get(usize::from(req.step)))
-            .map_or(0, |st| st.key())
+        let task = req.task.map(|t| &self.tasks[t.index()]);
+        task.and_then(|t| {
+            self.services[t.service.index()]
+                .steps_of(t.revision)
+                .get(usize::from(req.step))
+        })
+        .map_or(0, |st| st.key())
     }
 
     /// Request `key`'s call to `dep` failed at `now` (it holds no connection any more): it
@@ -488,9 +492,9 @@ impl World {
             return;
         }
         let Some(task_id) = req.task else { return };
-        let svc = self.tasks[task_id.index()].service;
-        let Some(super::ecs::StepKind::Call(dep)) = self.services[svc.index()]
-            .steps()
+        let task = &self.tasks[task_id.index()];
+        let Some(super::ecs::StepKind::Call(dep)) = self.services[task.service.index()]
+            .steps_of(task.revision)
             .get(usize::from(step))
             .map(|st| st.kind)
         else {

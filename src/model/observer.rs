@@ -132,6 +132,32 @@ pub enum LifecycleEvent {
         /// The fault.
         fault: FaultId,
     },
+    /// A deployment of a service to a task definition revision started (a scenario's
+    /// deployment, or the circuit breaker's rollback).
+    DeploymentStarted {
+        /// The service.
+        service: ServiceId,
+        /// The revision it deploys (0: the service's first).
+        revision: u16,
+        /// A rollback after a failed deployment.
+        rollback: bool,
+    },
+    /// A deployment completed: every task runs its revision and is healthy.
+    DeploymentCompleted {
+        /// The service.
+        service: ServiceId,
+        /// The revision.
+        revision: u16,
+    },
+    /// The circuit breaker failed a deployment: `failures` tasks of its revision failed.
+    DeploymentFailed {
+        /// The service.
+        service: ServiceId,
+        /// The revision.
+        revision: u16,
+        /// The failure count, at the threshold.
+        failures: u32,
+    },
 }
 
 /// Receives the model's observations. Every method has an empty default.

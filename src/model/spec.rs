@@ -437,6 +437,90 @@ pub struct ServiceSpec {
     /// routes only to healthy targets). Default 0
     /// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service_definition_parameters.html>).
     pub health_check_grace_period: SimDuration,
+    /// ECS `deploymentConfiguration`: how a rolling deployment replaces the service's tasks
+    /// and when ECS gives it up.
+    pub deployment_configuration: DeploymentConfigurationSpec,
+    /// Rolling deployments of new task definition revisions, in time order (at most one
+    /// in progress at a time: a later one supersedes an unfinished one, as in ECS).
+    pub deployments: Vec<DeploymentSpec>,
+}
+
+/// ECS `deploymentConfiguration` for the rolling update (`ECS`) deployment controller
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html>,
+/// `../shared/spec/aws-behaviour.md` §6.1–§6.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeploymentConfigurationSpec {
+    /// `minimumHealthyPercent`, 0–100, default 100: during a deployment (and when it
+    /// replaces unhealthy tasks with no headroom) the service keeps at least
+    /// ceil(`desired_count` × this ÷ 100) healthy tasks (a task counts once its target is
+    /// healthy in the target group).
+    pub minimum_healthy_percent: u32,
+    /// `maximumPercent`, 100–400 in lbsim (AWS documents no upper bound), default 200: at
+    /// most floor(`desired_count` × this ÷ 100) tasks are PROVISIONING to RUNNING (tasks
+    /// being stopped do not count: "the RUNNING or PENDING state").
+    pub maximum_percent: u32,
+    /// `deploymentCircuitBreaker`: `None` when disabled (the default), else whether a
+    /// failed deployment rolls back.
+    pub circuit_breaker: Option<CircuitBreakerSpec>,
+}
+
+impl Default for DeploymentConfigurationSpec {
+    /// AWS's defaults for a REPLICA service: 100 % / 200 %, no circuit breaker.
+    fn default() -> Self {
+        DeploymentConfigurationSpec {
+            minimum_healthy_percent: 100,
+            maximum_percent: 200,
+            circuit_breaker: None,
+        }
+    }
+}
+
+/// ECS's deployment circuit breaker, enabled
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html>).
+/// A deployment fails once ceil(0.5 × `desired_count`) tasks of its revision failed,
+/// clamped to [3, 200] (the current API reference's minimum; the 2023 guide said 10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CircuitBreakerSpec {
+    /// `rollback`: a failed deployment starts a deployment back to the last completed
+    /// revision.
+    pub rollback: bool,
+}
+
+/// A rolling deployment: at `at`, the service's task definition becomes `revision`.
+#[derive(Clone, Debug)]
+pub struct DeploymentSpec {
+    /// When the deployment starts (`UpdateService`).
+    pub at: SimTime,
+    /// The new task definition revision.
+    pub revision: RevisionSpec,
+}
+
+/// A task definition revision: what a deployment changes, each field `None` for "as the
+/// service's first revision".
+#[derive(Clone, Debug, Default)]
+pub struct RevisionSpec {
+    /// The request profile (as [`ServiceSpec::steps`]; one CPU step when `cpu_time` only).
+    pub steps: Option<Vec<StepSpec>>,
+    /// CPU time of the one-step profile, when `steps` is `None`.
+    pub cpu_time: Option<DistSpec>,
+    /// The application's start-up (as [`LifecycleSpec::app_start`]).
+    pub app_start: Option<DistSpec>,
+    /// How the revision is broken, if it is.
+    pub failure: RevisionFailure,
+}
+
+/// How a bad revision fails.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RevisionFailure {
+    /// It works.
+    #[default]
+    None,
+    /// Its application exits when its start-up ends (a missing secret, a bad
+    /// configuration): the task stops with "Essential container in task exited".
+    CrashOnStart,
+    /// Its application listens but answers its health check with HTTP 500
+    /// (`Target.ResponseCodeMismatch`), so its target never turns healthy.
+    FailHealthChecks,
 }
 
 /// How long each phase of an ECS task's life takes
@@ -511,6 +595,8 @@ impl Default for ServiceSpec {
             lifecycle: LifecycleSpec::default(),
             health_check_steps: Vec::new(),
             health_check_grace_period: SimDuration::ZERO,
+            deployment_configuration: DeploymentConfigurationSpec::default(),
+            deployments: Vec::new(),
         }
     }
 }

@@ -100,6 +100,13 @@ pub enum Event {
         /// The service.
         service: ServiceId,
     },
+    /// ECS: a deployment of `service` to its task definition revision `revision` starts.
+    Deploy {
+        /// The service.
+        service: ServiceId,
+        /// The revision (1: the scenario's first deployment).
+        revision: u16,
+    },
     /// ECS: it notices that `task`'s process exited, and begins stopping it.
     CrashNoticed {
         /// The task.
@@ -322,6 +329,7 @@ impl<O: Observer> Handler for Core<O> {
             Event::ProbeTimeout { key, serial } => w.on_probe_timeout(s, o, key, serial),
             Event::CrashNoticed { task } => w.on_crash_noticed(s, o, task),
             Event::ServiceRetry { service } => w.on_service_retry(s, o, service),
+            Event::Deploy { service, revision } => w.on_deploy(s, o, service, revision, false),
             Event::FaultStart(f) => w.on_fault(s, o, f, true),
             Event::FaultEnd(f) => w.on_fault(s, o, f, false),
             Event::WarmupEnd => {
@@ -396,6 +404,7 @@ impl<O: Observer> Simulation<O> {
         }
         world.schedule_first_arrivals(&mut sched);
         world.schedule_faults(&mut sched);
+        world.schedule_deployments(&mut sched);
         // The initial targets' health checks start now.
         world.run_deferred(&mut sched, &mut observer);
         Ok(Simulation {

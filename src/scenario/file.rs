@@ -642,6 +642,87 @@ pub struct ServiceSection {
     /// `request.steps` (a `call` makes it a deep check); default none (answered at once).
     #[serde(default)]
     pub health_check_request: Option<HealthCheckRequestSection>,
+    /// ECS `deploymentConfiguration`: `minimum_healthy_percent`, `maximum_percent` and
+    /// `deployment_circuit_breaker`; every field optional.
+    #[serde(default)]
+    pub deployment_configuration: DeploymentConfigurationSection,
+    /// `[[services.deployments]]`: rolling deployments of new task definition revisions,
+    /// in time order; default none.
+    #[serde(default)]
+    pub deployments: Vec<DeploymentSection>,
+}
+
+/// `deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 200,
+/// deployment_circuit_breaker = { enable = true, rollback = true } }` (or a
+/// `[services.deployment_configuration]` table): ECS's rolling-update settings
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html>).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentConfigurationSection {
+    /// `minimumHealthyPercent`: the healthy tasks a deployment keeps, as a percentage of
+    /// `desired_count` (rounded up); 0–100, default 100 (AWS's default).
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 100))]
+    pub minimum_healthy_percent: Option<i64>,
+    /// `maximumPercent`: the tasks a deployment may run (PROVISIONING to RUNNING), as a
+    /// percentage of `desired_count` (rounded down); 100–400 (lbsim's range), default 200
+    /// (AWS's default).
+    #[serde(default)]
+    #[schemars(range(min = 100, max = 400))]
+    pub maximum_percent: Option<i64>,
+    /// `deploymentCircuitBreaker`: off by default.
+    #[serde(default)]
+    pub deployment_circuit_breaker: Option<CircuitBreakerSection>,
+}
+
+/// `deployment_circuit_breaker = { enable = true, rollback = true }`
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html>).
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreakerSection {
+    /// Whether a deployment fails once ceil(0.5 × `desired_count`) tasks of its revision
+    /// failed (clamped to 3–200).
+    pub enable: bool,
+    /// Whether a failed deployment rolls back to the last completed revision; default
+    /// false.
+    #[serde(default)]
+    pub rollback: bool,
+}
+
+/// `[[services.deployments]]`: at `at`, the service's task definition becomes a new
+/// revision: the service's, with what this table changes.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentSection {
+    /// When the deployment starts (ECS `UpdateService`), from t = 0; before the end of the
+    /// run, and not before the previous deployment.
+    pub at: Dur,
+    /// The new revision's work per request (like the service's `request`); default: the
+    /// service's.
+    #[serde(default)]
+    pub request: Option<RequestSection>,
+    /// The new revision's application start-up (like `lifecycle.app_start`); default: the
+    /// service's.
+    #[serde(default)]
+    pub app_start: Option<Delay>,
+    /// How the new revision is broken: "none" (default), "crash_on_start" (its
+    /// application exits as its start-up ends: "Essential container in task exited") or
+    /// "fail_health_checks" (it answers its health check with HTTP 500).
+    #[serde(default)]
+    pub failure: RevisionFailureName,
+}
+
+/// The names of [`crate::model::RevisionFailure`] in a scenario.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionFailureName {
+    /// It works.
+    #[default]
+    None,
+    /// Its application exits as it starts.
+    CrashOnStart,
+    /// It answers its health check with HTTP 500.
+    FailHealthChecks,
 }
 
 /// `health_check_request = { steps = [...] }`: the steps a health check's request runs at

@@ -694,7 +694,11 @@ impl Observer for Checker {
                     }
                 }
             }
-            LifecycleEvent::MemoryExceeded { .. } | LifecycleEvent::MemoryRecovered { .. } => {}
+            LifecycleEvent::MemoryExceeded { .. }
+            | LifecycleEvent::MemoryRecovered { .. }
+            | LifecycleEvent::DeploymentStarted { .. }
+            | LifecycleEvent::DeploymentCompleted { .. }
+            | LifecycleEvent::DeploymentFailed { .. } => {}
         }
     }
     fn call_finished(&mut self, now: SimTime, call: &CallEnd) {

@@ -37,6 +37,7 @@ use crate::model::ids::{ServiceId, TaskId};
 use crate::model::observer::{LifecycleEvent, Observer, StopReason};
 use crate::model::outcome::Cause;
 use crate::model::request::draw;
+use crate::model::spec::RevisionFailure;
 use crate::model::world::{Event, World};
 
 impl Service {
@@ -68,7 +69,10 @@ impl World {
         }
         let service = t.service;
         if from.is_active() && !to.is_active() && !t.replacing {
-            self.services[service.index()].active -= 1;
+            let rev = usize::from(t.revision);
+            let svc = &mut self.services[service.index()];
+            svc.active -= 1;
+            svc.rollout.active_by_revision[rev] -= 1;
         }
         if from.is_active()
             && !to.is_active()
@@ -81,6 +85,7 @@ impl World {
         let t = &mut self.tasks[id.index()];
         t.state = to;
         if to == TaskState::Stopped {
+            self.services[service.index()].rollout.live_by_revision[usize::from(t.revision)] -= 1;
             t.ended = Some(now);
             if let Some(lease) = t.lease.take() {
                 let r = self.network.release(lease);
@@ -112,6 +117,16 @@ impl World {
         draw(sampler, *key, u64::from(number))
     }
 
+    /// A draw of task `id`'s application start-up: its revision's, or its service's.
+    fn app_start_draw(&self, id: TaskId) -> SimDuration {
+        let t = &self.tasks[id.index()];
+        let svc = &self.services[t.service.index()];
+        match &svc.revisions[usize::from(t.revision)].app_start {
+            Some((sampler, key)) => draw(sampler, *key, u64::from(t.number)),
+            None => self.lifecycle_draw(t.service, Phase::AppStart, t.number),
+        }
+    }
+
     /// Launches a task of `service` that walks the lifecycle: PROVISIONING now, with a
     /// private IP from the network. With no free address the task stops at once
     /// (`InsufficientFreeAddressesInSubnet`) and the service retries after its back-off.
@@ -128,7 +143,11 @@ impl World {
         t.state = TaskState::Provisioning;
         t.listening = false;
         t.lease = lease.as_ref().ok().copied();
-        self.services[service.index()].active += 1;
+        let rev = usize::from(t.revision);
+        let svc = &mut self.services[service.index()];
+        svc.active += 1;
+        svc.rollout.active_by_revision[rev] += 1;
+        svc.rollout.live_by_revision[rev] += 1;
         o.lifecycle(
             now,
             &LifecycleEvent::TaskLaunched { task: id, service },
@@ -149,28 +168,13 @@ impl World {
                 self,
             );
             s.schedule_in(retry, Event::ServiceRetry { service });
+            self.task_failed(s, o, id);
             return id;
         }
         let number = self.tasks[id.index()].number;
         let d = self.lifecycle_draw(service, Phase::Provisioning, number);
         self.schedule_phase_end(s, id, d);
         id
-    }
-
-    /// Launches tasks until `service` has its desired count active.
-    pub(in crate::model) fn reconcile<O: Observer>(
-        &mut self,
-        s: &mut Scheduler<Event>,
-        o: &mut O,
-        service: ServiceId,
-    ) {
-        loop {
-            let svc = &self.services[service.index()];
-            if svc.active >= svc.desired || svc.retry_pending {
-                return;
-            }
-            self.launch_cold(s, o, service);
-        }
     }
 
     /// `service`'s launch back-off is over: it launches what it lacks.
@@ -220,7 +224,7 @@ impl World {
                     &LifecycleEvent::TaskStarted { task: id, service },
                     self,
                 );
-                let d = self.lifecycle_draw(service, Phase::AppStart, number);
+                let d = self.app_start_draw(id);
                 // The end of RUNNING's first part: the application listens.
                 self.schedule_phase_end(s, id, d);
             }
@@ -231,11 +235,18 @@ impl World {
                 if t.crashed {
                     return;
                 }
+                let svc = &self.services[service.index()];
+                if svc.revisions[usize::from(t.revision)].failure == RevisionFailure::CrashOnStart {
+                    // The application exits as it starts.
+                    self.crash(s, o, id);
+                    return;
+                }
                 t.listening = true;
                 if let Some((tg, _)) = t.target
                     && !self.target_groups[tg.index()].health.spec.enabled
                 {
                     self.set_target_health(now, o, id, true);
+                    self.target_healthy(s, o, id);
                 }
             }
             TaskState::Stopping => {
@@ -245,6 +256,8 @@ impl World {
             }
             TaskState::Deprovisioning => {
                 self.set_task_state(now, o, id, TaskState::Stopped);
+                // A deployment completes once its old tasks have stopped.
+                self.roll(s, o, service);
             }
             TaskState::Deactivating | TaskState::Stopped => {}
         }
@@ -407,14 +420,26 @@ impl World {
         let Some(&id) = self.services[service.index()].running.get(nth as usize) else {
             return;
         };
+        self.crash(s, o, id);
+    }
+
+    /// Task `id`'s process exits (see [`World::crash_task`]); the circuit breaker of a
+    /// deployment of its revision counts it.
+    pub(in crate::model) fn crash<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
         let now = s.now();
         let t = &mut self.tasks[id.index()];
         t.crashed = true;
         t.listening = false;
-        let number = t.number;
+        let (service, number) = (t.service, t.number);
         self.retire(now, o, id, StopReason::EssentialContainerExited);
         let d = self.lifecycle_draw(service, Phase::CrashDetection, number);
         s.schedule_in(d, Event::CrashNoticed { task: id });
+        self.task_failed(s, o, id);
     }
 
     /// ECS notices that `id` crashed: it stops it (its target drains at once: nothing is in
@@ -453,7 +478,7 @@ impl World {
     /// ECS's reaction to `id`'s target turning unhealthy: once the service's health check
     /// grace period since RUNNING is over, it replaces the task, starting the replacement
     /// first and stopping the task once a replacement is healthy, as far as
-    /// `maximumPercent` (200 %) allows; with no headroom it stops the task at once
+    /// the service's `maximumPercent` (default 200 %) allows; with no headroom it stops the task at once
     /// ("A deep dive into Amazon ECS task health and task replacement",
     /// <https://aws.amazon.com/blogs/containers/a-deep-dive-into-amazon-ecs-task-health-and-task-replacement/>).
     pub(in crate::model) fn target_unhealthy<O: Observer>(
@@ -469,10 +494,15 @@ impl World {
         if t.state != TaskState::Running || t.replacing || now < t.started + svc.grace_period {
             return;
         }
-        let max = svc.desired * MAXIMUM_PERCENT / 100;
+        let max = super::deployment::max_tasks(svc.desired, svc.rollout.config.maximum_percent);
         let live = self.tasks_not_stopping(service);
-        self.tasks[id.index()].replacing = true;
-        self.services[service.index()].active -= 1;
+        let t = &mut self.tasks[id.index()];
+        t.replacing = true;
+        let rev = usize::from(t.revision);
+        let svc = &mut self.services[service.index()];
+        svc.active -= 1;
+        svc.rollout.active_by_revision[rev] -= 1;
+        self.task_failed(s, o, id);
         if live < max {
             self.reconcile(s, o, service);
         } else {
@@ -499,11 +529,18 @@ impl World {
         if let Some(old) = old {
             self.begin_stop(s, o, old);
         }
+        if self.services[service.index()]
+            .rollout
+            .in_progress()
+            .is_some()
+        {
+            self.roll(s, o, service);
+        }
     }
 
     /// Tasks of `service` launched and not yet being stopped (PROVISIONING to RUNNING,
     /// those being replaced included): what `maximumPercent` bounds.
-    fn tasks_not_stopping(&self, service: ServiceId) -> u32 {
+    pub(in crate::model) fn tasks_not_stopping(&self, service: ServiceId) -> u32 {
         let svc = &self.services[service.index()];
         svc.active
             + svc
@@ -516,10 +553,6 @@ impl World {
                 .count() as u32
     }
 }
-
-/// ECS `maximumPercent` for replacements (the default, 200 %) until deployments make it a
-/// setting.
-const MAXIMUM_PERCENT: u32 = 200;
 
 /// The lifecycle durations a service draws, by index into its samplers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

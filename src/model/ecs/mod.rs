@@ -10,6 +10,7 @@
 //! from a work list, never by recursion, so no input can exhaust the stack.
 
 mod cpu;
+pub mod deployment;
 mod lifecycle;
 pub mod network;
 mod task;
@@ -28,7 +29,7 @@ use super::observer::{LifecycleEvent, Observer, StopReason};
 use super::outcome::Cause;
 use super::request::Request;
 use super::request::draw;
-use super::spec::{DistSpec, StepSpec, TaskSpec, WorldSpec};
+use super::spec::{DistSpec, RevisionFailure, StepSpec, TaskSpec, WorldSpec};
 use super::world::{Event, World};
 use crate::engine::{self, Scheduler, SimTime};
 
@@ -73,17 +74,17 @@ pub struct Service {
     pub target_group: TargetGroupId,
     /// Its task definition's size and the application's concurrency.
     pub task: TaskSpec,
-    /// The request profile, run in order.
-    steps: Box<[Step]>,
+    /// Its task definition revisions (index 0: the scenario's; then one per deployment):
+    /// a task runs its own revision's request profile.
+    pub(in crate::model) revisions: Box<[deployment::Revision]>,
+    /// Its deployments: configuration, the one in progress and those done.
+    pub(in crate::model) rollout: deployment::Rollout,
     /// Memory an idle task uses, KiB.
     memory_base_kib: u64,
     /// Memory per request, KiB (as a duration's nanoseconds).
     memory: Sampler,
     /// Key `service/<name>/memory` of the memory draws.
     memory_key: u64,
-    /// The profile is one CPU step and requests use no memory: the fast path (the same
-    /// model, with no step dispatch).
-    simple: bool,
     /// Running tasks, in launch order.
     running: Vec<TaskId>,
     /// Usage meters of its stopped tasks, summed.
@@ -170,10 +171,11 @@ impl Service {
             } else {
                 build_steps(&s.steps, &s.name, "steps", ndeps, &key)?.into_vec()
             };
-            let simple = steps.len() == 1
-                && steps[0].kind == StepKind::Cpu
-                && s.health_check_steps.is_empty()
+            // The fast path (one CPU step, no memory, no health check work) is a property
+            // of each revision's profile and of the service.
+            let plain = s.health_check_steps.is_empty()
                 && matches!(s.memory.per_request_kib, DistSpec::Deterministic(d) if d.is_zero());
+            let revisions = deployment::Revision::build_all(s, steps, plain, ndeps, &key)?;
             let lc = &s.lifecycle;
             let lifecycle_dists = [
                 &lc.provisioning,
@@ -210,12 +212,12 @@ impl Service {
                 active: 0,
                 lifecycle,
                 stop_timeout: lc.stop_timeout,
-                simple,
+                revisions,
+                rollout: deployment::Rollout::new(s),
                 id: ServiceId(i as u32),
                 name: s.name.clone(),
                 target_group: TargetGroupId(s.target_group as u32),
                 task: s.task,
-                steps: steps.into_boxed_slice(),
                 memory_base_kib: s.memory.base_kib,
                 memory: Sampler::new(
                     &s.memory.per_request_kib,
@@ -235,9 +237,14 @@ impl Service {
         &self.running
     }
 
-    /// Its request profile.
+    /// The request profile of its first task definition revision.
     pub fn steps(&self) -> &[Step] {
-        &self.steps
+        &self.revisions[0].steps
+    }
+
+    /// The request profile of its task definition revision `revision` (0: the first).
+    pub fn steps_of(&self, revision: u16) -> &[Step] {
+        &self.revisions[usize::from(revision)].steps
     }
 }
 
@@ -273,7 +280,9 @@ impl World {
         task.number = svc.launched;
         task.memory_mib = svc.task.memory;
         task.base_kib = svc.memory_base_kib;
-        task.cpu_only = svc.steps.len() == 1 && svc.steps[0].kind == StepKind::Cpu;
+        task.revision = svc.rollout.primary;
+        let steps = &svc.revisions[usize::from(task.revision)].steps;
+        task.cpu_only = steps.len() == 1 && steps[0].kind == StepKind::Cpu;
         task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
         self.tasks.push(task);
@@ -295,6 +304,9 @@ impl World {
         let svc = &mut self.services[service.index()];
         svc.running.push(id);
         svc.active += 1;
+        let rev = usize::from(self.tasks[id.index()].revision);
+        svc.rollout.active_by_revision[rev] += 1;
+        svc.rollout.live_by_revision[rev] += 1;
         o.lifecycle(
             now,
             &LifecycleEvent::TaskStarted { task: id, service },
@@ -337,8 +349,8 @@ impl World {
         let req = self.requests.get_mut(key);
         let Some(task_id) = req.task else { return };
         let task = &mut self.tasks[task_id.index()];
-        let svc = &self.services[task.service.index()];
-        if svc.simple && !is_probe(req.serial) {
+        let rev = &self.services[task.service.index()].revisions[usize::from(task.revision)];
+        if rev.simple && !is_probe(req.serial) {
             // One CPU step, no memory: take a worker and start the step, or wait.
             task.advance(now);
             let (got_worker, _) = task.arrive(req.serial, key, 0);
@@ -346,7 +358,7 @@ impl World {
             if got_worker {
                 req.admitted = now;
                 o.request_started(now, req);
-                let step = &svc.steps[0];
+                let step = &rev.steps[0];
                 req.phase_start = now;
                 req.work = draw(&step.sampler, step.key, req.seed);
                 task.start_cpu(req.serial, key, req.work);
@@ -418,7 +430,7 @@ impl World {
             let steps = if is_probe(req.serial) {
                 &svc.probe_steps
             } else {
-                &svc.steps
+                &svc.revisions[usize::from(task.revision)].steps
             };
             let Some(step) = steps.get(usize::from(req.step)) else {
                 self.end_at_task(now, o, key, Cause::Ok);
@@ -521,9 +533,15 @@ impl World {
     ) -> bool {
         if is_probe(req.serial) {
             self.probes_in_flight -= 1;
+            let mut cause = cause;
             if let Some(t) = req.task {
                 let t = &mut self.tasks[t.index()];
                 t.probes_held = t.probes_held.saturating_sub(1);
+                let rev = &self.services[t.service.index()].revisions[usize::from(t.revision)];
+                if cause == Cause::Ok && rev.failure == RevisionFailure::FailHealthChecks {
+                    // A bad revision answers its health check with HTTP 500.
+                    cause = Cause::Target5xx;
+                }
             }
             self.deferred = true;
             self.probe_results.push((
@@ -601,7 +619,7 @@ impl World {
         task.next_completion = SimTime::MAX;
         task.scheduled = SimTime::MAX;
         task.advance(now);
-        if self.services[task.service.index()].simple {
+        if self.services[task.service.index()].revisions[usize::from(task.revision)].simple {
             self.complete_simple(now, o, task_id);
             if !self.ready.is_empty() {
                 self.run_ready(s, o);
@@ -626,7 +644,7 @@ impl World {
     fn complete_simple<O: Observer>(&mut self, now: SimTime, o: &mut O, task_id: TaskId) {
         let task = &mut self.tasks[task_id.index()];
         let svc = &self.services[task.service.index()];
-        let step = &svc.steps[0];
+        let step = &svc.revisions[usize::from(task.revision)].steps[0];
         // A task is one target, so at most one deregistration can complete here.
         let mut drained = None;
         while let Some((_, key)) = task.pop_finished() {

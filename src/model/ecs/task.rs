@@ -155,6 +155,9 @@ pub struct Task {
     pub ended: Option<SimTime>,
     /// Its launch number in its service (names it, and keys its lifecycle draws).
     pub number: u32,
+    /// Its service's task definition revision it runs (0: the first; each deployment adds
+    /// one).
+    pub revision: u16,
     /// Its application listens (accepts connections): from the end of `app_start` until
     /// it stops serving or crashes. Warm tasks listen from t = 0.
     pub listening: bool,
@@ -238,6 +241,7 @@ impl Task {
             launched: now,
             ended: None,
             number: 0,
+            revision: 0,
             listening: true,
             crashed: false,
             replacing: false,

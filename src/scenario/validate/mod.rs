@@ -336,7 +336,13 @@ pub fn resolve(
     let (load_balancer, ports) = load_balancer::resolve(&mut ctx, &file.load_balancer, &tg_index);
     let clients = clients::resolve(&mut ctx, &file.clients, &ports);
     let (dependencies, dep_index) = dependencies::resolve(&mut ctx, &file.dependencies);
-    let (services, svc_index) = services::resolve(&mut ctx, &file.services, &tg_index, &dep_index);
+    let (services, svc_index) = services::resolve(
+        &mut ctx,
+        &file.services,
+        &tg_index,
+        &dep_index,
+        sim.duration.0,
+    );
     let faults = faults::resolve(
         &mut ctx,
         &file.faults,

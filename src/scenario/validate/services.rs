@@ -1,19 +1,26 @@
 //! `[[services]]`: names, target groups, desired counts, Fargate task sizes (valid CPU and
 //! memory pairs), concurrency limits, the request's work (its CPU time, or its profile of
 //! steps), the application's memory, the tasks' lifecycle phases, and what ECS and the load
-//! balancer's health checks need (the grace period, the steps of a check's request).
+//! balancer's health checks need (the grace period, the steps of a check's request), and
+//! rolling deployments (their configuration, their revisions).
 
 use super::dist::mib_to_kib;
 use super::{
     Ctx, DependencyIndex, MAX_CONCURRENCY, MAX_DESIRED_COUNT, MAX_HEALTH_CHECK_GRACE_PERIOD,
     MAX_LIFECYCLE_PHASE, MAX_STEPS, MAX_STOP_TIMEOUT, ServiceIndex, TargetGroupIndex,
 };
-use crate::engine::SimDuration;
-use crate::model::{DistSpec, LifecycleSpec, MemorySpec, ServiceSpec, StepSpec, TaskSpec};
-use crate::scenario::file::{
-    Delay, LifecycleSection, MemorySection, RequestSection, ServiceSection, StepSection,
-    TaskSection,
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{
+    CircuitBreakerSpec, DeploymentConfigurationSpec, DeploymentSpec, DistSpec, LifecycleSpec,
+    MemorySpec, RevisionFailure, RevisionSpec, ServiceSpec, StepSpec, TaskSpec,
 };
+use crate::scenario::file::{
+    Delay, DeploymentConfigurationSection, DeploymentSection, LifecycleSection, MemorySection,
+    RequestSection, RevisionFailureName, ServiceSection, StepSection, TaskSection,
+};
+
+/// Most deployments per service.
+const MAX_DEPLOYMENTS: usize = 100;
 
 /// Valid Fargate (CPU units, memory MiB) pairs, from
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size>:
@@ -52,6 +59,7 @@ pub(super) fn resolve(
     services: &[ServiceSection],
     tg_index: &TargetGroupIndex,
     deps: &DependencyIndex,
+    run: SimDuration,
 ) -> (Vec<ServiceSpec>, ServiceIndex) {
     let index = ctx
         .unique(
@@ -67,7 +75,7 @@ pub(super) fn resolve(
     let specs = services
         .iter()
         .enumerate()
-        .map(|(i, s)| service(ctx, i, s, tg_index, deps))
+        .map(|(i, s)| service(ctx, i, s, tg_index, deps, run))
         .collect();
     (specs, index)
 }
@@ -79,6 +87,7 @@ fn service(
     s: &ServiceSection,
     tg_index: &TargetGroupIndex,
     deps: &DependencyIndex,
+    run: SimDuration,
 ) -> ServiceSpec {
     let p = format!("services.{i}");
     ctx.name(&format!("{p}.name"), &s.name, "service", 255, true);
@@ -119,6 +128,12 @@ fn service(
             0,
         ),
     };
+    let deployment_configuration = deployment_configuration(
+        ctx,
+        &format!("{p}.deployment_configuration"),
+        &s.deployment_configuration,
+    );
+    let deployments = deployments(ctx, &format!("{p}.deployments"), &s.deployments, deps, run);
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
@@ -130,7 +145,142 @@ fn service(
         lifecycle,
         health_check_steps,
         health_check_grace_period,
+        deployment_configuration,
+        deployments,
     }
+}
+
+/// Largest `maximum_percent` lbsim accepts (AWS documents no upper bound).
+const MAX_MAXIMUM_PERCENT: i64 = 400;
+
+/// Checks the `deployment_configuration` table at `p`.
+fn deployment_configuration(
+    ctx: &mut Ctx,
+    p: &str,
+    c: &DeploymentConfigurationSection,
+) -> DeploymentConfigurationSpec {
+    let d = DeploymentConfigurationSpec::default();
+    let mut percent =
+        |name: &str, v: Option<i64>, default: u32, lo: i64, hi: i64, what: &str| match v {
+            None => default,
+            Some(v) if (lo..=hi).contains(&v) => v as u32,
+            Some(v) => {
+                ctx.bad(
+                    format!("{p}.{name}"),
+                    format!("{v}: allowed {lo}–{hi} ({what})"),
+                );
+                default
+            }
+        };
+    let minimum_healthy_percent = percent(
+        "minimum_healthy_percent",
+        c.minimum_healthy_percent,
+        d.minimum_healthy_percent,
+        0,
+        100,
+        "ECS minimumHealthyPercent, % of desired_count",
+    );
+    let maximum_percent = percent(
+        "maximum_percent",
+        c.maximum_percent,
+        d.maximum_percent,
+        100,
+        MAX_MAXIMUM_PERCENT,
+        "ECS maximumPercent, % of desired_count; AWS sets no upper bound, lbsim 400",
+    );
+    let circuit_breaker =
+        c.deployment_circuit_breaker
+            .filter(|b| b.enable)
+            .map(|b| CircuitBreakerSpec {
+                rollback: b.rollback,
+            });
+    if let Some(b) = c.deployment_circuit_breaker
+        && !b.enable
+        && b.rollback
+    {
+        ctx.bad(
+            format!("{p}.deployment_circuit_breaker.rollback"),
+            "true needs enable = true (a rollback follows a deployment the circuit breaker failed)",
+        );
+    }
+    DeploymentConfigurationSpec {
+        minimum_healthy_percent,
+        maximum_percent,
+        circuit_breaker,
+    }
+}
+
+/// Checks the `deployments` list at `p`: each within the run and in time order, its
+/// request and start-up valid. `run` is `simulation.duration`.
+fn deployments(
+    ctx: &mut Ctx,
+    p: &str,
+    list: &[DeploymentSection],
+    deps: &DependencyIndex,
+    run: SimDuration,
+) -> Vec<DeploymentSpec> {
+    if list.len() > MAX_DEPLOYMENTS {
+        ctx.bad(
+            p,
+            format!(
+                "{} deployments: at most {MAX_DEPLOYMENTS} are allowed",
+                list.len()
+            ),
+        );
+    }
+    let mut previous = SimDuration::ZERO;
+    list.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let q = format!("{p}.{i}");
+            if d.at.0 >= run {
+                ctx.bad(
+                    format!("{q}.at"),
+                    format!(
+                        "{}: at or after the end of the run (simulation.duration = {run}); a deployment must start before",
+                        d.at.0
+                    ),
+                );
+            } else if d.at.0 < previous {
+                ctx.bad(
+                    format!("{q}.at"),
+                    format!(
+                        "{}: before the previous deployment ({previous}); list deployments in time order",
+                        d.at.0
+                    ),
+                );
+            }
+            previous = previous.max(d.at.0);
+            let (cpu_time, steps) = match &d.request {
+                None => (None, None),
+                Some(r) => {
+                    let (c, st) = request(ctx, &format!("{q}.request"), r, deps);
+                    if st.is_empty() { (Some(c), None) } else { (None, Some(st)) }
+                }
+            };
+            let app_start = d.app_start.as_ref().map(|a| {
+                ctx.capped_delay(
+                    &format!("{q}.app_start"),
+                    a,
+                    MAX_LIFECYCLE_PHASE,
+                    "lbsim caps each lifecycle phase at 1 hour",
+                )
+            });
+            DeploymentSpec {
+                at: SimTime::ZERO + d.at.0,
+                revision: RevisionSpec {
+                    steps,
+                    cpu_time,
+                    app_start,
+                    failure: match d.failure {
+                        RevisionFailureName::None => RevisionFailure::None,
+                        RevisionFailureName::CrashOnStart => RevisionFailure::CrashOnStart,
+                        RevisionFailureName::FailHealthChecks => RevisionFailure::FailHealthChecks,
+                    },
+                },
+            }
+        })
+        .collect()
 }
 
 /// Checks the `request` table at `p`: exactly one of `cpu_time` (the one-step shorthand,
