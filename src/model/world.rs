@@ -107,6 +107,12 @@ pub enum Event {
         /// The revision (1: the scenario's first deployment).
         revision: u16,
     },
+    /// ECS: `task`'s health check grace period is over: if its target is unhealthy now,
+    /// ECS replaces it.
+    GracePeriodEnd {
+        /// The task.
+        task: TaskId,
+    },
     /// ECS: it notices that `task`'s process exited, and begins stopping it.
     CrashNoticed {
         /// The task.
@@ -328,6 +334,7 @@ impl<O: Observer> Handler for Core<O> {
             } => w.on_health_probe(s, o, TargetGroupId(u32::from(tg)), node, slot, epoch),
             Event::ProbeTimeout { key, serial } => w.on_probe_timeout(s, o, key, serial),
             Event::CrashNoticed { task } => w.on_crash_noticed(s, o, task),
+            Event::GracePeriodEnd { task } => w.on_grace_period_end(s, o, task),
             Event::ServiceRetry { service } => w.on_service_retry(s, o, service),
             Event::Deploy { service, revision } => w.on_deploy(s, o, service, revision, false),
             Event::FaultStart(f) => w.on_fault(s, o, f, true),

@@ -3,6 +3,7 @@
 mod bundled;
 mod cli;
 mod dependencies;
+mod deployments;
 mod distributions;
 mod invariants;
 mod lifecycle;

@@ -224,6 +224,12 @@ impl World {
                     &LifecycleEvent::TaskStarted { task: id, service },
                     self,
                 );
+                let grace = self.services[service.index()].grace_period;
+                if !grace.is_zero() {
+                    s.schedule_in(grace, Event::GracePeriodEnd { task: id });
+                }
+                // A task of a revision a deployment is replacing can be stopped now.
+                self.roll(s, o, service);
                 let d = self.app_start_draw(id);
                 // The end of RUNNING's first part: the application listens.
                 self.schedule_phase_end(s, id, d);
@@ -507,6 +513,24 @@ impl World {
             self.reconcile(s, o, service);
         } else {
             self.begin_stop(s, o, id);
+        }
+    }
+
+    /// `id`'s health check grace period is over: ECS now acts on its target's verdict, so
+    /// an unhealthy target's task is replaced.
+    pub(in crate::model) fn on_grace_period_end<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        let Some((tg, slot)) = self.tasks[id.index()].target else {
+            return;
+        };
+        if self.target_groups[tg.index()].targets()[slot as usize].state
+            == crate::model::elb::TargetState::Unhealthy
+        {
+            self.target_unhealthy(s, o, id);
         }
     }
 
