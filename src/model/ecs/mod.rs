@@ -283,6 +283,7 @@ impl World {
         task.revision = svc.rollout.primary;
         let steps = &svc.revisions[usize::from(task.revision)].steps;
         task.cpu_only = steps.len() == 1 && steps[0].kind == StepKind::Cpu;
+        task.simple = svc.revisions[usize::from(task.revision)].simple;
         task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
         self.tasks.push(task);
@@ -349,8 +350,7 @@ impl World {
         let req = self.requests.get_mut(key);
         let Some(task_id) = req.task else { return };
         let task = &mut self.tasks[task_id.index()];
-        let rev = &self.services[task.service.index()].revisions[usize::from(task.revision)];
-        if rev.simple && !is_probe(req.serial) {
+        if task.simple && !is_probe(req.serial) {
             // One CPU step, no memory: take a worker and start the step, or wait.
             task.advance(now);
             let (got_worker, _) = task.arrive(req.serial, key, 0);
@@ -358,7 +358,8 @@ impl World {
             if got_worker {
                 req.admitted = now;
                 o.request_started(now, req);
-                let step = &rev.steps[0];
+                let svc = &self.services[task.service.index()];
+                let step = &svc.revisions[usize::from(task.revision)].steps[0];
                 req.phase_start = now;
                 req.work = draw(&step.sampler, step.key, req.seed);
                 task.start_cpu(req.serial, key, req.work);
@@ -619,7 +620,7 @@ impl World {
         task.next_completion = SimTime::MAX;
         task.scheduled = SimTime::MAX;
         task.advance(now);
-        if self.services[task.service.index()].revisions[usize::from(task.revision)].simple {
+        if task.simple {
             self.complete_simple(now, o, task_id);
             if !self.ready.is_empty() {
                 self.run_ready(s, o);

@@ -186,6 +186,9 @@ pub struct Task {
     /// Its requests hold a worker for one CPU step only, so the requests in a CPU step are
     /// the busy workers (their integral is not kept twice).
     pub(in crate::model) cpu_only: bool,
+    /// Its revision's profile is the fast path's (one CPU step, no memory, no health
+    /// check work): a copy of [`super::deployment::Revision`]'s flag, read per request.
+    pub(in crate::model) simple: bool,
     /// Σ memory of the requests at the task, KiB.
     request_kib: u64,
     /// Highest memory in use during the current excursion above the limit, KiB; 0 when
@@ -254,6 +257,7 @@ impl Task {
             pools: Box::default(),
             base_kib: 0,
             cpu_only: false,
+            simple: false,
             request_kib: 0,
             excursion_peak_kib: 0,
             peak_kib: 0,
