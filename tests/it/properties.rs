@@ -174,139 +174,180 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         prop::collection::vec(dependency, 2),
         prop::collection::vec(fault, 0..3),
         any::<bool>(),
+        // Rolling deployments: (start as a fraction of the run, service, how the revision
+        // fails, minimum healthy %, maximum %, circuit breaker, rollback, slower profile).
+        prop::collection::vec(
+            (
+                0.0f64..1.0,
+                0usize..3,
+                0u8..3,
+                0u32..101,
+                100u32..301,
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+            ),
+            0..3,
+        ),
     )
-        .prop_map(|(groups, lb_delay, secs, warm, seed, deps, faults, tiny)| {
-            let mut spec = WorldSpec {
-                name: "prop".into(),
-                seed,
-                duration: SimDuration::from_secs(secs),
-                warmup: SimDuration::from_secs(warm.min(secs - 1)),
-                metrics_interval: SimDuration::from_millis(700),
-                load_balancer: LoadBalancerSpec {
-                    name: "lb".into(),
-                    processing_time: lb_delay,
-                    listeners: vec![],
-                },
-                ..Default::default()
-            };
-            for (i, d) in deps.into_iter().enumerate() {
-                spec.dependencies.push(DependencySpec {
-                    name: format!("d{i}"),
-                    ..d
-                });
-            }
-            let run = spec.duration.0 as f64;
-            let nservices = groups.len();
-            if tiny {
-                // One /28 (11 addresses) in each of two zones: launches can run out of
-                // addresses and wait out the service's back-off.
-                spec.subnets = (0..2u8)
-                    .map(|i| SubnetSpec {
-                        name: format!("tiny-{i}"),
-                        availability_zone: format!("us-east-1{}", ['a', 'b'][usize::from(i)]),
-                        cidr: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, i, 0), 28),
-                    })
-                    .collect();
-            }
-            for (start, len, dependency, factor, crash) in faults {
-                let (duration, kind) = match factor {
-                    _ if crash => (
-                        SimDuration::ZERO,
-                        FaultKind::TaskCrash {
-                            service: dependency % nservices,
-                            task: (len * 10.0) as u32,
-                        },
-                    ),
-                    None => (
-                        SimDuration(((run * len) as u64).max(1)),
-                        FaultKind::DependencyDown { dependency },
-                    ),
-                    Some(factor) => (
-                        SimDuration(((run * len) as u64).max(1)),
-                        FaultKind::DependencySlow { dependency, factor },
-                    ),
-                };
-                spec.faults.push(FaultSpec {
-                    start: SimTime((run * start) as u64),
-                    duration,
-                    kind,
-                });
-            }
-            for (
-                i,
-                (
-                    alg,
-                    tasks,
-                    cpu,
-                    conc,
-                    cpu_time,
-                    rate,
-                    rtt,
-                    steps,
-                    memory,
-                    lifecycle,
-                    delay_ms,
-                    (interval, timeout, healthy, unhealthy, initial, probe, enabled),
-                ),
-            ) in groups.into_iter().enumerate()
-            {
-                spec.target_groups.push(TargetGroupSpec {
-                    name: format!("tg{i}"),
-                    algorithm: Algorithm::ALL[alg],
-                    deregistration_delay: SimDuration::from_millis(delay_ms),
-                    health_check: HealthCheckSpec {
-                        enabled,
-                        interval: SimDuration::from_millis(interval),
-                        timeout: SimDuration::from_millis(((interval as f64) * timeout) as u64),
-                        healthy_threshold: healthy,
-                        unhealthy_threshold: unhealthy,
-                        initial_passes: initial,
-                        ..Default::default()
+        .prop_map(
+            |(groups, lb_delay, secs, warm, seed, deps, faults, tiny, deploys)| {
+                let mut spec = WorldSpec {
+                    name: "prop".into(),
+                    seed,
+                    duration: SimDuration::from_secs(secs),
+                    warmup: SimDuration::from_secs(warm.min(secs - 1)),
+                    metrics_interval: SimDuration::from_millis(700),
+                    load_balancer: LoadBalancerSpec {
+                        name: "lb".into(),
+                        processing_time: lb_delay,
+                        listeners: vec![],
                     },
                     ..Default::default()
-                });
-                let health_check_steps = match probe {
-                    0 => vec![],
-                    1 => vec![StepSpec::Cpu(DistSpec::Deterministic(
-                        SimDuration::from_millis(2),
-                    ))],
-                    _ => vec![
-                        StepSpec::Cpu(DistSpec::Deterministic(SimDuration::from_millis(1))),
-                        StepSpec::Call { dependency: 0 },
-                    ],
                 };
-                spec.load_balancer.listeners.push(ListenerSpec {
-                    port: 80 + i as u16,
-                    default_action: ActionSpec::Forward { target_group: i },
-                    ..Default::default()
-                });
-                spec.clients.push(ClientSpec {
-                    name: format!("c{i}"),
-                    arrivals: ArrivalSpec::Poisson { rate_rps: rate },
-                    rtt,
-                    listener: i,
-                    ..Default::default()
-                });
-                spec.services.push(ServiceSpec {
-                    name: format!("s{i}"),
-                    target_group: i,
-                    desired_count: tasks,
-                    task: TaskSpec {
+                for (i, d) in deps.into_iter().enumerate() {
+                    spec.dependencies.push(DependencySpec {
+                        name: format!("d{i}"),
+                        ..d
+                    });
+                }
+                let run = spec.duration.0 as f64;
+                let nservices = groups.len();
+                if tiny {
+                    // One /28 (11 addresses) in each of two zones: launches can run out of
+                    // addresses and wait out the service's back-off.
+                    spec.subnets = (0..2u8)
+                        .map(|i| SubnetSpec {
+                            name: format!("tiny-{i}"),
+                            availability_zone: format!("us-east-1{}", ['a', 'b'][usize::from(i)]),
+                            cidr: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, i, 0), 28),
+                        })
+                        .collect();
+                }
+                for (start, len, dependency, factor, crash) in faults {
+                    let (duration, kind) = match factor {
+                        _ if crash => (
+                            SimDuration::ZERO,
+                            FaultKind::TaskCrash {
+                                service: dependency % nservices,
+                                task: (len * 10.0) as u32,
+                            },
+                        ),
+                        None => (
+                            SimDuration(((run * len) as u64).max(1)),
+                            FaultKind::DependencyDown { dependency },
+                        ),
+                        Some(factor) => (
+                            SimDuration(((run * len) as u64).max(1)),
+                            FaultKind::DependencySlow { dependency, factor },
+                        ),
+                    };
+                    spec.faults.push(FaultSpec {
+                        start: SimTime((run * start) as u64),
+                        duration,
+                        kind,
+                    });
+                }
+                for (
+                    i,
+                    (
+                        alg,
+                        tasks,
                         cpu,
-                        memory: 2 * cpu,
-                        max_concurrency: conc,
+                        conc,
+                        cpu_time,
+                        rate,
+                        rtt,
+                        steps,
+                        memory,
+                        lifecycle,
+                        delay_ms,
+                        (interval, timeout, healthy, unhealthy, initial, probe, enabled),
+                    ),
+                ) in groups.into_iter().enumerate()
+                {
+                    spec.target_groups.push(TargetGroupSpec {
+                        name: format!("tg{i}"),
+                        algorithm: Algorithm::ALL[alg],
+                        deregistration_delay: SimDuration::from_millis(delay_ms),
+                        health_check: HealthCheckSpec {
+                            enabled,
+                            interval: SimDuration::from_millis(interval),
+                            timeout: SimDuration::from_millis(((interval as f64) * timeout) as u64),
+                            healthy_threshold: healthy,
+                            unhealthy_threshold: unhealthy,
+                            initial_passes: initial,
+                            ..Default::default()
+                        },
                         ..Default::default()
-                    },
-                    cpu_time,
-                    steps,
-                    memory,
-                    lifecycle,
-                    health_check_steps,
-                    ..Default::default()
-                });
-            }
-            spec
-        })
+                    });
+                    let health_check_steps = match probe {
+                        0 => vec![],
+                        1 => vec![StepSpec::Cpu(DistSpec::Deterministic(
+                            SimDuration::from_millis(2),
+                        ))],
+                        _ => vec![
+                            StepSpec::Cpu(DistSpec::Deterministic(SimDuration::from_millis(1))),
+                            StepSpec::Call { dependency: 0 },
+                        ],
+                    };
+                    spec.load_balancer.listeners.push(ListenerSpec {
+                        port: 80 + i as u16,
+                        default_action: ActionSpec::Forward { target_group: i },
+                        ..Default::default()
+                    });
+                    spec.clients.push(ClientSpec {
+                        name: format!("c{i}"),
+                        arrivals: ArrivalSpec::Poisson { rate_rps: rate },
+                        rtt,
+                        listener: i,
+                        ..Default::default()
+                    });
+                    spec.services.push(ServiceSpec {
+                        name: format!("s{i}"),
+                        target_group: i,
+                        desired_count: tasks,
+                        task: TaskSpec {
+                            cpu,
+                            memory: 2 * cpu,
+                            max_concurrency: conc,
+                            ..Default::default()
+                        },
+                        cpu_time,
+                        steps,
+                        memory,
+                        lifecycle,
+                        health_check_steps,
+                        ..Default::default()
+                    });
+                }
+                let mut deploys = deploys;
+                deploys.sort_by(|a, b| a.0.total_cmp(&b.0));
+                for (at, svc, failure, min, max, breaker, rollback, slower) in deploys {
+                    let svc = &mut spec.services[svc % nservices];
+                    svc.deployment_configuration = DeploymentConfigurationSpec {
+                        minimum_healthy_percent: min,
+                        maximum_percent: max,
+                        circuit_breaker: breaker.then_some(CircuitBreakerSpec { rollback }),
+                    };
+                    svc.deployments.push(DeploymentSpec {
+                        at: SimTime((run * at) as u64),
+                        revision: RevisionSpec {
+                            cpu_time: slower.then(|| DistSpec::Exponential {
+                                mean: SimDuration::from_millis(3),
+                            }),
+                            failure: [
+                                RevisionFailure::None,
+                                RevisionFailure::CrashOnStart,
+                                RevisionFailure::FailHealthChecks,
+                            ][usize::from(failure)],
+                            ..Default::default()
+                        },
+                    });
+                }
+                spec
+            },
+        )
 }
 
 /// A change of the fleet, applied at a time (a fraction of the run) to a task picked by
@@ -969,5 +1010,89 @@ fn the_checker_sees_work_and_catches_a_violation() {
         c.violations.iter().any(|v| v.contains("went to")),
         "{:?}",
         c.violations
+    );
+}
+
+/// The checker over a world with rolling deployments (a good revision, then a bad one that
+/// the circuit breaker fails and rolls back) and short lifecycles: the invariants hold
+/// while tasks of two revisions come and go, and the deployments really ran.
+#[test]
+fn the_invariants_hold_through_deployments_and_rollbacks() {
+    let phase = DistSpec::Deterministic(SimDuration::from_millis(200));
+    let deploy = |at_ms: u64, failure| DeploymentSpec {
+        at: SimTime::ZERO + SimDuration::from_millis(at_ms),
+        revision: RevisionSpec {
+            failure,
+            ..Default::default()
+        },
+    };
+    let spec = WorldSpec {
+        duration: SimDuration::from_secs(20),
+        metrics_interval: SimDuration::from_millis(500),
+        clients: vec![ClientSpec {
+            arrivals: ArrivalSpec::Poisson { rate_rps: 400.0 },
+            ..Default::default()
+        }],
+        target_groups: vec![TargetGroupSpec {
+            deregistration_delay: SimDuration::from_millis(300),
+            health_check: HealthCheckSpec {
+                interval: SimDuration::from_millis(100),
+                timeout: SimDuration::from_millis(50),
+                healthy_threshold: 2,
+                unhealthy_threshold: 2,
+                ..Default::default()
+            },
+            ..Default::default()
+        }],
+        services: vec![ServiceSpec {
+            desired_count: 4,
+            cpu_time: DistSpec::Exponential {
+                mean: SimDuration::from_millis(5),
+            },
+            lifecycle: LifecycleSpec {
+                provisioning: phase.clone(),
+                pending: phase.clone(),
+                activating: phase.clone(),
+                app_start: phase.clone(),
+                shutdown: phase.clone(),
+                stop_timeout: SimDuration::from_secs(1),
+                deprovisioning: phase.clone(),
+                crash_detection: phase,
+            },
+            deployment_configuration: DeploymentConfigurationSpec {
+                circuit_breaker: Some(CircuitBreakerSpec { rollback: true }),
+                ..Default::default()
+            },
+            // Checks fail while an application starts: without a grace period ECS would
+            // replace every new task in a loop.
+            health_check_grace_period: SimDuration::from_secs(1),
+            deployments: vec![
+                deploy(2_000, RevisionFailure::None),
+                deploy(8_000, RevisionFailure::FailHealthChecks),
+            ],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let (c, _) = run_with_ops(&spec, &[], Checker::default());
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+    assert!(c.fleet_changes > 20, "{} fleet changes", c.fleet_changes);
+    let summary = run_with_ops(&spec, &[], Recorder::in_memory())
+        .0
+        .finish()
+        .unwrap()
+        .0;
+    let states: Vec<(&str, &str)> = summary
+        .deployments
+        .iter()
+        .map(|d| (d.task_definition.as_str(), d.rollout_state.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("svc:2", "COMPLETED"),
+            ("svc:3", "FAILED"),
+            ("svc:2", "COMPLETED")
+        ]
     );
 }

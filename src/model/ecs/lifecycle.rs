@@ -225,7 +225,10 @@ impl World {
                     self,
                 );
                 let grace = self.services[service.index()].grace_period;
-                if !grace.is_zero() {
+                if grace.is_zero() {
+                    // A target found unhealthy while the task was ACTIVATING is acted on now.
+                    self.on_grace_period_end(s, o, id);
+                } else {
                     s.schedule_in(grace, Event::GracePeriodEnd { task: id });
                 }
                 // A task of a revision a deployment is replacing can be stopped now.
@@ -516,8 +519,8 @@ impl World {
         }
     }
 
-    /// `id`'s health check grace period is over: ECS now acts on its target's verdict, so
-    /// an unhealthy target's task is replaced.
+    /// `id`'s health check grace period is over (or, with none, `id` reached RUNNING): ECS
+    /// now acts on its target's verdict, so an unhealthy target's task is replaced.
     pub(in crate::model) fn on_grace_period_end<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
