@@ -642,6 +642,16 @@ pub enum StepSpec {
         /// Index into [`WorldSpec::dependencies`].
         dependency: usize,
     },
+    /// `step`, run by a fraction `probability` of requests (0–1); the others skip it. Which
+    /// requests run it is drawn per request from the step's own keyed stream, so a mix of
+    /// paths (e.g. 30 % of requests read the database, the rest are served from memory)
+    /// is the same requests in every configuration.
+    Sometimes {
+        /// The fraction of requests that run it, in [0, 1].
+        probability: f64,
+        /// The step (not itself a `Sometimes`).
+        step: Box<StepSpec>,
+    },
 }
 
 /// What a dependency does with a call that finds every unit of its capacity busy.

@@ -844,6 +844,12 @@ pub struct StepSection {
     /// connection pool, then the dependency's capacity; its latency is the dependency's.
     #[serde(default)]
     pub call: Option<String>,
+    /// The fraction of requests that run this step, 0–1 (the others skip it: a mix of
+    /// paths, e.g. `{ call = "db", probability = 0.3 }` for the 30 % of requests that read
+    /// the database); default 1.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
+    pub probability: Option<f64>,
 }
 
 /// `memory = { base_mib = 512, per_request_mib = 2.5 }`: memory in MiB (1 MiB = 1024 KiB).

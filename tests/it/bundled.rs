@@ -250,3 +250,51 @@ fn rent_a_room_crash_is_an_outage_until_the_replacement_is_healthy() {
     assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 193);
     assert!((650.0..651.0).contains(&healthy_again(&events)));
 }
+
+/// deep-health-check-outage: the database is down 600–900 s. With the deep check every task
+/// is replaced in a loop and paths that never call the database fail too (503s, 502s); with
+/// a shallow one only the ~30 % of requests that call it fail, with 500s; with room to start
+/// replacements first (maximumPercent 200) the old tasks keep serving.
+#[test]
+fn deep_health_check_outage_takes_down_paths_that_never_call_the_database() {
+    let by = |s: &Value, c: &str| s["requests"]["by_outcome"][c].as_u64().unwrap();
+    let (deep, m, _, events) = run("deep-health-check-outage", &[]);
+    assert_eq!(by(&deep, "elb_503_no_targets"), 6019);
+    assert_eq!(by(&deep, "elb_502_connection_refused"), 592);
+    assert_eq!(by(&deep, "target_5xx"), 2645);
+    assert_eq!(deep["tasks"]["launched"], 14);
+    assert!(events.contains(",target_unhealthy,shop,shop-0,shop,Target.ResponseCodeMismatch,"));
+    // Every 503 falls in the outage's window (and the minute after it, while the last
+    // replacements start).
+    let outside: f64 = col(&m, 0, 600, "responses_elb_503_no_targets")
+        .iter()
+        .chain(&col(&m, 960, 1800, "responses_elb_503_no_targets"))
+        .sum();
+    assert_eq!(outside, 0.0);
+
+    let (shallow, ..) = run(
+        "deep-health-check-outage",
+        &["--set", "services.shop.health_check_request.steps=[]"],
+    );
+    assert_eq!(by(&shallow, "target_5xx"), 4611);
+    assert_eq!(by(&shallow, "elb_503_no_targets"), 0);
+    assert_eq!(by(&shallow, "elb_502_connection_refused"), 0);
+    assert_eq!(shallow["tasks"]["launched"], 0);
+    // Only the database paths fail: 30 % of the ~15,000 requests of the 300 s outage.
+    let window = 50.0 * 300.0 * 0.3;
+    let failed = by(&shallow, "target_5xx") as f64;
+    assert!(
+        (failed - window).abs() < 0.05 * window,
+        "{failed} vs {window}"
+    );
+
+    let (headroom, ..) = run(
+        "deep-health-check-outage",
+        &[
+            "--set",
+            "services.shop.deployment_configuration.maximum_percent=200",
+        ],
+    );
+    assert_eq!(by(&headroom, "elb_503_no_targets"), 0);
+    assert_eq!(by(&headroom, "elb_502_connection_refused"), 142);
+}

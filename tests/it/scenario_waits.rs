@@ -489,3 +489,24 @@ fn bad_waits_are_clear_errors_with_exit_code_2() {
         }
     }
 }
+
+/// A step's `probability` resolves into a [`StepSpec::Sometimes`] around the step; one
+/// outside 0–1 is refused with its field and range.
+#[test]
+fn a_step_run_by_a_fraction_of_requests_resolves_and_is_checked() {
+    let text = WAITS.replace("{ call = \"db\" }", "{ call = \"db\", probability = 0.3 }");
+    let spec = load(&text, &[]).unwrap();
+    match &spec.services[0].steps[1] {
+        StepSpec::Sometimes { probability, step } => {
+            assert_eq!(*probability, 0.3);
+            assert!(matches!(**step, StepSpec::Call { dependency: 0 }));
+        }
+        other => panic!("{other:?}"),
+    }
+    let bad = WAITS.replace("{ call = \"db\" }", "{ call = \"db\", probability = 1.5 }");
+    let err = load(&bad, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("services.0.request.steps.1.probability") && err.contains("allowed 0–1"),
+        "{err}"
+    );
+}

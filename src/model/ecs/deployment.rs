@@ -73,8 +73,12 @@ impl Revision {
         ndeps: usize,
         key: &dyn Fn(&str) -> u64,
     ) -> Result<Box<[Revision]>, ModelError> {
-        let simple_of =
-            |steps: &[Step]| plain && steps.len() == 1 && steps[0].kind == StepKind::Cpu;
+        let simple_of = |steps: &[Step]| {
+            plain
+                && steps.len() == 1
+                && steps[0].kind == StepKind::Cpu
+                && steps[0].probability >= 1.0
+        };
         let mut out = vec![Revision {
             simple: simple_of(&steps),
             steps: steps.into_boxed_slice(),

@@ -54,9 +54,22 @@ pub struct Step {
     /// Purpose key of its keyed draws (`service/<name>/steps/<i>`, or
     /// `service/<name>/cpu_time` for the one-step shorthand).
     key: u64,
+    /// The fraction of requests that run it (1: all; the others skip it).
+    probability: f64,
 }
 
 impl Step {
+    /// Whether the request of seed `seed` runs this step (always, unless it is run by a
+    /// fraction of requests): a keyed draw, so the same requests run it in every
+    /// configuration.
+    fn runs_for(&self, seed: u64) -> bool {
+        use rand::RngExt;
+        // Its own purpose: the step's key with a salt, so the choice is independent of the
+        // step's duration draw.
+        let u: f64 = engine::keyed(self.key ^ 0x9e37_79b9_7f4a_7c15, seed).random();
+        u < self.probability
+    }
+
     /// Purpose key of its keyed draws.
     pub(in crate::model) fn key(&self) -> u64 {
         self.key
@@ -124,6 +137,17 @@ fn build_steps(
         .enumerate()
         .map(|(j, st)| {
             let what = format!("services.{name}.{field}.{j}");
+            let (st, probability) = match st {
+                StepSpec::Sometimes { probability, step } if probability.is_finite() => {
+                    (&**step, probability.clamp(0.0, 1.0))
+                }
+                StepSpec::Sometimes { probability, .. } => {
+                    return Err(ModelError::UnknownReference(format!(
+                        "{what}: probability {probability} must be within 0–1"
+                    )));
+                }
+                st => (st, 1.0),
+            };
             let (kind, dist) = match st {
                 StepSpec::Cpu(d) => (StepKind::Cpu, d.clone()),
                 StepSpec::Wait(d) => (StepKind::Wait, d.clone()),
@@ -136,11 +160,17 @@ fn build_steps(
                         "{what} calls dependency #{dependency}, which does not exist"
                     )));
                 }
+                StepSpec::Sometimes { .. } => {
+                    return Err(ModelError::UnknownReference(format!(
+                        "{what}: a step run sometimes cannot itself be run sometimes"
+                    )));
+                }
             };
             Ok(Step {
                 kind,
                 sampler: Sampler::new(&dist, &what)?,
                 key: key(&format!("{field}/{j}")),
+                probability,
             })
         })
         .collect()
@@ -167,6 +197,7 @@ impl Service {
                     kind: StepKind::Cpu,
                     sampler: Sampler::new(&s.cpu_time, &format!("services.{}.cpu_time", s.name))?,
                     key: key("cpu_time"),
+                    probability: 1.0,
                 }]
             } else {
                 build_steps(&s.steps, &s.name, "steps", ndeps, &key)?.into_vec()
@@ -282,7 +313,8 @@ impl World {
         task.base_kib = svc.memory_base_kib;
         task.revision = svc.rollout.primary;
         let steps = &svc.revisions[usize::from(task.revision)].steps;
-        task.cpu_only = steps.len() == 1 && steps[0].kind == StepKind::Cpu;
+        task.cpu_only =
+            steps.len() == 1 && steps[0].kind == StepKind::Cpu && steps[0].probability >= 1.0;
         task.simple = svc.revisions[usize::from(task.revision)].simple;
         task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
@@ -437,6 +469,10 @@ impl World {
                 self.end_at_task(now, o, key, Cause::Ok);
                 return;
             };
+            if step.probability < 1.0 && !step.runs_for(req.seed) {
+                req.step += 1;
+                continue;
+            }
             req.phase_start = now;
             match step.kind {
                 StepKind::Cpu => {

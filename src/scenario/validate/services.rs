@@ -358,7 +358,7 @@ fn step(ctx: &mut Ctx, p: &str, st: &StepSection, deps: &DependencyIndex) -> Ste
         );
         return StepSpec::Wait(DistSpec::Deterministic(SimDuration::ZERO));
     }
-    if let Some(d) = &st.cpu {
+    let step = if let Some(d) = &st.cpu {
         StepSpec::Cpu(ctx.required_delay(&format!("{p}.cpu"), d))
     } else if let Some(d) = &st.wait {
         StepSpec::Wait(ctx.required_delay(&format!("{p}.wait"), d))
@@ -366,6 +366,20 @@ fn step(ctx: &mut Ctx, p: &str, st: &StepSection, deps: &DependencyIndex) -> Ste
         let name = st.call.as_deref().unwrap_or_default();
         StepSpec::Call {
             dependency: ctx.dependency(&format!("{p}.call"), name, deps),
+        }
+    };
+    match st.probability {
+        None => step,
+        Some(probability) if (0.0..=1.0).contains(&probability) => StepSpec::Sometimes {
+            probability,
+            step: Box::new(step),
+        },
+        Some(probability) => {
+            ctx.bad(
+                format!("{p}.probability"),
+                format!("{probability}: allowed 0–1 (the fraction of requests that run this step)"),
+            );
+            step
         }
     }
 }
