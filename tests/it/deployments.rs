@@ -441,3 +441,53 @@ fn bad_deployment_settings_are_refused_with_the_allowed_range() {
         );
     }
 }
+
+/// A deployment that runs out of addresses: 8 tasks in one /28 subnet (11 usable
+/// addresses) leave room for 3 new tasks, not 8. Each launch that finds no free address
+/// fails (`task_launch_failed`, `InsufficientFreeAddressesInSubnet`) and counts for the
+/// circuit breaker (threshold ceil(0.5 × 8) = 4), which fails the deployment and rolls it
+/// back; the rollback completes once the new tasks that did start have stopped and 8
+/// `web:1` tasks are healthy.
+#[test]
+fn launches_that_find_no_address_trip_the_breaker_and_the_rollback_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = scenario(
+        "deployment_circuit_breaker = { enable = true, rollback = true }",
+        "",
+    )
+    .replace("desired_count = 4", "desired_count = 8")
+        + r#"
+[[subnets]]
+name = "tiny"
+availability_zone = "us-east-1a"
+cidr = "10.0.0.0/28"
+"#;
+    let out = run(&text, &[], dir.path());
+    let d = out.summary["deployments"].as_array().unwrap();
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert_eq!(d[0]["rollout_state"], "FAILED");
+    assert_eq!(d[0]["failed_tasks"], 4);
+    assert_eq!(d[0]["failure_threshold"], 4);
+    assert_eq!(d[1]["rollback"], true);
+    assert_eq!(d[1]["rollout_state"], "COMPLETED");
+    // The fourth failed launch fails the deployment, at that instant.
+    let failed = rows(&out.events, "task_launch_failed");
+    assert!(
+        failed
+            .iter()
+            .all(|r| r[5] == "InsufficientFreeAddressesInSubnet")
+    );
+    assert_eq!(failed[3][0].parse::<f64>().unwrap(), f(&d[0]["ended_s"]));
+    assert_eq!(
+        rows(&out.events, "deployment_failed")[0][0],
+        failed[3][0].as_str()
+    );
+    // The 3 new tasks that started turned healthy and stopped old ones, so the rollback
+    // launches web:1 tasks again, through the same back-off.
+    assert!(
+        rows(&out.events, "task_launched")
+            .iter()
+            .any(|r| r[6].contains("of task definition web:1"))
+    );
+    assert_eq!(outcome(&out.summary, "elb_503_no_targets"), 0);
+}

@@ -373,6 +373,7 @@ impl World {
             return;
         }
         let new = dep.revision;
+        let generation = svc.rollout.history.len();
         let desired = svc.desired;
         let cfg = svc.rollout.config;
         let max = max_tasks(desired, cfg.maximum_percent);
@@ -403,7 +404,8 @@ impl World {
             }
             self.begin_stop(s, o, t);
         }
-        // 2. New-revision tasks to launch.
+        // 2. New-revision tasks to launch (a launch that fails can trip the circuit
+        // breaker: then this deployment is over and the next one, a rollback, rolls).
         loop {
             let svc = &self.services[service.index()];
             let fresh = svc.rollout.active_by_revision[usize::from(new)];
@@ -411,6 +413,12 @@ impl World {
                 break;
             }
             self.launch_cold(s, o, service);
+            let r = &self.services[service.index()].rollout;
+            if r.history.len() != generation || r.in_progress().is_none() {
+                self.services[service.index()].rollout.rolling = false;
+                self.roll(s, o, service);
+                return;
+            }
         }
         self.services[service.index()].rollout.rolling = false;
         // 3. Done? (Old tasks must have stopped: their deregistration delay is part of the
