@@ -1,6 +1,6 @@
 //! The bundled teaching scenarios (`scenarios/db-bound-api.toml`,
-//! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`) teach with figures quoted
-//! in their comment blocks; each
+//! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`, and the deployments
+//! `scenarios/deploy-502.toml`) teach with figures quoted in their comment blocks; each
 //! test runs the scenario (and the variants the comments suggest) with the built binary and
 //! checks those figures from the files a user reads.
 
@@ -249,4 +249,96 @@ fn rent_a_room_crash_is_an_outage_until_the_replacement_is_healthy() {
     );
     assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 193);
     assert!((650.0..651.0).contains(&healthy_again(&events)));
+}
+
+fn outcome(s: &Value, cause: &str) -> u64 {
+    s["requests"]["by_outcome"][cause].as_u64().unwrap()
+}
+
+/// How long deployment `i` took (`ended_s - started_s`), s; `None` while in progress.
+fn took(s: &Value, i: usize) -> Option<f64> {
+    let d = &s["deployments"][i];
+    d["ended_s"].as_f64().map(|e| e - f(&d["started_s"]))
+}
+
+fn launched(s: &Value) -> u64 {
+    s["tasks"]["launched"].as_u64().unwrap()
+}
+
+/// The rows of `events.csv` of `kind`.
+fn count(events: &str, kind: &str) -> usize {
+    events.matches(&format!(",{kind},")).count()
+}
+
+/// deploy-502: a rolling deployment with requests of up to 20 s and a 5 s deregistration
+/// delay cuts the requests an old task still holds when its delay expires (502); a delay
+/// longer than the longest request cuts none, for a slower deployment; with no grace
+/// period the new tasks are killed while they start.
+#[test]
+fn deploy_502_a_short_deregistration_delay_cuts_long_requests() {
+    const DELAY: &str = "target_groups.reports.deregistration_delay";
+    let (s, m, _, events) = run("deploy-502", &[]);
+    assert_eq!(outcome(&s, "elb_502_deregistration_delay"), 52);
+    for cause in ["elb_503_no_targets", "elb_502_target_closed", "target_5xx"] {
+        assert_eq!(outcome(&s, cause), 0, "{cause}");
+    }
+    let d = &s["deployments"][0];
+    assert_eq!(d["rollout_state"], "COMPLETED");
+    assert_eq!(d["started_s"], 180.0);
+    assert!((266.0..267.0).contains(&f(&d["ended_s"])), "{d}");
+    assert_eq!(launched(&s), 4);
+    let waited = f(&s["error_latency_ms"]["elb_502_deregistration_delay"]["mean"]);
+    assert!((10_650.0..10_750.0).contains(&waited), "{waited}");
+    // The 502s come during the deployment (metrics.csv rows 180 and 240), and only then.
+    let cut = |from, to| {
+        col(&m, from, to, "responses_elb_502_deregistration_delay")
+            .iter()
+            .sum::<f64>()
+    };
+    assert_eq!(cut(180, 300), 52.0);
+    assert_eq!(cut(0, 180) + cut(300, 600), 0.0);
+    // Each old target is deregistered 5 s after it began draining.
+    let times = |kind: &str| -> Vec<f64> {
+        events
+            .lines()
+            .filter(|l| l.contains(&format!(",{kind},")))
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (drained, gone) = (times("target_draining"), times("target_deregistered"));
+    assert_eq!(drained.len(), 4);
+    assert_eq!(gone.len(), 4);
+    for (a, b) in drained.iter().zip(&gone) {
+        assert!((b - a - 5.0).abs() < 1e-6, "{drained:?} {gone:?}");
+    }
+    let base = took(&s, 0).unwrap();
+    assert!((86.0..88.0).contains(&base), "{base}");
+
+    let with_delay = |d: &str| {
+        let (s, ..) = run("deploy-502", &["--set", &format!("{DELAY}={d}")]);
+        (
+            outcome(&s, "elb_502_deregistration_delay"),
+            took(&s, 0).unwrap(),
+        )
+    };
+    let (n, t) = with_delay("10s");
+    assert!(n == 20 && (91.5..92.5).contains(&t), "{n} {t}");
+    let (n, t) = with_delay("15s");
+    assert!(n == 4 && (96.5..97.5).contains(&t), "{n} {t}");
+    let (n, fixed) = with_delay("30s");
+    assert!(n == 0 && (97.5..98.5).contains(&fixed), "{n} {fixed}");
+    assert!(
+        fixed > base + 10.0,
+        "the fix slows the deployment: {base} → {fixed}"
+    );
+    let (n, t) = with_delay("300s");
+    assert!(n == 0 && t == fixed, "{n} {t}");
+
+    let (s, ..) = run(
+        "deploy-502",
+        &["--set", "services.reports.health_check_grace_period=0s"],
+    );
+    assert_eq!(launched(&s), 8);
+    let t = took(&s, 0).unwrap();
+    assert!((213.0..214.0).contains(&t), "{t}");
 }
