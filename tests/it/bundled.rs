@@ -1,6 +1,7 @@
 //! The bundled teaching scenarios (`scenarios/db-bound-api.toml`,
 //! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`, and the deployments
-//! `scenarios/deploy-502.toml`) teach with figures quoted in their comment blocks; each
+//! `scenarios/deploy-502.toml`, `scenarios/bad-deploy-circuit-breaker.toml`) teach with figures
+//! quoted in their comment blocks; each
 //! test runs the scenario (and the variants the comments suggest) with the built binary and
 //! checks those figures from the files a user reads.
 
@@ -255,6 +256,12 @@ fn outcome(s: &Value, cause: &str) -> u64 {
     s["requests"]["by_outcome"][cause].as_u64().unwrap()
 }
 
+/// No request ended with an error: every one that ended was `ok`.
+fn no_errors(s: &Value) -> bool {
+    let r = &s["requests"];
+    outcome(s, "ok") == r["arrived"].as_u64().unwrap() - r["in_flight_at_end"].as_u64().unwrap()
+}
+
 /// How long deployment `i` took (`ended_s - started_s`), s; `None` while in progress.
 fn took(s: &Value, i: usize) -> Option<f64> {
     let d = &s["deployments"][i];
@@ -341,4 +348,83 @@ fn deploy_502_a_short_deregistration_delay_cuts_long_requests() {
     assert_eq!(launched(&s), 8);
     let t = took(&s, 0).unwrap();
     assert!((213.0..214.0).contains(&t), "{t}");
+}
+
+/// bad-deploy-circuit-breaker: a revision failing its health checks never takes traffic
+/// (minimum healthy 100 %); ECS stops its tasks when the grace period ends, the breaker
+/// fails the deployment at 3 failed tasks and rolls back. Without the breaker ECS keeps
+/// launching bad tasks; with minimum healthy 50 % half the good tasks are stopped for it.
+#[test]
+fn bad_deploy_circuit_breaker_fails_and_rolls_back_unnoticed() {
+    const CFG: &str = "services.shop.deployment_configuration";
+    let no_breaker = format!("{CFG}.deployment_circuit_breaker={{enable=false}}");
+    let half = format!("{CFG}.minimum_healthy_percent=50");
+    let (s, _, _, events) = run("bad-deploy-circuit-breaker", &[]);
+    let d = &s["deployments"];
+    assert_eq!(d.as_array().unwrap().len(), 2, "{d}");
+    assert_eq!(d[0]["task_definition"], "shop:2");
+    assert_eq!(d[0]["rollout_state"], "FAILED");
+    assert_eq!(d[0]["started_s"], 300.0);
+    assert_eq!(d[0]["ended_s"], 400.0);
+    assert_eq!(d[0]["failed_tasks"], 3);
+    assert_eq!(d[0]["failure_threshold"], 3);
+    assert_eq!(d[1]["task_definition"], "shop:1");
+    assert_eq!(d[1]["rollback"], true);
+    assert_eq!(d[1]["rollout_state"], "COMPLETED");
+    assert_eq!(d[1]["ended_s"], 452.0);
+    assert_eq!(launched(&s), 6);
+    assert!(no_errors(&s));
+    assert_eq!(outcome(&s, "ok"), 72_695);
+    assert_eq!(f(&s["task_seconds"]), 7662.0);
+    assert_eq!(count(&events, "deployment_failed"), 1);
+    // The bad targets never turn healthy: the only target_healthy rows after t = 0 are
+    // none (the old tasks never stopped).
+    assert_eq!(count(&events, "target_healthy"), 4);
+    let (calm, ..) = run(
+        "bad-deploy-circuit-breaker",
+        &["--set", "services.shop.deployments=[]"],
+    );
+    assert_eq!(p99(&s), p99(&calm));
+    assert_eq!(p99(&s), 313.0);
+    assert_eq!(f(&calm["task_seconds"]), 7200.0);
+
+    let (s, ..) = run("bad-deploy-circuit-breaker", &["--set", &no_breaker]);
+    let d = &s["deployments"];
+    assert_eq!(d.as_array().unwrap().len(), 1);
+    assert_eq!(d[0]["rollout_state"], "IN_PROGRESS");
+    assert!(d[0]["ended_s"].is_null());
+    assert_eq!(d[0]["failed_tasks"], 60);
+    assert_eq!(launched(&s), 64);
+    assert_eq!(f(&s["task_seconds"]), 12_972.0);
+    assert!(no_errors(&s));
+
+    let (s, m, _, events) = run("bad-deploy-circuit-breaker", &["--set", &half]);
+    assert_eq!(
+        events.matches("300,target_draining,").count(),
+        2,
+        "two good tasks stop at once"
+    );
+    assert!(no_errors(&s));
+    assert_eq!(s["deployments"][0]["rollout_state"], "FAILED");
+    assert_eq!(s["deployments"][1]["rollout_state"], "COMPLETED");
+    assert_eq!(launched(&s), 8);
+    let healthy_again = events
+        .lines()
+        .filter(|l| l.contains(",target_healthy,"))
+        .map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    assert!((469.0..470.0).contains(&healthy_again), "{healthy_again}");
+    let slow = col(&m, 300, 480, "latency_p99_ms");
+    assert!(
+        slow.iter().all(|&p| (950.0..1800.0).contains(&p)),
+        "{slow:?}"
+    );
+    assert_eq!(col(&m, 300, 360, "cpu_utilization_max_pct"), [100.0]);
+    assert!((475.0..477.0).contains(&p99(&s)), "{}", p99(&s));
+
+    let (s, ..) = run(
+        "bad-deploy-circuit-breaker",
+        &["--set", &half, "--set", &no_breaker],
+    );
+    assert!((1098.0..1100.0).contains(&p99(&s)), "{}", p99(&s));
 }
