@@ -1,7 +1,8 @@
 //! The bundled teaching scenarios (`scenarios/db-bound-api.toml`,
 //! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`, and the deployments
-//! `scenarios/deploy-502.toml`, `scenarios/bad-deploy-circuit-breaker.toml`) teach with figures
-//! quoted in their comment blocks; each
+//! `scenarios/deploy-502.toml`, `scenarios/bad-deploy-circuit-breaker.toml`,
+//! `scenarios/grace-period-kill-loop.toml`) teach with figures quoted in their comment blocks;
+//! each
 //! test runs the scenario (and the variants the comments suggest) with the built binary and
 //! checks those figures from the files a user reads.
 
@@ -427,4 +428,89 @@ fn bad_deploy_circuit_breaker_fails_and_rolls_back_unnoticed() {
         &["--set", &half, "--set", &no_breaker],
     );
     assert!((1098.0..1100.0).contains(&p99(&s)), "{}", p99(&s));
+}
+
+/// grace-period-kill-loop: with no grace period ECS kills each new task of a slow-starting
+/// application as soon as its target is unhealthy, before it listens, and launches
+/// another: the deployment never completes. A grace period covering the start-up and the
+/// checks that make the target healthy fixes it; the start-up alone does not.
+#[test]
+fn grace_period_kill_loop_never_completes_until_the_grace_covers_the_start() {
+    const GRACE: &str = "services.app.health_check_grace_period";
+    let (s, _, _, events) = run("grace-period-kill-loop", &[]);
+    let d = &s["deployments"][0];
+    assert_eq!(d["rollout_state"], "IN_PROGRESS");
+    assert!(d["ended_s"].is_null());
+    assert_eq!(launched(&s), 91);
+    assert_eq!(s["tasks"]["stopped"], 88);
+    assert_eq!(d["failed_tasks"], 88);
+    assert_eq!(f(&s["task_seconds"]), 9591.0);
+    assert!(no_errors(&s));
+    // Every new target turned unhealthy, none healthy.
+    assert_eq!(count(&events, "target_unhealthy"), 88);
+    assert_eq!(count(&events, "target_healthy"), 3);
+    assert!(events.contains("348.320031108,task_state,app,app-3,,DEACTIVATING"));
+
+    let (s, _, _, events) = run(
+        "grace-period-kill-loop",
+        &["--set", &format!("{GRACE}=120s")],
+    );
+    let d = &s["deployments"][0];
+    assert_eq!(d["rollout_state"], "COMPLETED");
+    assert!((460.0..461.0).contains(&f(&d["ended_s"])), "{d}");
+    assert_eq!(launched(&s), 3, "only desired_count new tasks");
+    assert!((5822.0..5823.0).contains(&f(&s["task_seconds"])));
+    let healthy: Vec<f64> = events
+        .lines()
+        .filter(|l| l.contains(",target_healthy,") && !l.starts_with("0,"))
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(healthy.len(), 3);
+    assert!(
+        healthy.iter().all(|t| (440.0..449.0).contains(t)),
+        "{healthy:?}"
+    );
+
+    let (s, ..) = run(
+        "grace-period-kill-loop",
+        &["--set", &format!("{GRACE}=90s")],
+    );
+    assert_eq!(s["deployments"][0]["rollout_state"], "IN_PROGRESS");
+    assert_eq!(launched(&s), 36);
+
+    let aws_checks = |grace: &str| {
+        run(
+            "grace-period-kill-loop",
+            &[
+                "--set",
+                "target_groups.app.health_check.interval=30s",
+                "--set",
+                "target_groups.app.health_check.healthy_threshold=5",
+                "--set",
+                &format!("{GRACE}={grace}"),
+            ],
+        )
+        .0
+    };
+    let s = aws_checks("120s");
+    assert_eq!(s["deployments"][0]["rollout_state"], "IN_PROGRESS");
+    assert_eq!(launched(&s), 30);
+    let s = aws_checks("240s");
+    assert_eq!(s["deployments"][0]["rollout_state"], "COMPLETED");
+    assert!((578.0..579.0).contains(&f(&s["deployments"][0]["ended_s"])));
+
+    let (s, ..) = run(
+        "grace-period-kill-loop",
+        &[
+            "--set",
+            "services.app.deployment_configuration.deployment_circuit_breaker={enable=true,rollback=true}",
+        ],
+    );
+    let d = &s["deployments"];
+    assert_eq!(d[0]["rollout_state"], "FAILED");
+    assert_eq!(d[0]["failed_tasks"], 3);
+    assert!((352.0..353.0).contains(&f(&d[0]["ended_s"])), "{d}");
+    assert_eq!(d[1]["task_definition"], "app:1");
+    assert_eq!(d[1]["rollout_state"], "COMPLETED");
+    assert!((402.0..403.0).contains(&f(&d[1]["ended_s"])), "{d}");
 }
