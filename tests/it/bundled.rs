@@ -1,8 +1,8 @@
 //! The bundled teaching scenarios (`scenarios/db-bound-api.toml`,
 //! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`, and the deployments
 //! `scenarios/deploy-502.toml`, `scenarios/bad-deploy-circuit-breaker.toml`,
-//! `scenarios/grace-period-kill-loop.toml`) teach with figures quoted in their comment blocks;
-//! each
+//! `scenarios/grace-period-kill-loop.toml`, `scenarios/subnet-exhaustion.toml`) teach with
+//! figures quoted in their comment blocks; each
 //! test runs the scenario (and the variants the comments suggest) with the built binary and
 //! checks those figures from the files a user reads.
 
@@ -513,4 +513,83 @@ fn grace_period_kill_loop_never_completes_until_the_grace_covers_the_start() {
     assert_eq!(d[1]["task_definition"], "app:1");
     assert_eq!(d[1]["rollout_state"], "COMPLETED");
     assert!((402.0..403.0).contains(&f(&d[1]["ended_s"])), "{d}");
+}
+
+/// subnet-exhaustion: two /28 subnets hold the 20 tasks but not a deployment's 40: launches
+/// fail with InsufficientFreeAddressesInSubnet, the service backs off, and the deployment
+/// takes ten times as long as with room; a lower maximum does not help, a lower minimum
+/// does at the price of capacity, and the circuit breaker rolls a sound revision back.
+#[test]
+fn subnet_exhaustion_slows_a_deployment_with_failed_launches() {
+    const CFG: &str = "services.api.deployment_configuration";
+    let failed = |events: &str| {
+        events
+            .lines()
+            .filter(|l| {
+                l.contains(",task_launch_failed,api,")
+                    && l.contains("InsufficientFreeAddressesInSubnet")
+            })
+            .count()
+    };
+    let (s, _, _, events) = run("subnet-exhaustion", &[]);
+    assert_eq!(failed(&events), 29);
+    assert_eq!(s["deployments"][0]["rollout_state"], "COMPLETED");
+    assert_eq!(s["deployments"][0]["failed_tasks"], 29);
+    let slow = took(&s, 0).unwrap();
+    assert!((856.0..857.0).contains(&slow), "{slow}");
+    assert!(no_errors(&s));
+    assert_eq!(launched(&s), 49, "20 new tasks and 29 failed launches");
+    let base_p99 = p99(&s);
+    // The back-off doubles from 10 s.
+    assert!(events.contains("the service retries in 10 s."));
+    assert!(events.contains("the service retries in 80 s."));
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &[
+            "--set",
+            "subnets.0.cidr=10.0.0.0/27",
+            "--set",
+            "subnets.1.cidr=10.0.0.32/27",
+        ],
+    );
+    assert_eq!(failed(&events), 0);
+    let roomy = took(&s, 0).unwrap();
+    assert!((81.5..82.5).contains(&roomy), "{roomy}");
+    assert!(slow > 10.0 * roomy);
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &["--set", &format!("{CFG}.maximum_percent=150")],
+    );
+    assert_eq!(failed(&events), 29);
+    assert_eq!(took(&s, 0).unwrap(), slow);
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &["--set", &format!("{CFG}.minimum_healthy_percent=50")],
+    );
+    assert_eq!(failed(&events), 6);
+    assert!((179.0..180.0).contains(&took(&s, 0).unwrap()));
+    assert_eq!(f(&s["cpu_utilization"]["max_pct"]), 100.0);
+    assert!((657.5..658.5).contains(&p99(&s)), "{}", p99(&s));
+    assert!((548.5..549.5).contains(&base_p99), "{base_p99}");
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &[
+            "--set",
+            &format!("{CFG}.deployment_circuit_breaker={{enable=true,rollback=true}}"),
+        ],
+    );
+    let d = &s["deployments"];
+    assert_eq!(d[0]["rollout_state"], "FAILED");
+    assert_eq!(d[0]["ended_s"], 510.0);
+    assert_eq!(d[0]["failed_tasks"], 10);
+    assert_eq!(d[0]["failure_threshold"], 10);
+    assert_eq!(d[1]["task_definition"], "api:1");
+    assert_eq!(d[1]["rollout_state"], "COMPLETED");
+    assert_eq!(d[1]["failed_tasks"], 6);
+    assert!((795.0..796.0).contains(&f(&d[1]["ended_s"])), "{d}");
+    assert_eq!(failed(&events), 16);
 }
