@@ -1,6 +1,9 @@
 //! The bundled teaching scenarios (`scenarios/db-bound-api.toml`,
-//! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`) teach with figures quoted
-//! in their comment blocks; each
+//! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`, and the deployments
+//! `scenarios/deploy-502.toml`, `scenarios/bad-deploy-circuit-breaker.toml`,
+//! `scenarios/grace-period-kill-loop.toml`, `scenarios/subnet-exhaustion.toml`, and
+//! `scenarios/deep-health-check-outage.toml`) teach with
+//! figures quoted in their comment blocks; each
 //! test runs the scenario (and the variants the comments suggest) with the built binary and
 //! checks those figures from the files a user reads.
 
@@ -249,6 +252,347 @@ fn rent_a_room_crash_is_an_outage_until_the_replacement_is_healthy() {
     );
     assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 193);
     assert!((650.0..651.0).contains(&healthy_again(&events)));
+}
+
+fn outcome(s: &Value, cause: &str) -> u64 {
+    s["requests"]["by_outcome"][cause].as_u64().unwrap()
+}
+
+/// No request ended with an error: every one that ended was `ok`.
+fn no_errors(s: &Value) -> bool {
+    let r = &s["requests"];
+    outcome(s, "ok") == r["arrived"].as_u64().unwrap() - r["in_flight_at_end"].as_u64().unwrap()
+}
+
+/// How long deployment `i` took (`ended_s - started_s`), s; `None` while in progress.
+fn took(s: &Value, i: usize) -> Option<f64> {
+    let d = &s["deployments"][i];
+    d["ended_s"].as_f64().map(|e| e - f(&d["started_s"]))
+}
+
+fn launched(s: &Value) -> u64 {
+    s["tasks"]["launched"].as_u64().unwrap()
+}
+
+/// The rows of `events.csv` of `kind`.
+fn count(events: &str, kind: &str) -> usize {
+    events.matches(&format!(",{kind},")).count()
+}
+
+/// deploy-502: a rolling deployment with requests of up to 20 s and a 5 s deregistration
+/// delay cuts the requests an old task still holds when its delay expires (502); a delay
+/// longer than the longest request cuts none, for a slower deployment; with no grace
+/// period the new tasks are killed while they start.
+#[test]
+fn deploy_502_a_short_deregistration_delay_cuts_long_requests() {
+    const DELAY: &str = "target_groups.reports.deregistration_delay";
+    let (s, m, _, events) = run("deploy-502", &[]);
+    assert_eq!(outcome(&s, "elb_502_deregistration_delay"), 52);
+    for cause in ["elb_503_no_targets", "elb_502_target_closed", "target_5xx"] {
+        assert_eq!(outcome(&s, cause), 0, "{cause}");
+    }
+    let d = &s["deployments"][0];
+    assert_eq!(d["rollout_state"], "COMPLETED");
+    assert_eq!(d["started_s"], 180.0);
+    assert!((266.0..267.0).contains(&f(&d["ended_s"])), "{d}");
+    assert_eq!(launched(&s), 4);
+    let waited = f(&s["error_latency_ms"]["elb_502_deregistration_delay"]["mean"]);
+    assert!((10_650.0..10_750.0).contains(&waited), "{waited}");
+    // The 502s come during the deployment (metrics.csv rows 180 and 240), and only then.
+    let cut = |from, to| {
+        col(&m, from, to, "responses_elb_502_deregistration_delay")
+            .iter()
+            .sum::<f64>()
+    };
+    assert_eq!(cut(180, 300), 52.0);
+    assert_eq!(cut(0, 180) + cut(300, 600), 0.0);
+    // Each old target is deregistered 5 s after it began draining.
+    let times = |kind: &str| -> Vec<f64> {
+        events
+            .lines()
+            .filter(|l| l.contains(&format!(",{kind},")))
+            .map(|l| l.split(',').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (drained, gone) = (times("target_draining"), times("target_deregistered"));
+    assert_eq!(drained.len(), 4);
+    assert_eq!(gone.len(), 4);
+    for (a, b) in drained.iter().zip(&gone) {
+        assert!((b - a - 5.0).abs() < 1e-6, "{drained:?} {gone:?}");
+    }
+    let base = took(&s, 0).unwrap();
+    assert!((86.0..88.0).contains(&base), "{base}");
+
+    let with_delay = |d: &str| {
+        let (s, ..) = run("deploy-502", &["--set", &format!("{DELAY}={d}")]);
+        (
+            outcome(&s, "elb_502_deregistration_delay"),
+            took(&s, 0).unwrap(),
+        )
+    };
+    let (n, t) = with_delay("10s");
+    assert!(n == 20 && (91.5..92.5).contains(&t), "{n} {t}");
+    let (n, t) = with_delay("15s");
+    assert!(n == 4 && (96.5..97.5).contains(&t), "{n} {t}");
+    let (n, fixed) = with_delay("30s");
+    assert!(n == 0 && (97.5..98.5).contains(&fixed), "{n} {fixed}");
+    assert!(
+        fixed > base + 10.0,
+        "the fix slows the deployment: {base} → {fixed}"
+    );
+    let (n, t) = with_delay("300s");
+    assert!(n == 0 && t == fixed, "{n} {t}");
+
+    let (s, ..) = run(
+        "deploy-502",
+        &["--set", "services.reports.health_check_grace_period=0s"],
+    );
+    assert_eq!(launched(&s), 8);
+    let t = took(&s, 0).unwrap();
+    assert!((213.0..214.0).contains(&t), "{t}");
+}
+
+/// bad-deploy-circuit-breaker: a revision failing its health checks never takes traffic
+/// (minimum healthy 100 %); ECS stops its tasks when the grace period ends, the breaker
+/// fails the deployment at 3 failed tasks and rolls back. Without the breaker ECS keeps
+/// launching bad tasks; with minimum healthy 50 % half the good tasks are stopped for it.
+#[test]
+fn bad_deploy_circuit_breaker_fails_and_rolls_back_unnoticed() {
+    const CFG: &str = "services.shop.deployment_configuration";
+    let no_breaker = format!("{CFG}.deployment_circuit_breaker={{enable=false}}");
+    let half = format!("{CFG}.minimum_healthy_percent=50");
+    let (s, _, _, events) = run("bad-deploy-circuit-breaker", &[]);
+    let d = &s["deployments"];
+    assert_eq!(d.as_array().unwrap().len(), 2, "{d}");
+    assert_eq!(d[0]["task_definition"], "shop:2");
+    assert_eq!(d[0]["rollout_state"], "FAILED");
+    assert_eq!(d[0]["started_s"], 300.0);
+    assert_eq!(d[0]["ended_s"], 400.0);
+    assert_eq!(d[0]["failed_tasks"], 3);
+    assert_eq!(d[0]["failure_threshold"], 3);
+    assert_eq!(d[1]["task_definition"], "shop:1");
+    assert_eq!(d[1]["rollback"], true);
+    assert_eq!(d[1]["rollout_state"], "COMPLETED");
+    assert_eq!(d[1]["ended_s"], 452.0);
+    assert_eq!(launched(&s), 6);
+    assert!(no_errors(&s));
+    assert_eq!(outcome(&s, "ok"), 72_695);
+    assert_eq!(f(&s["task_seconds"]), 7662.0);
+    assert_eq!(count(&events, "deployment_failed"), 1);
+    // The bad targets never turn healthy: the only target_healthy rows after t = 0 are
+    // none (the old tasks never stopped).
+    assert_eq!(count(&events, "target_healthy"), 4);
+    let (calm, ..) = run(
+        "bad-deploy-circuit-breaker",
+        &["--set", "services.shop.deployments=[]"],
+    );
+    assert_eq!(p99(&s), p99(&calm));
+    assert_eq!(p99(&s), 313.0);
+    assert_eq!(f(&calm["task_seconds"]), 7200.0);
+
+    let (s, ..) = run("bad-deploy-circuit-breaker", &["--set", &no_breaker]);
+    let d = &s["deployments"];
+    assert_eq!(d.as_array().unwrap().len(), 1);
+    assert_eq!(d[0]["rollout_state"], "IN_PROGRESS");
+    assert!(d[0]["ended_s"].is_null());
+    assert_eq!(d[0]["failed_tasks"], 60);
+    assert_eq!(launched(&s), 64);
+    assert_eq!(f(&s["task_seconds"]), 12_972.0);
+    assert!(no_errors(&s));
+
+    let (s, m, _, events) = run("bad-deploy-circuit-breaker", &["--set", &half]);
+    assert_eq!(
+        events.matches("300,target_draining,").count(),
+        2,
+        "two good tasks stop at once"
+    );
+    assert!(no_errors(&s));
+    assert_eq!(s["deployments"][0]["rollout_state"], "FAILED");
+    assert_eq!(s["deployments"][1]["rollout_state"], "COMPLETED");
+    assert_eq!(launched(&s), 8);
+    let healthy_again = events
+        .lines()
+        .filter(|l| l.contains(",target_healthy,"))
+        .map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap())
+        .fold(0.0, f64::max);
+    assert!((469.0..470.0).contains(&healthy_again), "{healthy_again}");
+    let slow = col(&m, 300, 480, "latency_p99_ms");
+    assert!(
+        slow.iter().all(|&p| (950.0..1800.0).contains(&p)),
+        "{slow:?}"
+    );
+    assert_eq!(col(&m, 300, 360, "cpu_utilization_max_pct"), [100.0]);
+    assert!((475.0..477.0).contains(&p99(&s)), "{}", p99(&s));
+
+    let (s, ..) = run(
+        "bad-deploy-circuit-breaker",
+        &["--set", &half, "--set", &no_breaker],
+    );
+    assert!((1098.0..1100.0).contains(&p99(&s)), "{}", p99(&s));
+}
+
+/// grace-period-kill-loop: with no grace period ECS kills each new task of a slow-starting
+/// application as soon as its target is unhealthy, before it listens, and launches
+/// another: the deployment never completes. A grace period covering the start-up and the
+/// checks that make the target healthy fixes it; the start-up alone does not.
+#[test]
+fn grace_period_kill_loop_never_completes_until_the_grace_covers_the_start() {
+    const GRACE: &str = "services.app.health_check_grace_period";
+    let (s, _, _, events) = run("grace-period-kill-loop", &[]);
+    let d = &s["deployments"][0];
+    assert_eq!(d["rollout_state"], "IN_PROGRESS");
+    assert!(d["ended_s"].is_null());
+    assert_eq!(launched(&s), 91);
+    assert_eq!(s["tasks"]["stopped"], 88);
+    assert_eq!(d["failed_tasks"], 88);
+    assert_eq!(f(&s["task_seconds"]), 9591.0);
+    assert!(no_errors(&s));
+    // Every new target turned unhealthy, none healthy.
+    assert_eq!(count(&events, "target_unhealthy"), 88);
+    assert_eq!(count(&events, "target_healthy"), 3);
+    assert!(events.contains("348.320031108,task_state,app,app-3,,DEACTIVATING"));
+
+    let (s, _, _, events) = run(
+        "grace-period-kill-loop",
+        &["--set", &format!("{GRACE}=120s")],
+    );
+    let d = &s["deployments"][0];
+    assert_eq!(d["rollout_state"], "COMPLETED");
+    assert!((460.0..461.0).contains(&f(&d["ended_s"])), "{d}");
+    assert_eq!(launched(&s), 3, "only desired_count new tasks");
+    assert!((5822.0..5823.0).contains(&f(&s["task_seconds"])));
+    let healthy: Vec<f64> = events
+        .lines()
+        .filter(|l| l.contains(",target_healthy,") && !l.starts_with("0,"))
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(healthy.len(), 3);
+    assert!(
+        healthy.iter().all(|t| (440.0..449.0).contains(t)),
+        "{healthy:?}"
+    );
+
+    let (s, ..) = run(
+        "grace-period-kill-loop",
+        &["--set", &format!("{GRACE}=90s")],
+    );
+    assert_eq!(s["deployments"][0]["rollout_state"], "IN_PROGRESS");
+    assert_eq!(launched(&s), 36);
+
+    let aws_checks = |grace: &str| {
+        run(
+            "grace-period-kill-loop",
+            &[
+                "--set",
+                "target_groups.app.health_check.interval=30s",
+                "--set",
+                "target_groups.app.health_check.healthy_threshold=5",
+                "--set",
+                &format!("{GRACE}={grace}"),
+            ],
+        )
+        .0
+    };
+    let s = aws_checks("120s");
+    assert_eq!(s["deployments"][0]["rollout_state"], "IN_PROGRESS");
+    assert_eq!(launched(&s), 30);
+    let s = aws_checks("240s");
+    assert_eq!(s["deployments"][0]["rollout_state"], "COMPLETED");
+    assert!((578.0..579.0).contains(&f(&s["deployments"][0]["ended_s"])));
+
+    let (s, ..) = run(
+        "grace-period-kill-loop",
+        &[
+            "--set",
+            "services.app.deployment_configuration.deployment_circuit_breaker={enable=true,rollback=true}",
+        ],
+    );
+    let d = &s["deployments"];
+    assert_eq!(d[0]["rollout_state"], "FAILED");
+    assert_eq!(d[0]["failed_tasks"], 3);
+    assert!((352.0..353.0).contains(&f(&d[0]["ended_s"])), "{d}");
+    assert_eq!(d[1]["task_definition"], "app:1");
+    assert_eq!(d[1]["rollout_state"], "COMPLETED");
+    assert!((402.0..403.0).contains(&f(&d[1]["ended_s"])), "{d}");
+}
+
+/// subnet-exhaustion: two /28 subnets hold the 20 tasks but not a deployment's 40: launches
+/// fail with InsufficientFreeAddressesInSubnet, the service backs off, and the deployment
+/// takes ten times as long as with room; a lower maximum does not help, a lower minimum
+/// does at the price of capacity, and the circuit breaker rolls a sound revision back.
+#[test]
+fn subnet_exhaustion_slows_a_deployment_with_failed_launches() {
+    const CFG: &str = "services.api.deployment_configuration";
+    let failed = |events: &str| {
+        events
+            .lines()
+            .filter(|l| {
+                l.contains(",task_launch_failed,api,")
+                    && l.contains("InsufficientFreeAddressesInSubnet")
+            })
+            .count()
+    };
+    let (s, _, _, events) = run("subnet-exhaustion", &[]);
+    assert_eq!(failed(&events), 29);
+    assert_eq!(s["deployments"][0]["rollout_state"], "COMPLETED");
+    assert_eq!(s["deployments"][0]["failed_tasks"], 29);
+    let slow = took(&s, 0).unwrap();
+    assert!((856.0..857.0).contains(&slow), "{slow}");
+    assert!(no_errors(&s));
+    assert_eq!(launched(&s), 49, "20 new tasks and 29 failed launches");
+    let base_p99 = p99(&s);
+    // The back-off doubles from 10 s.
+    assert!(events.contains("the service retries in 10 s."));
+    assert!(events.contains("the service retries in 80 s."));
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &[
+            "--set",
+            "subnets.0.cidr=10.0.0.0/27",
+            "--set",
+            "subnets.1.cidr=10.0.0.32/27",
+        ],
+    );
+    assert_eq!(failed(&events), 0);
+    let roomy = took(&s, 0).unwrap();
+    assert!((81.5..82.5).contains(&roomy), "{roomy}");
+    assert!(slow > 10.0 * roomy);
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &["--set", &format!("{CFG}.maximum_percent=150")],
+    );
+    assert_eq!(failed(&events), 29);
+    assert_eq!(took(&s, 0).unwrap(), slow);
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &["--set", &format!("{CFG}.minimum_healthy_percent=50")],
+    );
+    assert_eq!(failed(&events), 6);
+    assert!((179.0..180.0).contains(&took(&s, 0).unwrap()));
+    assert_eq!(f(&s["cpu_utilization"]["max_pct"]), 100.0);
+    assert!((657.5..658.5).contains(&p99(&s)), "{}", p99(&s));
+    assert!((548.5..549.5).contains(&base_p99), "{base_p99}");
+
+    let (s, _, _, events) = run(
+        "subnet-exhaustion",
+        &[
+            "--set",
+            &format!("{CFG}.deployment_circuit_breaker={{enable=true,rollback=true}}"),
+        ],
+    );
+    let d = &s["deployments"];
+    assert_eq!(d[0]["rollout_state"], "FAILED");
+    assert_eq!(d[0]["ended_s"], 510.0);
+    assert_eq!(d[0]["failed_tasks"], 10);
+    assert_eq!(d[0]["failure_threshold"], 10);
+    assert_eq!(d[1]["task_definition"], "api:1");
+    assert_eq!(d[1]["rollout_state"], "COMPLETED");
+    assert_eq!(d[1]["failed_tasks"], 6);
+    assert!((795.0..796.0).contains(&f(&d[1]["ended_s"])), "{d}");
+    assert_eq!(failed(&events), 16);
 }
 
 /// deep-health-check-outage: the database is down 600–900 s. With the deep check every task
