@@ -128,6 +128,7 @@ impl World {
         t.state = TaskState::Provisioning;
         t.listening = false;
         t.lease = lease.as_ref().ok().copied();
+        self.place_in_outage(id);
         self.services[service.index()].active += 1;
         o.lifecycle(
             now,
@@ -325,6 +326,8 @@ impl World {
         let stop_timeout = svc.stop_timeout;
         let d = if self.tasks[id.index()].crashed {
             SimDuration::ZERO // nothing left to shut down
+        } else if self.tasks[id.index()].hung_by.is_some() {
+            stop_timeout // a hung application ignores SIGTERM: SIGKILL
         } else {
             self.lifecycle_draw(service, Phase::Shutdown, number)
                 .min(stop_timeout)
@@ -392,27 +395,25 @@ impl World {
         }
     }
 
-    /// A task of `service` crashes (a fault): the `nth` serving task, oldest first. Its
-    /// process exits: its requests end with a 502 and it accepts no more connections, but
-    /// its target stays registered until ECS notices (`crash_detection` later) and stops it
+    /// Task `id`'s process exits (`reason`: a `task_crash` fault, or an out-of-memory
+    /// kill): its requests end with a 502 and it accepts no more connections, but its target
+    /// stays registered until ECS notices (`crash_detection` later) and stops it
     /// (DEACTIVATING: its target drains, at once as nothing is in flight), then launches a
     /// replacement. Meanwhile requests routed to it get a 502 and its health checks fail.
-    pub(in crate::model) fn crash_task<O: Observer>(
+    pub(in crate::model) fn crash<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
-        service: ServiceId,
-        nth: u32,
+        id: TaskId,
+        reason: StopReason,
     ) {
-        let Some(&id) = self.services[service.index()].running.get(nth as usize) else {
-            return;
-        };
         let now = s.now();
+        let service = self.tasks[id.index()].service;
         let t = &mut self.tasks[id.index()];
         t.crashed = true;
         t.listening = false;
         let number = t.number;
-        self.retire(now, o, id, StopReason::EssentialContainerExited);
+        self.retire(now, o, id, reason);
         let d = self.lifecycle_draw(service, Phase::CrashDetection, number);
         s.schedule_in(d, Event::CrashNoticed { task: id });
     }
@@ -443,6 +444,8 @@ impl World {
                 self.probe_ended(s, o, tg, slot, node, serial, cause);
             } else if !self.deactivated.is_empty() {
                 self.run_deactivated(s, o);
+            } else if let Some(id) = self.oom_killed.pop() {
+                self.oom_kill(s, o, id);
             } else {
                 self.deferred = false;
                 return;

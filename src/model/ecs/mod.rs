@@ -82,8 +82,9 @@ pub struct Service {
     /// Key `service/<name>/memory` of the memory draws.
     memory_key: u64,
     /// The profile is one CPU step and requests use no memory: the fast path (the same
-    /// model, with no step dispatch).
-    simple: bool,
+    /// model, with no step dispatch). A fault that makes tasks answer differently (a hang,
+    /// a slowdown, errors, an outage) turns it off for the rest of the run (`model::faults`).
+    pub(in crate::model) simple: bool,
     /// Running tasks, in launch order.
     running: Vec<TaskId>,
     /// Usage meters of its stopped tasks, summed.
@@ -106,6 +107,13 @@ pub struct Service {
     pub(in crate::model) throttle: network::LaunchThrottle,
     /// A retry after a failed launch is scheduled: launch nothing until it comes.
     pub(in crate::model) retry_pending: bool,
+    /// `memory.oom_kill`: a task above its memory is killed.
+    pub(in crate::model) oom_kill: bool,
+    /// An `app_errors` fault in progress: the chance that a response is a 500, in units of
+    /// 2⁻⁶⁴ (`u64::MAX`: every one), 0 when none (read on the hot path).
+    pub(in crate::model) error_threshold: u64,
+    /// The `app_errors` fault in progress and the key of its draws.
+    pub(in crate::model) errors_by: Option<(super::ids::FaultId, u64)>,
 }
 
 /// The steps `specs` of service `name`'s profile `field` (`steps` or
@@ -222,6 +230,9 @@ impl Service {
                     &format!("services.{}.memory.per_request", s.name),
                 )?,
                 memory_key: key("memory"),
+                oom_kill: s.memory.oom_kill,
+                error_threshold: 0,
+                errors_by: None,
                 running: Vec::new(),
                 retired: UsageMeter::default(),
                 launched: 0,
@@ -292,6 +303,7 @@ impl World {
     ) -> TaskId {
         let id = self.new_task(now, service);
         self.tasks[id.index()].lease = self.network.allocate(service).ok();
+        self.place_in_outage(id);
         let svc = &mut self.services[service.index()];
         svc.running.push(id);
         svc.active += 1;
@@ -368,6 +380,11 @@ impl World {
         task_id: TaskId,
     ) {
         let now = s.now();
+        if self.tasks[task_id.index()].impaired() {
+            // A fault keeps the task from answering (its service left the fast path).
+            self.serve_impaired(s, o, key, task_id);
+            return;
+        }
         let req = self.requests.get_mut(key);
         let task = &mut self.tasks[task_id.index()];
         let svc = &self.services[task.service.index()];
@@ -421,7 +438,12 @@ impl World {
                 &svc.steps
             };
             let Some(step) = steps.get(usize::from(req.step)) else {
-                self.end_at_task(now, o, key, Cause::Ok);
+                let cause = if is_probe(req.serial) {
+                    Cause::Ok
+                } else {
+                    svc.answer(req.seed)
+                };
+                self.end_at_task(now, o, key, cause);
                 return;
             };
             req.phase_start = now;
@@ -430,7 +452,7 @@ impl World {
                     let work = draw(&step.sampler, step.key, req.seed);
                     req.work += work;
                     task.advance(now);
-                    task.start_cpu(req.serial, key, work);
+                    task.start_cpu(req.serial, key, task.slowed(work));
                     return;
                 }
                 StepKind::Wait => {
@@ -550,6 +572,14 @@ impl World {
         task: TaskId,
         crossing: MemoryCrossing,
     ) {
+        let service = self.tasks[task.index()].service;
+        if matches!(crossing, MemoryCrossing::Exceeded(_))
+            && self.services[service.index()].oom_kill
+        {
+            // Killed once the current handler returns (its requests are being worked on).
+            self.oom_killed.push(task);
+            self.deferred = true;
+        }
         let t = &self.tasks[task.index()];
         let limit_kib = u64::from(t.memory_mib) * 1024;
         let event = match crossing {
