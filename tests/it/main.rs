@@ -4,6 +4,7 @@ mod bundled;
 mod cli;
 mod dependencies;
 mod distributions;
+mod faults;
 mod invariants;
 mod lifecycle;
 mod outputs_lifecycle;
