@@ -13,6 +13,7 @@ mod queueing;
 mod readme;
 mod recorder;
 mod scenario_docs;
+mod scenario_faults;
 mod scenario_health;
 mod scenario_lifecycle;
 mod scenario_network;
