@@ -253,9 +253,16 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 .unwrap_or_default();
             let started = matches!(event, LifecycleEvent::FaultStarted { .. });
             // The task struck, or the position that named no task.
-            let who = |nth: u32| match task {
-                Some(t) => format!("task {}", task_name(t)),
-                None => format!("task #{nth} (oldest first; the service has no such task)"),
+            let random = f.mean_time_between_failures();
+            let who = |nth: u32| match (task, random) {
+                (Some(t), None) => format!("task {}", task_name(t)),
+                (Some(t), Some(m)) => format!(
+                    "task {} (drawn at random; mean time between failures {} s)",
+                    task_name(t),
+                    m.as_secs_f64()
+                ),
+                (None, None) => format!("task #{nth} (oldest first; the service has no such task)"),
+                (None, Some(_)) => "no task (the service has none serving)".to_string(),
             };
             let what = match f.kind {
                 FaultKind::DependencyDown { .. } => format!("dependency {dep} is down"),

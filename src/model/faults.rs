@@ -7,7 +7,13 @@
 //! **One task.** `task_crash`, `task_hang` and `task_slow` strike the `task`-th serving task
 //! of a service, oldest first, at their start (no such task: the strike does nothing). A
 //! window's end is an event for that task ([`Event::TaskFaultEnd`]), so the task it ends on is
-//! the one struck, whatever launched or stopped in between.
+//! the one struck, whatever launched or stopped in between. A **random** one (a
+//! `mean_time_between_failures`) strikes again and again: the intervals between strikes are
+//! exponential with that mean, from `start`, and each strike picks a task uniformly among the
+//! service's serving tasks (none serving: that strike does nothing); both draws are keyed by
+//! the strike's number under the fault's own purposes (`fault/<i>/strikes`,
+//! `fault/<i>/tasks`), so they depend on the seed alone, not on what else happens. Each strike
+//! has its own window of `duration`.
 //!
 //! - **Crash**: its process exits (`model::ecs` lifecycle: a 502 for its requests in flight,
 //!   ECS notices after `crash_detection` and replaces it).
@@ -55,14 +61,16 @@
 use rand::Rng;
 
 use super::ModelError;
+use super::dist::Sampler;
 use super::ecs::{Service, reschedule};
 use super::elb::health::is_probe;
 use super::ids::{DependencyId, FaultId, ServiceId, TaskId};
 use super::observer::{LifecycleEvent, Observer, StopReason};
 use super::outcome::Cause;
-use super::spec::{FaultKind, FaultSpec, SubnetSpec, WorldSpec};
+use super::request::draw;
+use super::spec::{DistSpec, FaultKind, FaultSpec, SubnetSpec, WorldSpec};
 use super::world::{Event, World};
-use crate::engine::{self, Scheduler, SimDuration, SimTime, keyed};
+use crate::engine::{self, Scheduler, SimDuration, SimTime, below, keyed};
 
 /// The ALB's timeout for establishing a connection to a target: 10 s, not configurable
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-504-issues>).
@@ -79,8 +87,29 @@ pub struct Fault {
     pub end: SimTime,
     /// What it does.
     pub kind: FaultKind,
+    /// How long each window lasts (each strike's, for a random fault).
+    pub duration: SimDuration,
     /// The key of an `app_errors` fault's draws (`fault/<i>/app_errors`).
     error_key: u64,
+    /// A random fault's intervals between strikes (exponential, of mean
+    /// `mean_time_between_failures`), drawn keyed by the strike's number under
+    /// `fault/<i>/strikes`; the task each strike picks is drawn under `fault/<i>/tasks`.
+    random: Option<Random>,
+    /// Strikes so far.
+    strikes: u32,
+}
+
+/// What makes a fault random.
+#[derive(Clone, Debug)]
+struct Random {
+    /// The mean time between strikes.
+    mean: SimDuration,
+    /// Exponential of that mean.
+    gaps: Sampler,
+    /// Key of the intervals' draws (`fault/<i>/strikes`).
+    gap_key: u64,
+    /// Key of the tasks' draws (`fault/<i>/tasks`).
+    pick_key: u64,
 }
 
 /// The Availability Zones of `spec`'s network, in the order they first appear (the
@@ -100,6 +129,16 @@ pub fn availability_zones(spec: &WorldSpec) -> Vec<String> {
         }
     }
     zones
+}
+
+impl FaultSpec {
+    /// True unless its kind strikes one task (a crash, a hang, a slowdown).
+    fn strikes_no_task(&self) -> bool {
+        !matches!(
+            self.kind,
+            FaultKind::TaskCrash { .. } | FaultKind::TaskHang { .. } | FaultKind::TaskSlow { .. }
+        )
+    }
 }
 
 impl Fault {
@@ -148,12 +187,34 @@ impl Fault {
                     }
                     _ => {}
                 }
+                let key = |purpose: &str| engine::stream_key(spec.seed, &format!("fault/{i}/{purpose}"));
+                let random = match f.mean_time_between_failures {
+                    None => None,
+                    Some(_) if f.strikes_no_task() => {
+                        return bad("is random, but only a fault that strikes a task can be".into());
+                    }
+                    Some(mean) if mean.is_zero() => {
+                        return bad("has a mean time between failures of 0".into());
+                    }
+                    Some(mean) => Some(Random {
+                        mean,
+                        gaps: Sampler::new(
+                            &DistSpec::Exponential { mean },
+                            &format!("faults.{i}.mean_time_between_failures"),
+                        )?,
+                        gap_key: key("strikes"),
+                        pick_key: key("tasks"),
+                    }),
+                };
                 Ok(Fault {
                     id: FaultId(i as u32),
                     start: f.start,
                     end: f.start.checked_add(f.duration).unwrap_or(SimTime::MAX),
                     kind: f.kind,
-                    error_key: engine::stream_key(spec.seed, &format!("fault/{i}/app_errors")),
+                    duration: f.duration,
+                    error_key: key("app_errors"),
+                    random,
+                    strikes: 0,
                 })
             })
             .collect()
@@ -187,6 +248,18 @@ impl Fault {
             | FaultKind::TaskSlow { task, .. } => Some(task),
             _ => None,
         }
+    }
+
+    /// The mean time between a random fault's strikes (`None`: it strikes once).
+    pub fn mean_time_between_failures(&self) -> Option<SimDuration> {
+        self.random.as_ref().map(|r| r.mean)
+    }
+
+    /// When a random fault's strike `n` (from 0) comes, after the one before (or `start`).
+    fn gap(&self, n: u32) -> Option<SimDuration> {
+        self.random
+            .as_ref()
+            .map(|r| draw(&r.gaps, r.gap_key, u64::from(n)))
     }
 
     /// True for a fault that happens at one instant (a crash): it has no end event.
@@ -230,8 +303,12 @@ impl World {
     /// one task schedules its end when it strikes).
     pub(in crate::model) fn schedule_faults(&self, s: &mut Scheduler<Event>) {
         for f in &self.faults {
-            if f.start <= self.end {
-                s.schedule_at(f.start, Event::FaultStart(f.id));
+            let first = match f.gap(0) {
+                Some(gap) => f.start.checked_add(gap).unwrap_or(SimTime::MAX),
+                None => f.start,
+            };
+            if first <= self.end {
+                s.schedule_at(first, Event::FaultStart(f.id));
             }
             if f.end <= self.end && !f.is_instant() && f.nth_task().is_none() {
                 s.schedule_at(f.end, Event::FaultEnd(f.id));
@@ -250,10 +327,29 @@ impl World {
         let now = s.now();
         let fault = &self.faults[id.index()];
         if let (Some(nth), Some(service)) = (fault.nth_task(), fault.service()) {
-            let task = self.services[service.index()]
-                .running()
-                .get(nth as usize)
-                .copied();
+            let running = self.services[service.index()].running();
+            let task = match &fault.random {
+                None => running.get(nth as usize).copied(),
+                Some(r) => {
+                    // A task drawn uniformly, keyed by the strike's number; the next strike.
+                    let n = fault.strikes;
+                    let task = u32::try_from(running.len())
+                        .ok()
+                        .filter(|&len| len > 0)
+                        .map(|len| {
+                            running[below(&mut keyed(r.pick_key, u64::from(n)), len) as usize]
+                        });
+                    let next = fault
+                        .gap(n + 1)
+                        .and_then(|g| now.checked_add(g))
+                        .filter(|&t| t <= self.end);
+                    if let Some(next) = next {
+                        s.schedule_at(next, Event::FaultStart(id));
+                    }
+                    self.faults[id.index()].strikes += 1;
+                    task
+                }
+            };
             self.strike(s, o, id, task);
             return;
         }
@@ -341,7 +437,10 @@ impl World {
             self.services[service.index()].simple = false;
         }
         let fault = &self.faults[id.index()];
-        let (kind, end) = (fault.kind, fault.end);
+        let (kind, end) = (
+            fault.kind,
+            now.checked_add(fault.duration).unwrap_or(SimTime::MAX),
+        );
         match kind {
             FaultKind::TaskCrash { .. } => {
                 self.crash(s, o, task, StopReason::EssentialContainerExited);

@@ -627,6 +627,12 @@ pub struct FaultSpec {
     pub duration: SimDuration,
     /// What it does.
     pub kind: FaultKind,
+    /// For a fault that strikes one task (a crash, a hang, a slowdown): `Some(mean)` makes
+    /// it random: it strikes again and again from `start`, at exponentially distributed
+    /// intervals of this mean (from its own keyed stream), each time a task drawn uniformly
+    /// among the service's serving tasks (its `task` is then unused), each strike with its
+    /// own window of `duration`. `None`: once, at `start`, the `task`-th.
+    pub mean_time_between_failures: Option<SimDuration>,
 }
 
 /// What a fault does.

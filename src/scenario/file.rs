@@ -962,12 +962,20 @@ pub enum FaultSection {
         service: String,
         /// Which task: its position among the service's serving tasks at `at`, oldest first;
         /// default 0 (the oldest); 0 to the service's `desired_count` − 1. (Read as a signed
-        /// integer so that a negative one is reported with its field's path.)
+        /// integer so that a negative one is reported with its field's path.) Not with
+        /// `mean_time_between_failures`.
         #[serde(default)]
         #[schemars(range(min = 0))]
-        task: i64,
-        /// When the task crashes, from t = 0; before the end of the run.
-        at: Dur,
+        task: Option<i64>,
+        /// When the task crashes, from t = 0; before the end of the run. Exactly one of `at`
+        /// and `mean_time_between_failures`.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Instead of `at`: crash again and again, at exponentially distributed intervals of
+        /// this mean from t = 0, each time a task drawn uniformly among the service's
+        /// serving tasks.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
     },
     /// A task of the service hangs from `at`: its application accepts connections but
     /// answers nothing. Requests at it and sent to it end with a 504 at the load balancer's
@@ -978,9 +986,14 @@ pub enum FaultSection {
         /// Which task, as for `task_crash`; default 0 (the oldest).
         #[serde(default)]
         #[schemars(range(min = 0))]
-        task: i64,
-        /// When the task hangs, from t = 0; before the end of the run.
-        at: Dur,
+        task: Option<i64>,
+        /// When the task hangs, from t = 0; before the end of the run. Exactly one of `at`
+        /// and `mean_time_between_failures`.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Instead of `at`: random hangs, as for `task_crash`.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
         /// How long it stays hung (> 0); default: to the end of the run.
         duration: Option<Dur>,
     },
@@ -992,9 +1005,14 @@ pub enum FaultSection {
         /// Which task, as for `task_crash`; default 0 (the oldest).
         #[serde(default)]
         #[schemars(range(min = 0))]
-        task: i64,
-        /// When the slowdown begins, from t = 0; before the end of the run.
-        at: Dur,
+        task: Option<i64>,
+        /// When the slowdown begins, from t = 0; before the end of the run. Exactly one of
+        /// `at` and `mean_time_between_failures`.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Instead of `at`: random slowdowns, as for `task_crash`.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
         /// How long it lasts (> 0).
         duration: Dur,
         /// How many times longer its CPU steps take, 1–1000.

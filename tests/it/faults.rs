@@ -107,6 +107,7 @@ fn fault(start: SimTime, duration: SimDuration, kind: FaultKind) -> FaultSpec {
         start,
         duration,
         kind,
+        mean_time_between_failures: None,
     }
 }
 
@@ -498,4 +499,84 @@ fn a_task_over_its_memory_is_killed_with_oom_kill() {
     assert!(o.rows("task_stopped", "svc-0").is_empty());
     assert_eq!(o.by("elb_502_target_closed"), 0);
     assert_eq!(o.rows("task_memory_exceeded", "svc-0")[0].0, "30.1");
+}
+
+/// Random crashes (`mean_time_between_failures` = 10 minutes over 4 hours, three tasks):
+/// each strike is a `fault_started` row naming the task it drew, which stops
+/// (`EssentialContainerExited`) at that instant; about 24 strikes come (Poisson: 24 ± 4.9);
+/// the strike times depend on the seed alone (a fleet twice as large sees the same ones).
+/// Random hangs each get their own window: a `fault_ended` row for the same task
+/// `duration` later.
+#[test]
+fn random_faults_strike_tasks_drawn_at_random() {
+    let dir = tempfile::tempdir().unwrap();
+    let random = |kind: FaultKind, duration: SimDuration, tasks: u32, name: &str| {
+        let mut f = fault(SimTime::ZERO, duration, kind);
+        f.mean_time_between_failures = Some(secs(600));
+        run(
+            &world(secs(4 * 3600), tasks, vec![f]),
+            &dir.path().join(name),
+        )
+    };
+    let crash = FaultKind::TaskCrash {
+        service: 0,
+        task: 0,
+    };
+    let o = random(crash, SimDuration::ZERO, 3, "crash");
+    let strikes: Vec<&Vec<String>> = o
+        .events
+        .iter()
+        .filter(|r| r[1] == "fault_started")
+        .collect();
+    assert!((10..=40).contains(&strikes.len()), "{}", strikes.len());
+    let mut tasks = std::collections::BTreeSet::new();
+    for s in &strikes {
+        if s[3].is_empty() {
+            assert!(s[6].contains("no task"), "{s:?}");
+            continue;
+        }
+        tasks.insert(s[3].clone());
+        assert!(
+            s[6].contains("drawn at random; mean time between failures 600 s"),
+            "{s:?}"
+        );
+        assert!(
+            o.rows("task_stopped", &s[3])
+                .contains(&(s[0].clone(), "EssentialContainerExited".to_string())),
+            "{s:?}"
+        );
+    }
+    assert!(tasks.len() > 3, "replacements are struck too: {tasks:?}");
+    let times = |o: &Out| -> Vec<String> {
+        o.events
+            .iter()
+            .filter(|r| r[1] == "fault_started")
+            .map(|r| r[0].clone())
+            .collect()
+    };
+    assert_eq!(
+        times(&o),
+        times(&random(crash, SimDuration::ZERO, 6, "six"))
+    );
+
+    let hang = FaultKind::TaskHang {
+        service: 0,
+        task: 0,
+    };
+    let o = random(hang, secs(20), 3, "hang");
+    let starts: Vec<(String, String)> = o
+        .events
+        .iter()
+        .filter(|r| r[1] == "fault_started" && !r[3].is_empty())
+        .map(|r| (r[0].clone(), r[3].clone()))
+        .collect();
+    assert!(!starts.is_empty());
+    for (t, task) in &starts {
+        let end = text(SimTime((t.parse::<f64>().unwrap() * 1e9).round() as u64) + secs(20));
+        assert!(
+            o.rows("fault_ended", task).iter().any(|r| r.0 == end),
+            "{task} struck at {t}: no end at {end}"
+        );
+    }
+    assert!(o.by("elb_504_idle_timeout") > 0);
 }

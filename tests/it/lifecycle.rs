@@ -55,6 +55,7 @@ fn crash_of_task_0(at: SimTime) -> FaultSpec {
             service: 0,
             task: 0,
         },
+        mean_time_between_failures: None,
     }
 }
 

@@ -217,7 +217,8 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                         })
                         .collect();
                 }
-                for (start, len, dependency, factor, kind) in faults {
+                for (start, len, dependency, factor, kind_no) in faults {
+                    let kind = kind_no;
                     let window = SimDuration(((run * len) as u64).max(1));
                     let (service, task) = (dependency % nservices, (len * 10.0) as u32);
                     let (duration, kind) = match factor {
@@ -264,10 +265,15 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                             FaultKind::DependencySlow { dependency, factor },
                         ),
                     };
+                    // A fault that strikes a task and starts late in the run is random instead:
+                    // strikes at intervals of mean ≥ 1 ms from its start.
+                    let random = (3..=5).contains(&kind_no) && start > 0.6;
                     spec.faults.push(FaultSpec {
                         start: SimTime((run * start) as u64),
                         duration,
                         kind,
+                        mean_time_between_failures: random
+                            .then(|| SimDuration(((run * (start - 0.6)) as u64).max(1_000_000))),
                     });
                 }
                 for (
@@ -977,6 +983,7 @@ fn the_checker_sees_work_and_catches_a_violation() {
             start: SimTime::ZERO + SimDuration::from_secs(2),
             duration: SimDuration::from_secs(1),
             kind: FaultKind::DependencyDown { dependency: 0 },
+            mean_time_between_failures: None,
         },
         FaultSpec {
             start: SimTime::ZERO + SimDuration::from_secs(6),
@@ -985,6 +992,7 @@ fn the_checker_sees_work_and_catches_a_violation() {
                 dependency: 0,
                 factor: 4.0,
             },
+            mean_time_between_failures: None,
         },
     ];
     let (c, _) = run_with_ops(&spec, &ops, Checker::default());

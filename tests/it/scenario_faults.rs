@@ -183,7 +183,7 @@ fn bad_fault_values_name_the_field_and_the_allowed_range() {
         (
             "faults.0.start=1m",
             "faults.0",
-            "unknown field `start`, expected one of `service`, `task`, `at`, `duration`",
+            "unknown field `start`, expected one of `service`, `task`, `at`, `mean_time_between_failures`, `duration`",
         ),
         (
             "faults.2.factor=0.5",
@@ -227,6 +227,11 @@ fn bad_fault_values_name_the_field_and_the_allowed_range() {
             "the fault starts at or after the end of the run",
         ),
         (
+            "faults.0.mean_time_between_failures=1h",
+            "faults.0.mean_time_between_failures",
+            "give `at` (one hang at that time) or `mean_time_between_failures` (random ones), not both",
+        ),
+        (
             "services.0.memory.oom_kill=yes",
             "services.0.memory.oom_kill",
             "invalid type",
@@ -258,6 +263,34 @@ fn bad_fault_values_name_the_field_and_the_allowed_range() {
     assert!(
         e.to_string().contains(
             "\"us-east-1b\" is not a zone of the network (its [[subnets]]'s zones: eu-west-1a)"
+        ),
+        "{e}"
+    );
+    // A random fault: no `at`, no `task`, a mean > 0; neither `at` nor a mean is an error.
+    let random = FAULTS.replace(
+        "task = 2\nat = \"10m\"",
+        "mean_time_between_failures = \"20m\"",
+    );
+    let w = load(&random, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(w.faults[0].mean_time_between_failures, Some(secs(1200)));
+    assert_eq!(w.faults[0].duration, SimDuration::MAX);
+    let e = load(&random, &["faults.0.mean_time_between_failures=0s"]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("faults.0.mean_time_between_failures: must be > 0"),
+        "{e}"
+    );
+    let e = load(&random, &["faults.0.task=1"]).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "faults.0.task: 1: not with mean_time_between_failures (each strike picks a task at random); remove it"
+        ),
+        "{e}"
+    );
+    let e = load(&FAULTS.replace("task = 2\nat = \"10m\"", ""), &[]).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "faults.0: missing field `at` (when the hang happens) or `mean_time_between_failures` (random ones)"
         ),
         "{e}"
     );

@@ -82,11 +82,16 @@ fn fault(
             duration,
             factor,
         } => (dependency, start, duration, Some(*factor)),
-        FaultSection::TaskCrash { service, task, at } => {
-            let (service, task, start) = task_at(
+        FaultSection::TaskCrash {
+            service,
+            task,
+            at,
+            mean_time_between_failures,
+        } => {
+            let (service, task, start, mtbf) = task_at(
                 ctx,
                 &p,
-                (service, *task, *at),
+                (service, *task, *at, *mean_time_between_failures),
                 services,
                 run,
                 ("crash", "crash"),
@@ -95,18 +100,20 @@ fn fault(
                 start,
                 duration: SimDuration::ZERO,
                 kind: FaultKind::TaskCrash { service, task },
+                mean_time_between_failures: mtbf,
             };
         }
         FaultSection::TaskHang {
             service,
             task,
             at,
+            mean_time_between_failures,
             duration,
         } => {
-            let (service, task, start) = task_at(
+            let (service, task, start, mtbf) = task_at(
                 ctx,
                 &p,
-                (service, *task, *at),
+                (service, *task, *at, *mean_time_between_failures),
                 services,
                 run,
                 ("hang", "hang"),
@@ -121,19 +128,21 @@ fn fault(
                 start,
                 duration: duration.map_or(SimDuration::MAX, |d| d.0),
                 kind: FaultKind::TaskHang { service, task },
+                mean_time_between_failures: mtbf,
             };
         }
         FaultSection::TaskSlow {
             service,
             task,
             at,
+            mean_time_between_failures,
             duration,
             factor,
         } => {
-            let (service, task, start) = task_at(
+            let (service, task, start, mtbf) = task_at(
                 ctx,
                 &p,
-                (service, *task, *at),
+                (service, *task, *at, *mean_time_between_failures),
                 services,
                 run,
                 ("slowdown", "slow down"),
@@ -155,6 +164,7 @@ fn fault(
                     task,
                     factor: *factor,
                 },
+                mean_time_between_failures: mtbf,
             };
         }
         FaultSection::AppErrors {
@@ -178,6 +188,7 @@ fn fault(
                     service,
                     fraction: *fraction,
                 },
+                mean_time_between_failures: None,
             };
         }
         FaultSection::AzOutage {
@@ -202,6 +213,7 @@ fn fault(
                 kind: FaultKind::AzOutage {
                     availability_zone: az.unwrap_or(0) as u32,
                 },
+                mean_time_between_failures: None,
             };
         }
     };
@@ -223,21 +235,58 @@ fn fault(
         start: SimTime::ZERO + start.0,
         duration: duration.0,
         kind,
+        mean_time_between_failures: None,
     }
 }
 
 /// Checks the fault at `p` that strikes one task (`task_crash`, `task_hang`, `task_slow`): a
-/// defined service, one of its `desired_count` tasks, an instant before the end of the run.
-/// Returns the service's index, the task's position and the instant. `noun` and `verb` name
-/// the fault in messages ("crash", "crash").
+/// defined service, and either one of its `desired_count` tasks at an instant before the end
+/// of the run, or a mean time between failures (> 0, with no `task`). Returns the service's
+/// index, the task's position, the instant (0 for a random fault) and the mean time between
+/// failures. `noun` and `verb` name the fault in messages ("crash", "crash").
 fn task_at(
     ctx: &mut Ctx,
     p: &str,
-    (service, task, at): (&str, i64, Dur),
+    (service, task, at, mtbf): (&str, Option<i64>, Option<Dur>, Option<Dur>),
     services: &ServiceIndex,
     run: SimDuration,
     (noun, verb): (&str, &str),
-) -> (usize, u32, SimTime) {
+) -> (usize, u32, SimTime, Option<SimDuration>) {
+    let at = match (at, mtbf) {
+        (Some(at), None) => at,
+        (None, Some(mean)) => {
+            ctx.service(&format!("{p}.service"), service, services);
+            if mean.0.is_zero() {
+                ctx.bad(
+                    format!("{p}.mean_time_between_failures"),
+                    "must be > 0 (e.g. \"30m\": the mean time between two strikes)",
+                );
+            }
+            if let Some(task) = task {
+                ctx.bad(
+                    format!("{p}.task"),
+                    format!("{task}: not with mean_time_between_failures (each strike picks a task at random); remove it"),
+                );
+            }
+            let (service, _) = services.get(service).copied().unwrap_or((0, 0));
+            return (service, 0, SimTime::ZERO, Some(mean.0));
+        }
+        (Some(_), Some(_)) => {
+            ctx.bad(
+                format!("{p}.mean_time_between_failures"),
+                format!("give `at` (one {noun} at that time) or `mean_time_between_failures` (random ones), not both"),
+            );
+            Dur(SimDuration::ZERO)
+        }
+        (None, None) => {
+            ctx.bad(
+                p.to_string(),
+                format!("missing field `at` (when the {noun} happens) or `mean_time_between_failures` (random ones)"),
+            );
+            Dur(SimDuration::ZERO)
+        }
+    };
+    let task = task.unwrap_or(0);
     let known = services.contains_key(service);
     let (service, desired) = ctx.service(&format!("{p}.service"), service, services);
     let allowed = if !known {
@@ -266,7 +315,7 @@ fn task_at(
             ),
         );
     }
-    (service, task, SimTime::ZERO + at.0)
+    (service, task, SimTime::ZERO + at.0, None)
 }
 
 /// Checks the window of the fault at `p`: it lasts, and starts before the run ends.
