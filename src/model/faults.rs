@@ -83,7 +83,8 @@ pub struct Fault {
     pub id: FaultId,
     /// When it starts.
     pub start: SimTime,
-    /// When it ends.
+    /// When its (first) window ends; each strike of a random fault has its own window of
+    /// [`Fault::duration`].
     pub end: SimTime,
     /// What it does.
     pub kind: FaultKind,
