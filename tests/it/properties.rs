@@ -179,179 +179,175 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         prop::collection::vec(dependency, 2),
         prop::collection::vec(fault, 0..3),
         any::<bool>(),
-        200u64..3000,
     )
-        .prop_map(
-            |(groups, lb_delay, secs, warm, seed, deps, faults, tiny, idle)| {
-                let mut spec = WorldSpec {
-                    name: "prop".into(),
-                    seed,
-                    duration: SimDuration::from_secs(secs),
-                    warmup: SimDuration::from_secs(warm.min(secs - 1)),
-                    metrics_interval: SimDuration::from_millis(700),
-                    load_balancer: LoadBalancerSpec {
-                        name: "lb".into(),
-                        processing_time: lb_delay,
-                        listeners: vec![],
-                        // Short (0.2–3 s), so requests at hung or unreachable tasks end in a run.
-                        idle_timeout: SimDuration::from_millis(idle),
+        .prop_map(|(groups, lb_delay, secs, warm, seed, deps, faults, tiny)| {
+            let mut spec = WorldSpec {
+                name: "prop".into(),
+                seed,
+                duration: SimDuration::from_secs(secs),
+                warmup: SimDuration::from_secs(warm.min(secs - 1)),
+                metrics_interval: SimDuration::from_millis(700),
+                load_balancer: LoadBalancerSpec {
+                    name: "lb".into(),
+                    processing_time: lb_delay,
+                    listeners: vec![],
+                    // Short (0.2–3 s, from the seed), so requests at hung or unreachable
+                    // tasks end within a run.
+                    idle_timeout: SimDuration::from_millis(200 + seed % 2800),
+                },
+                ..Default::default()
+            };
+            for (i, d) in deps.into_iter().enumerate() {
+                spec.dependencies.push(DependencySpec {
+                    name: format!("d{i}"),
+                    ..d
+                });
+            }
+            let run = spec.duration.0 as f64;
+            let nservices = groups.len();
+            if tiny {
+                // One /28 (11 addresses) in each of two zones: launches can run out of
+                // addresses and wait out the service's back-off.
+                spec.subnets = (0..2u8)
+                    .map(|i| SubnetSpec {
+                        name: format!("tiny-{i}"),
+                        availability_zone: format!("us-east-1{}", ['a', 'b'][usize::from(i)]),
+                        cidr: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, i, 0), 28),
+                    })
+                    .collect();
+            }
+            for (start, len, dependency, factor, kind_no) in faults {
+                let kind = kind_no;
+                let window = SimDuration(((run * len) as u64).max(1));
+                let (service, task) = (dependency % nservices, (len * 10.0) as u32);
+                let (duration, kind) = match factor {
+                    _ if kind == 3 => (SimDuration::ZERO, FaultKind::TaskCrash { service, task }),
+                    // Half the hangs last to the end of the run.
+                    _ if kind == 4 => (
+                        if factor.is_some() {
+                            window
+                        } else {
+                            SimDuration::MAX
+                        },
+                        FaultKind::TaskHang { service, task },
+                    ),
+                    _ if kind == 5 => (
+                        window,
+                        FaultKind::TaskSlow {
+                            service,
+                            task,
+                            factor: factor.unwrap_or(1.0).max(1.0),
+                        },
+                    ),
+                    _ if kind == 6 => (
+                        window,
+                        FaultKind::AppErrors {
+                            service,
+                            fraction: (len * 2.0).min(1.0),
+                        },
+                    ),
+                    // Zones 0 and 1 exist in both networks (the default's three, the tiny two).
+                    _ if kind == 7 => (
+                        window,
+                        FaultKind::AzOutage {
+                            availability_zone: dependency as u32,
+                        },
+                    ),
+                    None => (
+                        SimDuration(((run * len) as u64).max(1)),
+                        FaultKind::DependencyDown { dependency },
+                    ),
+                    Some(factor) => (
+                        SimDuration(((run * len) as u64).max(1)),
+                        FaultKind::DependencySlow { dependency, factor },
+                    ),
+                };
+                // A fault that strikes a task and starts late in the run is random instead:
+                // strikes at intervals of mean ≥ 1 ms from its start.
+                let random = (3..=5).contains(&kind_no) && start > 0.6;
+                spec.faults.push(FaultSpec {
+                    start: SimTime((run * start) as u64),
+                    duration,
+                    kind,
+                    mean_time_between_failures: random
+                        .then(|| SimDuration(((run * (start - 0.6)) as u64).max(1_000_000))),
+                });
+            }
+            for (
+                i,
+                (
+                    alg,
+                    tasks,
+                    cpu,
+                    conc,
+                    cpu_time,
+                    rate,
+                    rtt,
+                    steps,
+                    memory,
+                    lifecycle,
+                    delay_ms,
+                    (interval, timeout, healthy, unhealthy, initial, probe, enabled),
+                ),
+            ) in groups.into_iter().enumerate()
+            {
+                spec.target_groups.push(TargetGroupSpec {
+                    name: format!("tg{i}"),
+                    algorithm: Algorithm::ALL[alg],
+                    deregistration_delay: SimDuration::from_millis(delay_ms),
+                    health_check: HealthCheckSpec {
+                        enabled,
+                        interval: SimDuration::from_millis(interval),
+                        timeout: SimDuration::from_millis(((interval as f64) * timeout) as u64),
+                        healthy_threshold: healthy,
+                        unhealthy_threshold: unhealthy,
+                        initial_passes: initial,
+                        ..Default::default()
                     },
                     ..Default::default()
+                });
+                let health_check_steps = match probe {
+                    0 => vec![],
+                    1 => vec![StepSpec::Cpu(DistSpec::Deterministic(
+                        SimDuration::from_millis(2),
+                    ))],
+                    _ => vec![
+                        StepSpec::Cpu(DistSpec::Deterministic(SimDuration::from_millis(1))),
+                        StepSpec::Call { dependency: 0 },
+                    ],
                 };
-                for (i, d) in deps.into_iter().enumerate() {
-                    spec.dependencies.push(DependencySpec {
-                        name: format!("d{i}"),
-                        ..d
-                    });
-                }
-                let run = spec.duration.0 as f64;
-                let nservices = groups.len();
-                if tiny {
-                    // One /28 (11 addresses) in each of two zones: launches can run out of
-                    // addresses and wait out the service's back-off.
-                    spec.subnets = (0..2u8)
-                        .map(|i| SubnetSpec {
-                            name: format!("tiny-{i}"),
-                            availability_zone: format!("us-east-1{}", ['a', 'b'][usize::from(i)]),
-                            cidr: Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, i, 0), 28),
-                        })
-                        .collect();
-                }
-                for (start, len, dependency, factor, kind_no) in faults {
-                    let kind = kind_no;
-                    let window = SimDuration(((run * len) as u64).max(1));
-                    let (service, task) = (dependency % nservices, (len * 10.0) as u32);
-                    let (duration, kind) = match factor {
-                        _ if kind == 3 => {
-                            (SimDuration::ZERO, FaultKind::TaskCrash { service, task })
-                        }
-                        // Half the hangs last to the end of the run.
-                        _ if kind == 4 => (
-                            if factor.is_some() {
-                                window
-                            } else {
-                                SimDuration::MAX
-                            },
-                            FaultKind::TaskHang { service, task },
-                        ),
-                        _ if kind == 5 => (
-                            window,
-                            FaultKind::TaskSlow {
-                                service,
-                                task,
-                                factor: factor.unwrap_or(1.0).max(1.0),
-                            },
-                        ),
-                        _ if kind == 6 => (
-                            window,
-                            FaultKind::AppErrors {
-                                service,
-                                fraction: (len * 2.0).min(1.0),
-                            },
-                        ),
-                        // Zones 0 and 1 exist in both networks (the default's three, the tiny two).
-                        _ if kind == 7 => (
-                            window,
-                            FaultKind::AzOutage {
-                                availability_zone: dependency as u32,
-                            },
-                        ),
-                        None => (
-                            SimDuration(((run * len) as u64).max(1)),
-                            FaultKind::DependencyDown { dependency },
-                        ),
-                        Some(factor) => (
-                            SimDuration(((run * len) as u64).max(1)),
-                            FaultKind::DependencySlow { dependency, factor },
-                        ),
-                    };
-                    // A fault that strikes a task and starts late in the run is random instead:
-                    // strikes at intervals of mean ≥ 1 ms from its start.
-                    let random = (3..=5).contains(&kind_no) && start > 0.6;
-                    spec.faults.push(FaultSpec {
-                        start: SimTime((run * start) as u64),
-                        duration,
-                        kind,
-                        mean_time_between_failures: random
-                            .then(|| SimDuration(((run * (start - 0.6)) as u64).max(1_000_000))),
-                    });
-                }
-                for (
-                    i,
-                    (
-                        alg,
-                        tasks,
+                spec.load_balancer.listeners.push(ListenerSpec {
+                    port: 80 + i as u16,
+                    default_action: ActionSpec::Forward { target_group: i },
+                    ..Default::default()
+                });
+                spec.clients.push(ClientSpec {
+                    name: format!("c{i}"),
+                    arrivals: ArrivalSpec::Poisson { rate_rps: rate },
+                    rtt,
+                    listener: i,
+                    ..Default::default()
+                });
+                spec.services.push(ServiceSpec {
+                    name: format!("s{i}"),
+                    target_group: i,
+                    desired_count: tasks,
+                    task: TaskSpec {
                         cpu,
-                        conc,
-                        cpu_time,
-                        rate,
-                        rtt,
-                        steps,
-                        memory,
-                        lifecycle,
-                        delay_ms,
-                        (interval, timeout, healthy, unhealthy, initial, probe, enabled),
-                    ),
-                ) in groups.into_iter().enumerate()
-                {
-                    spec.target_groups.push(TargetGroupSpec {
-                        name: format!("tg{i}"),
-                        algorithm: Algorithm::ALL[alg],
-                        deregistration_delay: SimDuration::from_millis(delay_ms),
-                        health_check: HealthCheckSpec {
-                            enabled,
-                            interval: SimDuration::from_millis(interval),
-                            timeout: SimDuration::from_millis(((interval as f64) * timeout) as u64),
-                            healthy_threshold: healthy,
-                            unhealthy_threshold: unhealthy,
-                            initial_passes: initial,
-                            ..Default::default()
-                        },
+                        memory: 2 * cpu,
+                        max_concurrency: conc,
                         ..Default::default()
-                    });
-                    let health_check_steps = match probe {
-                        0 => vec![],
-                        1 => vec![StepSpec::Cpu(DistSpec::Deterministic(
-                            SimDuration::from_millis(2),
-                        ))],
-                        _ => vec![
-                            StepSpec::Cpu(DistSpec::Deterministic(SimDuration::from_millis(1))),
-                            StepSpec::Call { dependency: 0 },
-                        ],
-                    };
-                    spec.load_balancer.listeners.push(ListenerSpec {
-                        port: 80 + i as u16,
-                        default_action: ActionSpec::Forward { target_group: i },
-                        ..Default::default()
-                    });
-                    spec.clients.push(ClientSpec {
-                        name: format!("c{i}"),
-                        arrivals: ArrivalSpec::Poisson { rate_rps: rate },
-                        rtt,
-                        listener: i,
-                        ..Default::default()
-                    });
-                    spec.services.push(ServiceSpec {
-                        name: format!("s{i}"),
-                        target_group: i,
-                        desired_count: tasks,
-                        task: TaskSpec {
-                            cpu,
-                            memory: 2 * cpu,
-                            max_concurrency: conc,
-                            ..Default::default()
-                        },
-                        cpu_time,
-                        steps,
-                        memory,
-                        lifecycle,
-                        health_check_steps,
-                        ..Default::default()
-                    });
-                }
-                spec
-            },
-        )
+                    },
+                    cpu_time,
+                    steps,
+                    memory,
+                    lifecycle,
+                    health_check_steps,
+                    ..Default::default()
+                });
+            }
+            spec
+        })
 }
 
 /// A change of the fleet, applied at a time (a fraction of the run) to a task picked by
