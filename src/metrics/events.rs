@@ -149,6 +149,7 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 StopReason::Killed => "Killed",
                 StopReason::EssentialContainerExited => "EssentialContainerExited",
                 StopReason::ServiceStop => "ServiceStop",
+                StopReason::OutOfMemory => "OutOfMemoryError",
             };
             let detail = format!(
                 "(service {svc}) has stopped 1 running tasks: (task {}).",
@@ -216,10 +217,15 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
             String::new(),
             "",
             format!(
-                "(task {}) uses {} MiB, more than its memory of {} MiB (ECS stops such a task with OutOfMemoryError; not modelled yet).",
+                "(task {}) uses {} MiB, more than its memory of {} MiB ({}).",
                 task_name(task),
                 mib(used_kib),
-                mib(limit_kib)
+                mib(limit_kib),
+                if world.services()[world.tasks()[task.index()].service.index()].oom_kill() {
+                    "OutOfMemoryError: Container killed due to memory usage"
+                } else {
+                    "ECS would stop it with OutOfMemoryError; memory.oom_kill is off"
+                }
             ),
         ),
         LifecycleEvent::MemoryRecovered {
@@ -240,21 +246,53 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 mib(peak_kib)
             ),
         ),
-        LifecycleEvent::FaultStarted { fault } | LifecycleEvent::FaultEnded { fault } => {
+        LifecycleEvent::FaultStarted { fault, task }
+        | LifecycleEvent::FaultEnded { fault, task } => {
             let f = &world.faults()[fault.index()];
             let dep = f
                 .dependency()
                 .map(|d| world.dependencies()[d.index()].name.as_str())
                 .unwrap_or("");
+            let svc = f
+                .service()
+                .map(|s| world.services()[s.index()].name.clone())
+                .unwrap_or_default();
             let started = matches!(event, LifecycleEvent::FaultStarted { .. });
+            // The task struck, or the position that named no task.
+            let random = f.mean_time_between_failures();
+            let who = |nth: u32| match (task, random) {
+                (Some(t), None) => format!("task {}", task_name(t)),
+                (Some(t), Some(m)) => format!(
+                    "task {} (drawn at random; mean time between failures {} s)",
+                    task_name(t),
+                    m.as_secs_f64()
+                ),
+                (None, None) => format!("task #{nth} (oldest first; the service has no such task)"),
+                (None, Some(_)) => "no task (the service has none serving)".to_string(),
+            };
             let what = match f.kind {
                 FaultKind::DependencyDown { .. } => format!("dependency {dep} is down"),
                 FaultKind::DependencySlow { factor, .. } => {
                     format!("dependency {dep} is slow (latency × {factor})")
                 }
-                FaultKind::TaskCrash { service, task } => format!(
-                    "task #{task} (oldest first) of service {} crashes",
-                    world.services()[service].name
+                FaultKind::TaskCrash { task, .. } => {
+                    format!("{} of service {svc} crashes", who(task))
+                }
+                FaultKind::TaskHang { task, .. } => format!(
+                    "{} of service {svc} hangs (accepts connections, answers nothing)",
+                    who(task)
+                ),
+                FaultKind::TaskSlow { task, factor, .. } => format!(
+                    "{} of service {svc} runs its CPU {factor} × slower",
+                    who(task)
+                ),
+                FaultKind::AppErrors { fraction, .. } => format!(
+                    "service {svc} answers {}% of its responses with a 500",
+                    fraction * 100.0
+                ),
+                FaultKind::AzOutage { availability_zone } => format!(
+                    "Availability Zone {} is unreachable",
+                    world.network().az_name(availability_zone)
                 ),
             };
             let detail = if started {
@@ -268,8 +306,8 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 } else {
                     "fault_ended"
                 },
-                String::new(),
-                String::new(),
+                svc,
+                task.map(task_name).unwrap_or_default(),
                 String::new(),
                 "",
                 detail,

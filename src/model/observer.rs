@@ -22,6 +22,11 @@ pub enum StopReason {
     EssentialContainerExited,
     /// Its service stopped it (ECS's "Task stopped by the service"): it drained first.
     ServiceStop,
+    /// It used more memory than its task definition's `memory` and its service has
+    /// `memory.oom_kill`: the kernel killed its container, as a crash (ECS's
+    /// "OutOfMemoryError: Container killed due to memory usage",
+    /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html>).
+    OutOfMemory,
 }
 
 impl StopReason {
@@ -31,6 +36,7 @@ impl StopReason {
             StopReason::Killed => "Task stopped by user",
             StopReason::EssentialContainerExited => "Essential container in task exited",
             StopReason::ServiceStop => "Task stopped by the service",
+            StopReason::OutOfMemory => "OutOfMemoryError: Container killed due to memory usage",
         }
     }
 }
@@ -99,8 +105,9 @@ pub enum LifecycleEvent {
         /// AWS's reason code for the new state (`healthy` has none).
         reason: Option<TargetReason>,
     },
-    /// A task's memory in use went above its task definition's `memory` (ECS would stop
-    /// it with `OutOfMemoryError`; the task lifecycle will, the model only records it).
+    /// A task's memory in use went above its task definition's `memory`. With its
+    /// service's `oom_kill` the task is then killed ([`StopReason::OutOfMemory`]);
+    /// otherwise the model only records it.
     MemoryExceeded {
         /// The task.
         task: TaskId,
@@ -122,15 +129,20 @@ pub enum LifecycleEvent {
         /// Its `memory`, KiB.
         limit_kib: u64,
     },
-    /// A fault started (see [`World::faults`]).
+    /// A fault started (see [`World::faults`]), or struck again (a random fault).
     FaultStarted {
         /// The fault.
         fault: FaultId,
+        /// The task it struck, for a fault that acts on one task (none when the service had
+        /// no such task: the fault then does nothing).
+        task: Option<TaskId>,
     },
-    /// A fault ended.
+    /// A fault ended (for a fault that acts on one task: its window on that task).
     FaultEnded {
         /// The fault.
         fault: FaultId,
+        /// The task it acted on, as in [`LifecycleEvent::FaultStarted`].
+        task: Option<TaskId>,
     },
     /// A deployment of a service to a task definition revision started (a scenario's
     /// deployment, or the circuit breaker's rollback).

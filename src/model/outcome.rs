@@ -38,17 +38,32 @@ pub enum Cause {
     /// connection",
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-502-issues>).
     Elb502ConnectionRefused,
+    /// The target accepted the connection but sent no response for the load balancer's
+    /// `idle_timeout` (its application hung, or its Availability Zone became unreachable
+    /// with the request in flight): the ALB answers 504 ("The load balancer established a
+    /// connection to the target but the target did not respond before the idle timeout
+    /// period elapsed",
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-504-issues>).
+    Elb504IdleTimeout,
+    /// The load balancer could not establish a connection to the target within 10 s (the
+    /// target's Availability Zone is unreachable): the ALB answers 504 ("The load balancer
+    /// failed to establish a connection to the target before the connection timeout expired
+    /// (10 seconds)",
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-504-issues>).
+    Elb504ConnectTimeout,
 }
 
 impl Cause {
     /// Every cause, in output column order.
-    pub const ALL: [Cause; 6] = [
+    pub const ALL: [Cause; 8] = [
         Cause::Ok,
         Cause::Elb503NoTargets,
         Cause::Elb502TargetClosed,
         Cause::Target5xx,
         Cause::Elb502DeregistrationDelay,
         Cause::Elb502ConnectionRefused,
+        Cause::Elb504IdleTimeout,
+        Cause::Elb504ConnectTimeout,
     ];
 
     /// The stable name used in output files (`ok`, `elb_503_no_targets`...).
@@ -60,6 +75,8 @@ impl Cause {
             Cause::Target5xx => "target_5xx",
             Cause::Elb502DeregistrationDelay => "elb_502_deregistration_delay",
             Cause::Elb502ConnectionRefused => "elb_502_connection_refused",
+            Cause::Elb504IdleTimeout => "elb_504_idle_timeout",
+            Cause::Elb504ConnectTimeout => "elb_504_connect_timeout",
         }
     }
 
@@ -76,6 +93,7 @@ impl Cause {
             Cause::Elb502TargetClosed => 502,
             Cause::Target5xx => 500,
             Cause::Elb502DeregistrationDelay | Cause::Elb502ConnectionRefused => 502,
+            Cause::Elb504IdleTimeout | Cause::Elb504ConnectTimeout => 504,
         }
     }
 

@@ -237,15 +237,27 @@ pub struct LoadBalancerSpec {
     pub processing_time: DistSpec,
     /// Listeners; clients name one by index.
     pub listeners: Vec<ListenerSpec>,
+    /// The load balancer attribute `idle_timeout.timeout_seconds`: a target connection on
+    /// which no data moves for this long is closed, and its request ends with a 504
+    /// ([`Cause::Elb504IdleTimeout`](crate::model::Cause::Elb504IdleTimeout)). The model
+    /// applies it only to requests a target will never answer (a hung task, an unreachable
+    /// zone), so a healthy run pays nothing for it. AWS default 60 s, range 1–4000 s
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>).
+    pub idle_timeout: SimDuration,
 }
 
+/// AWS's default load balancer `idle_timeout.timeout_seconds`: 60 s.
+pub const DEFAULT_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+
 impl Default for LoadBalancerSpec {
-    /// `alb`, no processing time, one listener (see [`ListenerSpec::default`]).
+    /// `alb`, no processing time, one listener (see [`ListenerSpec::default`]), AWS's
+    /// default idle timeout (60 s).
     fn default() -> Self {
         LoadBalancerSpec {
             name: "alb".into(),
             processing_time: DistSpec::default(),
             listeners: vec![ListenerSpec::default()],
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -711,6 +723,12 @@ pub struct FaultSpec {
     pub duration: SimDuration,
     /// What it does.
     pub kind: FaultKind,
+    /// For a fault that strikes one task (a crash, a hang, a slowdown): `Some(mean)` makes
+    /// it random: it strikes again and again from `start`, at exponentially distributed
+    /// intervals of this mean (from its own keyed stream), each time a task drawn uniformly
+    /// among the service's serving tasks (its `task` is then unused), each strike with its
+    /// own window of `duration`. `None`: once, at `start`, the `task`-th.
+    pub mean_time_between_failures: Option<SimDuration>,
 }
 
 /// What a fault does.
@@ -739,6 +757,44 @@ pub enum FaultKind {
         /// first (0 = the oldest). No such task: the fault does nothing.
         task: u32,
     },
+    /// A task of the service hangs from `start` for `duration` (forever with
+    /// `SimDuration::MAX`): its application accepts connections but answers nothing. Its
+    /// requests in flight and those routed to it end with a 504 when the load balancer's
+    /// idle timeout expires (from when each was sent to it); its health checks time out, so
+    /// its target turns unhealthy and ECS replaces it.
+    TaskHang {
+        /// Index into [`WorldSpec::services`].
+        service: usize,
+        /// Which task, as for [`FaultKind::TaskCrash`].
+        task: u32,
+    },
+    /// A gray failure: a task of the service runs its CPU `factor` times slower from `start`
+    /// for `duration` (its CPU steps take `factor` times longer; processor sharing goes on
+    /// at the slower rate). It keeps passing health checks that use no CPU.
+    TaskSlow {
+        /// Index into [`WorldSpec::services`].
+        service: usize,
+        /// Which task, as for [`FaultKind::TaskCrash`].
+        task: u32,
+        /// Slowdown, ≥ 1 (1 = no effect).
+        factor: f64,
+    },
+    /// Application errors: during the window, each response a task of the service finishes
+    /// is a 500 with probability `fraction` (a keyed draw per request).
+    AppErrors {
+        /// Index into [`WorldSpec::services`].
+        service: usize,
+        /// Probability of a 500, 0–1.
+        fraction: f64,
+    },
+    /// An Availability Zone outage: during the window no connection to a task in the zone
+    /// completes (the load balancer's 10 s connect timeout: a 504), requests in flight there
+    /// end with a 504 at the idle timeout, and health checks of those tasks time out.
+    AzOutage {
+        /// Index of the zone among the network's zones (in the order they first appear in
+        /// [`WorldSpec::subnets`], or the default network's).
+        availability_zone: u32,
+    },
 }
 
 /// Memory the application uses in one task, as ECS measures it for `MemoryUtilization`
@@ -751,6 +807,11 @@ pub struct MemorySpec {
     /// (purpose `service/<name>/memory`). The distribution's unit, nanoseconds in
     /// [`SimDuration`], is read as KiB.
     pub per_request_kib: DistSpec,
+    /// A task that goes above its task definition's `memory` is killed (its container's
+    /// hard limit), like a crash, with [`StopReason::OutOfMemory`](crate::model::StopReason::OutOfMemory),
+    /// and replaced. AWS does this; false (the default) only records the excursion, so
+    /// scenarios written before this setting keep their figures.
+    pub oom_kill: bool,
 }
 
 impl Default for MemorySpec {
@@ -759,6 +820,7 @@ impl Default for MemorySpec {
         MemorySpec {
             base_kib: 0,
             per_request_kib: DistSpec::Deterministic(SimDuration::ZERO),
+            oom_kill: false,
         }
     }
 }

@@ -127,6 +127,24 @@ pub enum Event {
     FaultStart(FaultId),
     /// Faults: a fault ends.
     FaultEnd(FaultId),
+    /// Faults: the window of `fault` on `task` ends (a fault that acts on one task).
+    TaskFaultEnd {
+        /// The fault.
+        fault: FaultId,
+        /// The task it struck.
+        task: TaskId,
+    },
+    /// Faults: the load balancer gives up on request `serial` (store key `key`), sent to a
+    /// task that will never answer (hung, or in an unreachable zone), if it is still live:
+    /// at its connect timeout (`connect`) or its idle timeout (a health check: its timeout).
+    Unanswered {
+        /// Key in the request store.
+        key: u32,
+        /// True for the 10 s connect timeout, false for the idle timeout.
+        connect: bool,
+        /// The request's serial.
+        serial: u64,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -166,9 +184,16 @@ pub struct World {
     /// Health checks that ended during the current handler: (group, slot, node, serial,
     /// how it ended), judged once it returns.
     pub(in crate::model) probe_results: Vec<(TargetGroupId, u32, u8, u64, super::Cause)>,
-    /// Something waits in `deactivated`, `new_targets` or `probe_results` (one flag for
-    /// the event loop to test).
+    /// Something waits in `deactivated`, `new_targets`, `probe_results` or `oom_killed`
+    /// (one flag for the event loop to test).
     pub(in crate::model) deferred: bool,
+    /// Tasks that went above their memory during the current handler, with `oom_kill`: they
+    /// are killed once it returns.
+    pub(in crate::model) oom_killed: Vec<TaskId>,
+    /// Per Availability Zone (by index), the `az_outage` faults in progress.
+    pub(in crate::model) az_down: Vec<u32>,
+    /// The load balancer's `idle_timeout`.
+    pub(in crate::model) idle_timeout: SimDuration,
 }
 
 impl World {
@@ -228,6 +253,9 @@ impl World {
             network,
             probe_results: Vec::new(),
             deferred: false,
+            oom_killed: Vec::new(),
+            az_down: vec![0; nodes.into()],
+            idle_timeout: spec.load_balancer.idle_timeout,
         })
     }
 
@@ -282,6 +310,10 @@ impl World {
     /// Faults, by id.
     pub fn faults(&self) -> &[Fault] {
         &self.faults
+    }
+    /// The load balancer's `idle_timeout`.
+    pub fn idle_timeout(&self) -> SimDuration {
+        self.idle_timeout
     }
     /// The subnets tasks take their addresses from.
     pub fn network(&self) -> &super::ecs::network::Network {
@@ -339,6 +371,12 @@ impl<O: Observer> Handler for Core<O> {
             Event::Deploy { service, revision } => w.on_deploy(s, o, service, revision, false),
             Event::FaultStart(f) => w.on_fault(s, o, f, true),
             Event::FaultEnd(f) => w.on_fault(s, o, f, false),
+            Event::TaskFaultEnd { fault, task } => w.on_task_fault_end(s, o, fault, task),
+            Event::Unanswered {
+                key,
+                connect,
+                serial,
+            } => w.on_unanswered(s, o, key, serial, connect),
             Event::WarmupEnd => {
                 let now = s.now();
                 w.account_all(now);

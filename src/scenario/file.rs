@@ -399,6 +399,19 @@ pub struct LoadBalancerSection {
     pub processing_time: Option<Delay>,
     /// `[[load_balancer.listeners]]`.
     pub listeners: Vec<ListenerSection>,
+    /// `idle_timeout.timeout_seconds`: how long a target connection may carry no data before
+    /// the load balancer closes it and answers 504 (`elb_504_idle_timeout`). A whole number
+    /// of seconds, 1s–4000s; default "60s" (the AWS default). Source:
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: SignedDur,
+}
+
+fn default_idle_timeout() -> SignedDur {
+    SignedDur {
+        negative: false,
+        magnitude: crate::model::DEFAULT_IDLE_TIMEOUT,
+    }
 }
 
 fn default_lb_name() -> String {
@@ -863,6 +876,11 @@ pub struct MemorySection {
     /// distribution of MiB; default 0.
     #[serde(default)]
     pub per_request_mib: Option<MemoryAmount>,
+    /// Kill a task that goes above `task.memory`, as AWS does to a container over its hard
+    /// limit ("OutOfMemoryError: Container killed due to memory usage"), and replace it;
+    /// default false: the excursion is only recorded.
+    #[serde(default)]
+    pub oom_kill: bool,
 }
 
 /// An amount of memory in MiB: a constant number, or a distribution table whose values are
@@ -1031,12 +1049,84 @@ pub enum FaultSection {
         service: String,
         /// Which task: its position among the service's serving tasks at `at`, oldest first;
         /// default 0 (the oldest); 0 to the service's `desired_count` − 1. (Read as a signed
-        /// integer so that a negative one is reported with its field's path.)
+        /// integer so that a negative one is reported with its field's path.) Not with
+        /// `mean_time_between_failures`.
         #[serde(default)]
         #[schemars(range(min = 0))]
-        task: i64,
-        /// When the task crashes, from t = 0; before the end of the run.
-        at: Dur,
+        task: Option<i64>,
+        /// When the task crashes, from t = 0; before the end of the run. Exactly one of `at`
+        /// and `mean_time_between_failures`.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Instead of `at`: crash again and again, at exponentially distributed intervals of
+        /// this mean from t = 0, each time a task drawn uniformly among the service's
+        /// serving tasks.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
+    },
+    /// A task of the service hangs from `at`: its application accepts connections but
+    /// answers nothing. Requests at it and sent to it end with a 504 at the load balancer's
+    /// `idle_timeout`; its health checks time out, so ECS replaces it.
+    TaskHang {
+        /// Name of the service (`[[services]]`).
+        service: String,
+        /// Which task, as for `task_crash`; default 0 (the oldest).
+        #[serde(default)]
+        #[schemars(range(min = 0))]
+        task: Option<i64>,
+        /// When the task hangs, from t = 0; before the end of the run. Exactly one of `at`
+        /// and `mean_time_between_failures`.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Instead of `at`: random hangs, as for `task_crash`.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
+        /// How long it stays hung (> 0); default: to the end of the run.
+        duration: Option<Dur>,
+    },
+    /// A gray failure: a task of the service runs its CPU `factor` times slower from `at`
+    /// for `duration`.
+    TaskSlow {
+        /// Name of the service (`[[services]]`).
+        service: String,
+        /// Which task, as for `task_crash`; default 0 (the oldest).
+        #[serde(default)]
+        #[schemars(range(min = 0))]
+        task: Option<i64>,
+        /// When the slowdown begins, from t = 0; before the end of the run. Exactly one of
+        /// `at` and `mean_time_between_failures`.
+        #[serde(default)]
+        at: Option<Dur>,
+        /// Instead of `at`: random slowdowns, as for `task_crash`.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
+        /// How long it lasts (> 0).
+        duration: Dur,
+        /// How many times longer its CPU steps take, 1–1000.
+        factor: f64,
+    },
+    /// Application errors: during the window each response a task of the service finishes
+    /// is a 500 with probability `fraction`.
+    AppErrors {
+        /// Name of the service (`[[services]]`).
+        service: String,
+        /// When the fault starts, from t = 0.
+        start: Dur,
+        /// How long it lasts (> 0).
+        duration: Dur,
+        /// Probability that a response is a 500, 0–1.
+        fraction: f64,
+    },
+    /// An Availability Zone outage: during the window the tasks in the zone are
+    /// unreachable.
+    AzOutage {
+        /// The zone, like "us-east-1a": one of the network's (`[[subnets]]`, or the default
+        /// network's `us-east-1a`, `us-east-1b`, `us-east-1c`).
+        availability_zone: String,
+        /// When the outage starts, from t = 0.
+        start: Dur,
+        /// How long it lasts (> 0).
+        duration: Dur,
     },
 }
 

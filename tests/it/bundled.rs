@@ -2,7 +2,7 @@
 //! `scenarios/slow-database.toml`, `scenarios/rent-a-room.toml`, and the deployments
 //! `scenarios/deploy-502.toml`, `scenarios/bad-deploy-circuit-breaker.toml`,
 //! `scenarios/grace-period-kill-loop.toml`, `scenarios/subnet-exhaustion.toml`, and
-//! `scenarios/deep-health-check-outage.toml`) teach with
+//! `scenarios/deep-health-check-outage.toml`, `scenarios/az-outage.toml`) teach with
 //! figures quoted in their comment blocks; each
 //! test runs the scenario (and the variants the comments suggest) with the built binary and
 //! checks those figures from the files a user reads.
@@ -641,4 +641,59 @@ fn deep_health_check_outage_takes_down_paths_that_never_call_the_database() {
     );
     assert_eq!(by(&headroom, "elb_503_no_targets"), 0);
     assert_eq!(by(&headroom, "elb_502_connection_refused"), 142);
+}
+
+/// az-outage: us-east-1a is cut off from 300 s to 600 s. Until two health checks of its task
+/// time out, a third of the requests go there and wait the 10 s connect timeout for a 504;
+/// the replacement lands in the dead zone (fewest tasks per zone), the next one in
+/// us-east-1b; the variants the comments list give their figures.
+#[test]
+fn az_outage_504s_until_health_checks_notice_and_the_replacement_lands_in_the_dead_zone() {
+    let (s, m, _, events) = run("az-outage", &[]);
+    let by = &s["requests"]["by_outcome"];
+    assert_eq!(by["elb_504_connect_timeout"], 350);
+    assert_eq!(by["elb_504_idle_timeout"], 0);
+    let wait = f(&s["error_latency_ms"]["elb_504_connect_timeout"]["mean"]);
+    assert!((10_030.0..10_032.0).contains(&wait), "{wait}");
+    // Every 504 is in the minute of the outage's start.
+    let in_300: f64 = col(&m, 300, 360, "responses_elb_504_connect_timeout")
+        .iter()
+        .sum();
+    assert_eq!(in_300, 350.0);
+    assert!(events.contains(
+        "\n300,fault_started,,,,,fault 0: Availability Zone us-east-1a is unreachable.\n"
+    ));
+    assert!(events.contains("\n334.443721678,target_unhealthy,shop,shop-0,shop,Target.Timeout,"));
+    assert!(
+        events
+            .contains("(task shop-3) with 512 CPU units and 1024 MiB, at 10.0.0.5 in us-east-1a.")
+    );
+    assert!(events.contains("\n399.693686625,target_unhealthy,shop,shop-3,shop,Target.Timeout,"));
+    assert!(
+        events
+            .contains("(task shop-4) with 512 CPU units and 1024 MiB, at 10.0.1.5 in us-east-1b.")
+    );
+    assert!(events.contains("\n453.032033346,task_stopped,shop,shop-0,,ServiceStop,"));
+    assert!(events.contains("\n600,fault_ended,"));
+
+    let variant = |set: &str| {
+        let (s, _, _, events) = run("az-outage", &["--set", set]);
+        let first = events
+            .lines()
+            .find(|l| l.contains(",target_unhealthy,"))
+            .map(|l| l.split(',').next().unwrap().parse::<f64>().unwrap())
+            .unwrap();
+        (
+            s["requests"]["by_outcome"]["elb_504_connect_timeout"]
+                .as_u64()
+                .unwrap(),
+            first,
+        )
+    };
+    let (n, t) = variant("target_groups.shop.health_check.unhealthy_threshold=3");
+    assert!(n == 515 && (349.4..349.5).contains(&t), "{n} {t}");
+    let (n, t) = variant("target_groups.shop.health_check.timeout=2s");
+    assert!(n == 320 && (331.4..331.5).contains(&t), "{n} {t}");
+    let (n, _) = variant("load_balancer.idle_timeout=4000s");
+    assert_eq!(n, 350);
 }

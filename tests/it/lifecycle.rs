@@ -55,6 +55,7 @@ fn crash_of_task_0(at: SimTime) -> FaultSpec {
             service: 0,
             task: 0,
         },
+        mean_time_between_failures: None,
     }
 }
 
@@ -148,7 +149,7 @@ fn a_crash_is_replaced_through_every_phase() {
     close("task_seconds", f(&s["task_seconds"]), 45.02 + 69.98);
     let got = brief(&rows[3..]);
     let want = vec![
-        row("30.02", "fault_started", "", ""),
+        row("30.02", "fault_started", "svc-0", ""),
         row("30.02", "task_stopped", "svc-0", "EssentialContainerExited"),
         row("35.02", "task_state", "svc-0", "DEACTIVATING"),
         row("35.02", "task_launched", "svc-1", ""),

@@ -141,6 +141,7 @@ fn a_crash_and_its_replacement_row_by_row() {
             service: 0,
             task: 0,
         },
+        mean_time_between_failures: None,
     };
     let spec = world(secs(120), 1, vec![crash]);
     let (s, rows) = run(&spec, &dir.path().join("o"), &[]);

@@ -68,11 +68,14 @@ fn world() -> impl Strategy<Value = WorldSpec> {
     let profile = prop_oneof![Just(vec![]), prop::collection::vec(step, 1..5)];
     let memory = prop_oneof![
         Just(MemorySpec::default()),
-        (0u64..3000, 0u64..400).prop_map(|(base_mib, per)| MemorySpec {
-            base_kib: base_mib * 1024,
-            per_request_kib: DistSpec::Exponential {
-                mean: SimDuration(per * 1024 + 1)
-            },
+        (0u64..3000, 0u64..400, any::<bool>()).prop_map(|(base_mib, per, oom_kill)| {
+            MemorySpec {
+                base_kib: base_mib * 1024,
+                per_request_kib: DistSpec::Exponential {
+                    mean: SimDuration(per * 1024 + 1),
+                },
+                oom_kill,
+            }
         }),
     ];
     let dependency = (
@@ -96,13 +99,15 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                 ..Default::default()
             },
         );
-    // (start, duration, dependency or service, slow factor or nothing, a task crash?)
+    // (start, duration, dependency, service or zone, slow factor or nothing, kind: 0–2 a
+    // dependency fault, 3 a task crash, 4 a hang, 5 a CPU slowdown, 6 application errors,
+    // 7 a zone outage)
     let fault = (
         0.0f64..1.0,
         0.0f64..0.5,
         0usize..2,
         prop::option::of(0.2f64..8.0),
-        any::<bool>(),
+        0u8..8,
     );
     // Short lifecycles (0–400 ms a phase) and deregistration delays (0–2 s), so tasks
     // start, drain and stop within a run.
@@ -172,26 +177,29 @@ fn world() -> impl Strategy<Value = WorldSpec> {
         0u64..3,
         any::<u64>(),
         prop::collection::vec(dependency, 2),
-        prop::collection::vec(fault, 0..3),
-        any::<bool>(),
-        // Rolling deployments: (start as a fraction of the run, service, how the revision
-        // fails, minimum healthy %, maximum %, circuit breaker, rollback, slower profile).
-        prop::collection::vec(
-            (
-                0.0f64..1.0,
-                0usize..3,
-                0u8..3,
-                0u32..101,
-                100u32..301,
-                any::<bool>(),
-                any::<bool>(),
-                any::<bool>(),
+        (
+            prop::collection::vec(fault, 0..3),
+            // Rolling deployments: (start as a fraction of the run, service, how the
+            // revision fails, minimum healthy %, maximum %, circuit breaker, rollback,
+            // slower profile).
+            prop::collection::vec(
+                (
+                    0.0f64..1.0,
+                    0usize..3,
+                    0u8..3,
+                    0u32..101,
+                    100u32..301,
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                ),
+                0..3,
             ),
-            0..3,
         ),
+        any::<bool>(),
     )
         .prop_map(
-            |(groups, lb_delay, secs, warm, seed, deps, faults, tiny, deploys)| {
+            |(groups, lb_delay, secs, warm, seed, deps, (faults, deploys), tiny)| {
                 let mut spec = WorldSpec {
                     name: "prop".into(),
                     seed,
@@ -202,6 +210,9 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                         name: "lb".into(),
                         processing_time: lb_delay,
                         listeners: vec![],
+                        // Short (0.2–3 s, from the seed), so requests at hung or unreachable
+                        // tasks end within a run.
+                        idle_timeout: SimDuration::from_millis(200 + seed % 2800),
                     },
                     ..Default::default()
                 };
@@ -224,13 +235,43 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                         })
                         .collect();
                 }
-                for (start, len, dependency, factor, crash) in faults {
+                for (start, len, dependency, factor, kind_no) in faults {
+                    let kind = kind_no;
+                    let window = SimDuration(((run * len) as u64).max(1));
+                    let (service, task) = (dependency % nservices, (len * 10.0) as u32);
                     let (duration, kind) = match factor {
-                        _ if crash => (
-                            SimDuration::ZERO,
-                            FaultKind::TaskCrash {
-                                service: dependency % nservices,
-                                task: (len * 10.0) as u32,
+                        _ if kind == 3 => {
+                            (SimDuration::ZERO, FaultKind::TaskCrash { service, task })
+                        }
+                        // Half the hangs last to the end of the run.
+                        _ if kind == 4 => (
+                            if factor.is_some() {
+                                window
+                            } else {
+                                SimDuration::MAX
+                            },
+                            FaultKind::TaskHang { service, task },
+                        ),
+                        _ if kind == 5 => (
+                            window,
+                            FaultKind::TaskSlow {
+                                service,
+                                task,
+                                factor: factor.unwrap_or(1.0).max(1.0),
+                            },
+                        ),
+                        _ if kind == 6 => (
+                            window,
+                            FaultKind::AppErrors {
+                                service,
+                                fraction: (len * 2.0).min(1.0),
+                            },
+                        ),
+                        // Zones 0 and 1 exist in both networks (the default's three, the tiny two).
+                        _ if kind == 7 => (
+                            window,
+                            FaultKind::AzOutage {
+                                availability_zone: dependency as u32,
                             },
                         ),
                         None => (
@@ -242,10 +283,15 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                             FaultKind::DependencySlow { dependency, factor },
                         ),
                     };
+                    // A fault that strikes a task and starts late in the run is random instead:
+                    // strikes at intervals of mean ≥ 1 ms from its start.
+                    let random = (3..=5).contains(&kind_no) && start > 0.6;
                     spec.faults.push(FaultSpec {
                         start: SimTime((run * start) as u64),
                         duration,
                         kind,
+                        mean_time_between_failures: random
+                            .then(|| SimDuration(((run * (start - 0.6)) as u64).max(1_000_000))),
                     });
                 }
                 for (
@@ -437,6 +483,14 @@ struct Checker {
     calls: u64,
     /// Active down faults per dependency.
     down: Vec<u32>,
+    /// Tasks a hang struck, and when.
+    impaired: BTreeMap<TaskId, Vec<SimTime>>,
+    /// Zones an outage struck, and when.
+    zones_down: Vec<(u32, SimTime)>,
+    /// Each task's zone.
+    zone_of: BTreeMap<TaskId, u32>,
+    /// The load balancer's idle timeout.
+    idle_timeout: SimDuration,
     violations: Vec<String>,
 }
 
@@ -495,6 +549,7 @@ impl Observer for Checker {
     fn start(&mut self, w: &World) {
         self.targets = vec![BTreeMap::new(); w.target_groups().len()];
         self.algorithms = w.target_groups().iter().map(|g| g.algorithm).collect();
+        self.idle_timeout = w.idle_timeout();
     }
     fn request_arrived(&mut self, now: SimTime, r: &Request) {
         self.clock(now);
@@ -617,6 +672,39 @@ impl Observer for Checker {
                     ));
                 }
             }
+            Cause::Elb504IdleTimeout | Cause::Elb504ConnectTimeout => {
+                // Only a task that a hang or a zone outage struck leaves a request
+                // unanswered; the load balancer gives up exactly at the connect timeout, and
+                // at the idle timeout at the latest, or at once when the fault struck (a
+                // request in flight longer than the idle timeout).
+                let strikes: Vec<SimTime> = r
+                    .task
+                    .map(|t| {
+                        let zone = self.zone_of.get(&t).copied();
+                        let mut v = self.impaired.get(&t).cloned().unwrap_or_default();
+                        v.extend(
+                            self.zones_down
+                                .iter()
+                                .filter(|(z, _)| Some(*z) == zone)
+                                .map(|(_, at)| *at),
+                        );
+                        v
+                    })
+                    .unwrap_or_default();
+                let struck = !strikes.is_empty();
+                let waited = now - r.dispatched;
+                let timed = if cause == Cause::Elb504ConnectTimeout {
+                    waited == SimDuration::from_secs(10)
+                } else {
+                    waited <= self.idle_timeout || strikes.contains(&now)
+                };
+                if !struck || !timed {
+                    self.violations.push(format!(
+                        "at {now}: request {i} got {cause:?} after {waited:?} from {:?} (struck: {struck})",
+                        r.task
+                    ));
+                }
+            }
             Cause::Target5xx => {
                 if r.task.is_none() || self.started[i] != 1 {
                     self.violations.push(format!(
@@ -639,6 +727,7 @@ impl Observer for Checker {
             LifecycleEvent::TaskLaunched { task, .. }
             | LifecycleEvent::TaskStarted { task, .. } => {
                 if let Some(l) = _w.tasks()[task.index()].lease {
+                    self.zone_of.insert(task, l.az);
                     match self.ips.insert(l.ip, task) {
                         Some(other) if other != task => self.violations.push(format!(
                             "at {now}: {task:?} got IP {} held by {other:?}",
@@ -721,8 +810,19 @@ impl Observer for Checker {
                 }
             }
             LifecycleEvent::TaskLaunchFailed { .. } => {}
-            LifecycleEvent::FaultStarted { fault } | LifecycleEvent::FaultEnded { fault } => {
+            LifecycleEvent::FaultStarted { fault, task }
+            | LifecycleEvent::FaultEnded { fault, task } => {
                 let f = &_w.faults()[fault.index()];
+                if let (LifecycleEvent::FaultStarted { .. }, FaultKind::TaskHang { .. }, Some(t)) =
+                    (*e, f.kind, task)
+                {
+                    self.impaired.entry(t).or_default().push(now);
+                }
+                if let FaultKind::AzOutage { availability_zone } = f.kind
+                    && matches!(*e, LifecycleEvent::FaultStarted { .. })
+                {
+                    self.zones_down.push((availability_zone, now));
+                }
                 if let FaultKind::DependencyDown { .. } = f.kind {
                     let d = f.dependency().expect("a dependency fault").index();
                     if self.down.len() <= d {
@@ -913,6 +1013,7 @@ fn the_checker_sees_work_and_catches_a_violation() {
     spec.services[0].memory = MemorySpec {
         base_kib: 1900 * 1024,
         per_request_kib: DistSpec::Deterministic(SimDuration(40 * 1024)),
+        oom_kill: false,
     };
     spec.dependencies = vec![DependencySpec {
         latency: DistSpec::Exponential {
@@ -928,6 +1029,7 @@ fn the_checker_sees_work_and_catches_a_violation() {
             start: SimTime::ZERO + SimDuration::from_secs(2),
             duration: SimDuration::from_secs(1),
             kind: FaultKind::DependencyDown { dependency: 0 },
+            mean_time_between_failures: None,
         },
         FaultSpec {
             start: SimTime::ZERO + SimDuration::from_secs(6),
@@ -936,6 +1038,7 @@ fn the_checker_sees_work_and_catches_a_violation() {
                 dependency: 0,
                 factor: 4.0,
             },
+            mean_time_between_failures: None,
         },
     ];
     let (c, _) = run_with_ops(&spec, &ops, Checker::default());
@@ -959,7 +1062,10 @@ fn the_checker_sees_work_and_catches_a_violation() {
     c.start(sim.world());
     c.lifecycle(
         SimTime(1),
-        &LifecycleEvent::FaultStarted { fault: FaultId(0) },
+        &LifecycleEvent::FaultStarted {
+            fault: FaultId(0),
+            task: None,
+        },
         sim.world(),
     );
     c.call_finished(

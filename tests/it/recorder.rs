@@ -138,6 +138,8 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("responses_target_5xx", "0"),
         ("responses_elb_502_deregistration_delay", "0"),
         ("responses_elb_502_connection_refused", "0"),
+        ("responses_elb_504_idle_timeout", "0"),
+        ("responses_elb_504_connect_timeout", "0"),
         ("in_flight", "0"),
         ("latency_p50_ms", "50.000"),
         ("latency_p90_ms", "50.000"),

@@ -143,7 +143,8 @@ impl World {
         t.state = TaskState::Provisioning;
         t.listening = false;
         t.lease = lease.as_ref().ok().copied();
-        let rev = usize::from(t.revision);
+        self.place_in_outage(id);
+        let rev = usize::from(self.tasks[id.index()].revision);
         let svc = &mut self.services[service.index()];
         svc.active += 1;
         svc.rollout.active_by_revision[rev] += 1;
@@ -247,7 +248,7 @@ impl World {
                 let svc = &self.services[service.index()];
                 if svc.revisions[usize::from(t.revision)].failure == RevisionFailure::CrashOnStart {
                     // The application exits as it starts.
-                    self.crash(s, o, id);
+                    self.crash(s, o, id, StopReason::EssentialContainerExited);
                     return;
                 }
                 t.listening = true;
@@ -347,6 +348,8 @@ impl World {
         let stop_timeout = svc.stop_timeout;
         let d = if self.tasks[id.index()].crashed {
             SimDuration::ZERO // nothing left to shut down
+        } else if self.tasks[id.index()].hung_by.is_some() {
+            stop_timeout // a hung application ignores SIGTERM: SIGKILL
         } else {
             self.lifecycle_draw(service, Phase::Shutdown, number)
                 .min(stop_timeout)
@@ -414,38 +417,26 @@ impl World {
         }
     }
 
-    /// A task of `service` crashes (a fault): the `nth` serving task, oldest first. Its
-    /// process exits: its requests end with a 502 and it accepts no more connections, but
-    /// its target stays registered until ECS notices (`crash_detection` later) and stops it
+    /// Task `id`'s process exits (`reason`: a `task_crash` fault, or an out-of-memory
+    /// kill): its requests end with a 502 and it accepts no more connections, but its target
+    /// stays registered until ECS notices (`crash_detection` later) and stops it
     /// (DEACTIVATING: its target drains, at once as nothing is in flight), then launches a
     /// replacement. Meanwhile requests routed to it get a 502 and its health checks fail.
-    pub(in crate::model) fn crash_task<O: Observer>(
-        &mut self,
-        s: &mut Scheduler<Event>,
-        o: &mut O,
-        service: ServiceId,
-        nth: u32,
-    ) {
-        let Some(&id) = self.services[service.index()].running.get(nth as usize) else {
-            return;
-        };
-        self.crash(s, o, id);
-    }
-
-    /// Task `id`'s process exits (see [`World::crash_task`]); the circuit breaker of a
-    /// deployment of its revision counts it.
+    /// The circuit breaker of a deployment of its revision counts it.
     pub(in crate::model) fn crash<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
         id: TaskId,
+        reason: StopReason,
     ) {
         let now = s.now();
+        let service = self.tasks[id.index()].service;
         let t = &mut self.tasks[id.index()];
         t.crashed = true;
         t.listening = false;
-        let (service, number) = (t.service, t.number);
-        self.retire(now, o, id, StopReason::EssentialContainerExited);
+        let number = t.number;
+        self.retire(now, o, id, reason);
         let d = self.lifecycle_draw(service, Phase::CrashDetection, number);
         s.schedule_in(d, Event::CrashNoticed { task: id });
         self.task_failed(s, o, id);
@@ -477,6 +468,8 @@ impl World {
                 self.probe_ended(s, o, tg, slot, node, serial, cause);
             } else if !self.deactivated.is_empty() {
                 self.run_deactivated(s, o);
+            } else if let Some(id) = self.oom_killed.pop() {
+                self.oom_kill(s, o, id);
             } else {
                 self.deferred = false;
                 return;

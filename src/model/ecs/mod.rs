@@ -98,6 +98,10 @@ pub struct Service {
     memory: Sampler,
     /// Key `service/<name>/memory` of the memory draws.
     memory_key: u64,
+    /// No fault has made its tasks answer differently (a hang, a slowdown, errors, an
+    /// outage): its tasks may take the fast path when their revision's profile allows it
+    /// (`model::faults` turns it off for the rest of the run with [`World::impair`]).
+    pub(in crate::model) simple: bool,
     /// Running tasks, in launch order.
     running: Vec<TaskId>,
     /// Usage meters of its stopped tasks, summed.
@@ -120,6 +124,13 @@ pub struct Service {
     pub(in crate::model) throttle: network::LaunchThrottle,
     /// A retry after a failed launch is scheduled: launch nothing until it comes.
     pub(in crate::model) retry_pending: bool,
+    /// `memory.oom_kill`: a task above its memory is killed.
+    pub(in crate::model) oom_kill: bool,
+    /// An `app_errors` fault in progress: the chance that a response is a 500, in units of
+    /// 2⁻⁶⁴ (`u64::MAX`: every one), 0 when none (read on the hot path).
+    pub(in crate::model) error_threshold: u64,
+    /// The `app_errors` fault in progress and the key of its draws.
+    pub(in crate::model) errors_by: Option<(super::ids::FaultId, u64)>,
 }
 
 /// The steps `specs` of service `name`'s profile `field` (`steps` or
@@ -245,6 +256,7 @@ impl Service {
                 stop_timeout: lc.stop_timeout,
                 revisions,
                 rollout: deployment::Rollout::new(s),
+                simple: true,
                 id: ServiceId(i as u32),
                 name: s.name.clone(),
                 target_group: TargetGroupId(s.target_group as u32),
@@ -255,6 +267,9 @@ impl Service {
                     &format!("services.{}.memory.per_request", s.name),
                 )?,
                 memory_key: key("memory"),
+                oom_kill: s.memory.oom_kill,
+                error_threshold: 0,
+                errors_by: None,
                 running: Vec::new(),
                 retired: UsageMeter::default(),
                 launched: 0,
@@ -315,11 +330,23 @@ impl World {
         let steps = &svc.revisions[usize::from(task.revision)].steps;
         task.cpu_only =
             steps.len() == 1 && steps[0].kind == StepKind::Cpu && steps[0].probability >= 1.0;
-        task.simple = svc.revisions[usize::from(task.revision)].simple;
+        task.simple = svc.simple && svc.revisions[usize::from(task.revision)].simple;
         task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
         self.tasks.push(task);
         id
+    }
+
+    /// A fault makes `service`'s tasks answer differently: its tasks, present and future,
+    /// leave the fast path for the rest of the run (the same model, with the checks the
+    /// faults need).
+    pub(in crate::model) fn impair(&mut self, service: ServiceId) {
+        self.services[service.index()].simple = false;
+        for t in &mut self.tasks {
+            if t.service == service {
+                t.simple = false;
+            }
+        }
     }
 
     /// Launches a task of `service` at `now`, warm: RUNNING at once, then registered in
@@ -334,6 +361,7 @@ impl World {
     ) -> TaskId {
         let id = self.new_task(now, service);
         self.tasks[id.index()].lease = self.network.allocate(service).ok();
+        self.place_in_outage(id);
         let svc = &mut self.services[service.index()];
         svc.running.push(id);
         svc.active += 1;
@@ -413,6 +441,11 @@ impl World {
         task_id: TaskId,
     ) {
         let now = s.now();
+        if self.tasks[task_id.index()].impaired() {
+            // A fault keeps the task from answering (its service left the fast path).
+            self.serve_impaired(s, o, key, task_id);
+            return;
+        }
         let req = self.requests.get_mut(key);
         let task = &mut self.tasks[task_id.index()];
         let svc = &self.services[task.service.index()];
@@ -466,7 +499,12 @@ impl World {
                 &svc.revisions[usize::from(task.revision)].steps
             };
             let Some(step) = steps.get(usize::from(req.step)) else {
-                self.end_at_task(now, o, key, Cause::Ok);
+                let cause = if is_probe(req.serial) {
+                    Cause::Ok
+                } else {
+                    svc.answer(req.seed)
+                };
+                self.end_at_task(now, o, key, cause);
                 return;
             };
             if step.probability < 1.0 && !step.runs_for(req.seed) {
@@ -479,7 +517,7 @@ impl World {
                     let work = draw(&step.sampler, step.key, req.seed);
                     req.work += work;
                     task.advance(now);
-                    task.start_cpu(req.serial, key, work);
+                    task.start_cpu(req.serial, key, task.slowed(work));
                     return;
                 }
                 StepKind::Wait => {
@@ -605,6 +643,14 @@ impl World {
         task: TaskId,
         crossing: MemoryCrossing,
     ) {
+        let service = self.tasks[task.index()].service;
+        if matches!(crossing, MemoryCrossing::Exceeded(_))
+            && self.services[service.index()].oom_kill
+        {
+            // Killed once the current handler returns (its requests are being worked on).
+            self.oom_killed.push(task);
+            self.deferred = true;
+        }
         let t = &self.tasks[task.index()];
         let limit_kib = u64::from(t.memory_mib) * 1024;
         let event = match crossing {

@@ -35,7 +35,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use super::cpu::CpuMeter;
 use super::usage::UsageMeter;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::ids::{ServiceId, TargetGroupId, TaskId};
+use crate::model::ids::{FaultId, ServiceId, TargetGroupId, TaskId};
 
 /// CPU units per vCPU (ECS task definition `cpu`).
 pub const CPU_UNITS_PER_VCPU: u64 = 1024;
@@ -169,6 +169,20 @@ pub struct Task {
     /// Its private IP address (awsvpc ENI), held from PROVISIONING until DEPROVISIONING
     /// ends; `None` for a task whose launch found no free address.
     pub lease: Option<super::network::Lease>,
+    /// A `task_hang` fault froze its application: it accepts connections but answers
+    /// nothing (see `model::faults`); the fault that did.
+    pub hung_by: Option<FaultId>,
+    /// Its Availability Zone is unreachable (an `az_outage` fault): no connection to it
+    /// completes.
+    pub unreachable: bool,
+    /// A `task_slow` fault (a gray failure) slows its CPU: the fault, and the factor in
+    /// 1/1024ths (every CPU step takes `factor` times longer).
+    pub slowed_by: Option<(FaultId, u64)>,
+    /// [`Task::slowed_by`]'s factor in 1/1024ths, 0 when the CPU runs at full speed.
+    slow_q10: u64,
+    /// Client requests sent to it that it will never answer (it hung, or its zone is
+    /// unreachable): the load balancer still waits for them, the task does not hold them.
+    pub(in crate::model) unanswered: u32,
     /// Requests in a CPU step.
     on_cpu: BinaryHeap<Tagged>,
     /// Requests waiting for a worker, FIFO: (serial, key).
@@ -249,6 +263,11 @@ impl Task {
             crashed: false,
             replacing: false,
             lease: None,
+            hung_by: None,
+            unreachable: false,
+            slowed_by: None,
+            slow_q10: 0,
+            unanswered: 0,
             on_cpu: BinaryHeap::new(),
             waiting: VecDeque::new(),
             workers_busy: 0,
@@ -352,6 +371,7 @@ impl Task {
         self.workers_busy = 0;
         self.held = 0;
         self.probes_held = 0;
+        self.unanswered = 0;
         self.request_kib = 0;
     }
 
@@ -380,6 +400,7 @@ impl Task {
         self.workers_busy = 0;
         self.held = 0;
         self.probes_held = 0;
+        self.unanswered = 0;
         self.request_kib = 0;
     }
 
@@ -389,11 +410,59 @@ impl Task {
         self.listening && self.stopped.is_none()
     }
 
+    /// True if a fault keeps it from answering what reaches it: its application hangs or
+    /// its Availability Zone is unreachable (see `model::faults`).
+    #[inline(always)]
+    pub fn impaired(&self) -> bool {
+        self.hung_by.is_some() || self.unreachable
+    }
+
+    /// The time at one vCPU that `work` takes on this task's CPU: `work` × its slowdown
+    /// (rounded up to the nanosecond), or `work` at full speed. A CPU step is started with
+    /// it; only the steps path applies it (a service with a slowed task leaves the fast
+    /// path).
+    #[inline]
+    pub fn slowed(&self, work: SimDuration) -> SimDuration {
+        if self.slow_q10 == 0 {
+            work
+        } else {
+            SimDuration(mul_div_ceil(work.0, self.slow_q10, 1024))
+        }
+    }
+
+    /// Slows its CPU down by `factor_q10`/1024 (a `task_slow` fault), or back to full
+    /// speed with 0. Call after [`advance`](Self::advance)`(now)`: the CPU steps in progress
+    /// keep the work they have done, and their remaining work takes the new time (their
+    /// finish tags are stretched, or shrunk, from the virtual clock; the order is kept), so
+    /// processor sharing stays exact across the change. The caller reschedules the task's
+    /// completion.
+    pub fn set_slowdown(&mut self, factor_q10: u64) {
+        let old = if self.slow_q10 == 0 {
+            1024
+        } else {
+            self.slow_q10
+        };
+        let new = if factor_q10 == 0 { 1024 } else { factor_q10 };
+        self.slow_q10 = factor_q10;
+        if old == new {
+            return;
+        }
+        let v = self.vtime;
+        let tags = std::mem::take(&mut self.on_cpu).into_vec();
+        self.on_cpu = tags
+            .into_iter()
+            .map(|Reverse((tag, serial, key))| {
+                let rem = mul_div_ceil(tag.saturating_sub(v), new, old);
+                Reverse((v.saturating_add(rem), serial, key))
+            })
+            .collect();
+    }
+
     /// Client requests at the task: dispatched to it and not ended (health checks are not
     /// counted).
     #[inline]
     pub fn in_flight(&self) -> usize {
-        (self.held - self.probes_held) as usize
+        (self.held - self.probes_held + self.unanswered) as usize
     }
 
     /// Workers held now.

@@ -223,8 +223,9 @@ impl World {
         );
         let task_id = group.task_at(slot);
         let task = &self.tasks[task_id.index()];
-        if !task.accepts() {
-            // Connection refused: the application does not listen.
+        if !task.accepts() && !task.unreachable {
+            // Connection refused: the application does not listen (an unreachable task's
+            // probe times out instead: `model::faults`).
             self.health_result(
                 s,
                 o,
@@ -314,6 +315,9 @@ impl World {
         let pass = hc.matches(cause.status());
         let reason = if cause == Cause::Elb502TargetClosed {
             TargetReason::FailedHealthChecks
+        } else if cause.status() == 504 {
+            // Never answered (a hung task, an unreachable zone): `model::faults`.
+            TargetReason::Timeout
         } else {
             TargetReason::ResponseCodeMismatch
         };

@@ -192,7 +192,7 @@ impl World {
         req.task = Some(task);
         req.slot = slot;
         req.dispatched = now;
-        if !self.tasks[task.index()].accepts() {
+        if !self.tasks[task.index()].accepts() && !self.tasks[task.index()].unreachable {
             // Connection refused: it was sent to the target, and ends at once.
             o.request_dispatched(now, req);
             let req = self.requests.remove(key);

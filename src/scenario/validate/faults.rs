@@ -1,21 +1,45 @@
 //! `[[faults]]`: the dependency each window fault acts on, its window (inside the run) and a
-//! slow fault's latency factor; the service, task and instant (inside the run) of a crash.
+//! slow fault's latency factor; the service, task and instant (inside the run) of a crash, a
+//! hang and a CPU slowdown, a slowdown's factor; an `app_errors` fault's service, window and
+//! fraction; an `az_outage`'s zone (one of the network's) and window.
 
 use super::{Ctx, DependencyIndex, MAX_FAULTS, ServiceIndex};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{FaultKind, FaultSpec};
-use crate::scenario::file::{Dur, FaultSection};
+use crate::scenario::file::{Dur, FaultSection, SubnetSection};
 
-/// Largest latency multiplier of a `dependency_slow` fault.
+/// Largest latency multiplier of a `dependency_slow` fault, and CPU slowdown of a
+/// `task_slow` fault.
 const MAX_FACTOR: f64 = 1000.0;
 
+/// The Availability Zones of the network, in the order they first appear in `subnets` (the
+/// default network's when absent): the zones an `az_outage` may name.
+pub(super) fn zones(subnets: Option<&[SubnetSection]>) -> Vec<String> {
+    let names: Vec<String> = match subnets {
+        Some(s) => s.iter().map(|s| s.availability_zone.clone()).collect(),
+        None => crate::model::SubnetSpec::default_network()
+            .into_iter()
+            .map(|s| s.availability_zone)
+            .collect(),
+    };
+    let mut zones: Vec<String> = Vec::new();
+    for n in names {
+        if !zones.contains(&n) {
+            zones.push(n);
+        }
+    }
+    zones
+}
+
 /// Checks `[[faults]]`; `deps` maps dependency names to indices, `services` service names to
-/// indices and desired counts, `run` is `simulation.duration`.
+/// indices and desired counts, `zones` lists the network's Availability Zones, `run` is
+/// `simulation.duration`.
 pub(super) fn resolve(
     ctx: &mut Ctx,
     faults: &[FaultSection],
     deps: &DependencyIndex,
     services: &ServiceIndex,
+    zones: &[String],
     run: SimDuration,
 ) -> Vec<FaultSpec> {
     if faults.len() > MAX_FAULTS {
@@ -30,7 +54,7 @@ pub(super) fn resolve(
     faults
         .iter()
         .enumerate()
-        .map(|(i, f)| fault(ctx, i, f, deps, services, run))
+        .map(|(i, f)| fault(ctx, i, f, deps, services, zones, run))
         .collect()
 }
 
@@ -41,6 +65,7 @@ fn fault(
     f: &FaultSection,
     deps: &DependencyIndex,
     services: &ServiceIndex,
+    zones: &[String],
     run: SimDuration,
 ) -> FaultSpec {
     let p = format!("faults.{i}");
@@ -57,8 +82,139 @@ fn fault(
             duration,
             factor,
         } => (dependency, start, duration, Some(*factor)),
-        FaultSection::TaskCrash { service, task, at } => {
-            return crash(ctx, &p, service, *task, *at, services, run);
+        FaultSection::TaskCrash {
+            service,
+            task,
+            at,
+            mean_time_between_failures,
+        } => {
+            let (service, task, start, mtbf) = task_at(
+                ctx,
+                &p,
+                (service, *task, *at, *mean_time_between_failures),
+                services,
+                run,
+                ("crash", "crash"),
+            );
+            return FaultSpec {
+                start,
+                duration: SimDuration::ZERO,
+                kind: FaultKind::TaskCrash { service, task },
+                mean_time_between_failures: mtbf,
+            };
+        }
+        FaultSection::TaskHang {
+            service,
+            task,
+            at,
+            mean_time_between_failures,
+            duration,
+        } => {
+            let (service, task, start, mtbf) = task_at(
+                ctx,
+                &p,
+                (service, *task, *at, *mean_time_between_failures),
+                services,
+                run,
+                ("hang", "hang"),
+            );
+            if duration.is_some_and(|d| d.0.is_zero()) {
+                ctx.bad(
+                    format!("{p}.duration"),
+                    "must be > 0 (e.g. \"10m\"), or left out: hung to the end of the run",
+                );
+            }
+            return FaultSpec {
+                start,
+                duration: duration.map_or(SimDuration::MAX, |d| d.0),
+                kind: FaultKind::TaskHang { service, task },
+                mean_time_between_failures: mtbf,
+            };
+        }
+        FaultSection::TaskSlow {
+            service,
+            task,
+            at,
+            mean_time_between_failures,
+            duration,
+            factor,
+        } => {
+            let (service, task, start, mtbf) = task_at(
+                ctx,
+                &p,
+                (service, *task, *at, *mean_time_between_failures),
+                services,
+                run,
+                ("slowdown", "slow down"),
+            );
+            if duration.0.is_zero() {
+                ctx.bad(format!("{p}.duration"), "must be > 0 (e.g. \"10m\")");
+            }
+            if !(factor.is_finite() && (1.0..=MAX_FACTOR).contains(factor)) {
+                ctx.bad(
+                    format!("{p}.factor"),
+                    format!("{factor}: must be 1–{MAX_FACTOR} (how many times longer the task's CPU steps take; 1 = no effect)"),
+                );
+            }
+            return FaultSpec {
+                start,
+                duration: duration.0,
+                kind: FaultKind::TaskSlow {
+                    service,
+                    task,
+                    factor: *factor,
+                },
+                mean_time_between_failures: mtbf,
+            };
+        }
+        FaultSection::AppErrors {
+            service,
+            start,
+            duration,
+            fraction,
+        } => {
+            let (service, _) = ctx.service(&format!("{p}.service"), service, services);
+            window(ctx, &p, *start, *duration, run);
+            if !(0.0..=1.0).contains(fraction) {
+                ctx.bad(
+                    format!("{p}.fraction"),
+                    format!("{fraction}: must be 0–1 (the probability that a response is a 500)"),
+                );
+            }
+            return FaultSpec {
+                start: SimTime::ZERO + start.0,
+                duration: duration.0,
+                kind: FaultKind::AppErrors {
+                    service,
+                    fraction: *fraction,
+                },
+                mean_time_between_failures: None,
+            };
+        }
+        FaultSection::AzOutage {
+            availability_zone,
+            start,
+            duration,
+        } => {
+            let az = zones.iter().position(|z| z == availability_zone);
+            if az.is_none() {
+                ctx.bad(
+                    format!("{p}.availability_zone"),
+                    format!(
+                        "\"{availability_zone}\" is not a zone of the network (its [[subnets]]'s zones: {})",
+                        zones.join(", ")
+                    ),
+                );
+            }
+            window(ctx, &p, *start, *duration, run);
+            return FaultSpec {
+                start: SimTime::ZERO + start.0,
+                duration: duration.0,
+                kind: FaultKind::AzOutage {
+                    availability_zone: az.unwrap_or(0) as u32,
+                },
+                mean_time_between_failures: None,
+            };
         }
     };
     let dependency = ctx.dependency(&format!("{p}.dependency"), dependency, deps);
@@ -79,26 +235,64 @@ fn fault(
         start: SimTime::ZERO + start.0,
         duration: duration.0,
         kind,
+        mean_time_between_failures: None,
     }
 }
 
-/// Checks the `task_crash` fault at `p`: a defined service, one of its `desired_count`
-/// tasks, an instant before the end of the run.
-fn crash(
+/// Checks the fault at `p` that strikes one task (`task_crash`, `task_hang`, `task_slow`): a
+/// defined service, and either one of its `desired_count` tasks at an instant before the end
+/// of the run, or a mean time between failures (> 0, with no `task`). Returns the service's
+/// index, the task's position, the instant (0 for a random fault) and the mean time between
+/// failures. `noun` and `verb` name the fault in messages ("crash", "crash").
+fn task_at(
     ctx: &mut Ctx,
     p: &str,
-    service: &str,
-    task: i64,
-    at: Dur,
+    (service, task, at, mtbf): (&str, Option<i64>, Option<Dur>, Option<Dur>),
     services: &ServiceIndex,
     run: SimDuration,
-) -> FaultSpec {
+    (noun, verb): (&str, &str),
+) -> (usize, u32, SimTime, Option<SimDuration>) {
+    let at = match (at, mtbf) {
+        (Some(at), None) => at,
+        (None, Some(mean)) => {
+            ctx.service(&format!("{p}.service"), service, services);
+            if mean.0.is_zero() {
+                ctx.bad(
+                    format!("{p}.mean_time_between_failures"),
+                    "must be > 0 (e.g. \"30m\": the mean time between two strikes)",
+                );
+            }
+            if let Some(task) = task {
+                ctx.bad(
+                    format!("{p}.task"),
+                    format!("{task}: not with mean_time_between_failures (each strike picks a task at random); remove it"),
+                );
+            }
+            let (service, _) = services.get(service).copied().unwrap_or((0, 0));
+            return (service, 0, SimTime::ZERO, Some(mean.0));
+        }
+        (Some(_), Some(_)) => {
+            ctx.bad(
+                format!("{p}.mean_time_between_failures"),
+                format!("give `at` (one {noun} at that time) or `mean_time_between_failures` (random ones), not both"),
+            );
+            Dur(SimDuration::ZERO)
+        }
+        (None, None) => {
+            ctx.bad(
+                p.to_string(),
+                format!("missing field `at` (when the {noun} happens) or `mean_time_between_failures` (random ones)"),
+            );
+            Dur(SimDuration::ZERO)
+        }
+    };
+    let task = task.unwrap_or(0);
     let known = services.contains_key(service);
     let (service, desired) = ctx.service(&format!("{p}.service"), service, services);
     let allowed = if !known {
         "must be ≥ 0 (a position among the service's tasks, 0 = the oldest)".to_string()
     } else if desired == 0 {
-        "no such task: the service has desired_count = 0, so no task can crash".to_string()
+        format!("no such task: the service has desired_count = 0, so no task can {verb}")
     } else {
         format!(
             "no such task; allowed 0–{} (the service has desired_count = {desired} tasks, 0 = the oldest)",
@@ -116,16 +310,12 @@ fn crash(
         ctx.bad(
             format!("{p}.at"),
             format!(
-                "{}: the crash is at or after the end of the run (simulation.duration = {run}); it must be before",
+                "{}: the {noun} is at or after the end of the run (simulation.duration = {run}); it must be before",
                 at.0
             ),
         );
     }
-    FaultSpec {
-        start: SimTime::ZERO + at.0,
-        duration: SimDuration::ZERO,
-        kind: FaultKind::TaskCrash { service, task },
-    }
+    (service, task, SimTime::ZERO + at.0, None)
 }
 
 /// Checks the window of the fault at `p`: it lasts, and starts before the run ends.

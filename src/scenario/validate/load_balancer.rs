@@ -1,7 +1,7 @@
-//! `[load_balancer]` and `[[load_balancer.listeners]]`: type, name, processing time,
-//! listener ports, protocols and default actions.
+//! `[load_balancer]` and `[[load_balancer.listeners]]`: type, name, processing time, idle
+//! timeout, listener ports, protocols and default actions.
 
-use super::{Ctx, MAX_LISTENERS, PortIndex, TargetGroupIndex};
+use super::{Ctx, IDLE_TIMEOUT, MAX_LISTENERS, PortIndex, TargetGroupIndex};
 use crate::model::{ActionSpec, ListenerSpec, LoadBalancerSpec};
 use crate::scenario::file::{ActionSection, ListenerSection, LoadBalancerSection};
 
@@ -33,10 +33,18 @@ pub(super) fn resolve(
         .map(|(i, l)| listener(ctx, i, l, &mut ports, tg_index))
         .collect();
     let processing_time = ctx.delay("load_balancer.processing_time", &lb.processing_time);
+    ctx.signed_seconds_in(
+        "load_balancer.idle_timeout",
+        lb.idle_timeout,
+        IDLE_TIMEOUT.0,
+        IDLE_TIMEOUT.1,
+        "AWS idle_timeout.timeout_seconds",
+    );
     let spec = LoadBalancerSpec {
         name: lb.name.clone(),
         processing_time,
         listeners,
+        idle_timeout: lb.idle_timeout.magnitude,
     };
     (spec, ports)
 }

@@ -97,6 +97,11 @@ pub const HEALTH_CHECK_CODES: (u16, u16) = (200, 499);
 /// s).
 pub const MAX_HEALTH_CHECK_GRACE_PERIOD: SimDuration = SimDuration::from_secs(2_147_483_647);
 
+/// Shortest and longest load balancer `idle_timeout` (AWS `idle_timeout.timeout_seconds`:
+/// 1–4000 s).
+pub const IDLE_TIMEOUT: (SimDuration, SimDuration) =
+    (SimDuration::from_secs(1), SimDuration::from_secs(4000));
+
 /// Target group indices by name.
 type TargetGroupIndex = BTreeMap<String, usize>;
 /// Dependency indices by name.
@@ -348,6 +353,7 @@ pub fn resolve(
         &file.faults,
         &dep_index,
         &svc_index,
+        &faults::zones(file.subnets.as_deref()),
         sim.duration.0,
     );
     let subnets = network::resolve(&mut ctx, file.subnets.as_deref());

@@ -416,6 +416,7 @@ fn memory(ctx: &mut Ctx, p: &str, m: &MemorySection, task: &TaskSpec) -> MemoryS
     MemorySpec {
         base_kib,
         per_request_kib,
+        oom_kill: m.oom_kill,
     }
 }
 
