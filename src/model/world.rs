@@ -356,47 +356,66 @@ impl<O: Observer> Handler for Core<O> {
                 dependency,
             } => w.on_call_done(s, o, key, serial, DependencyId(u32::from(dependency))),
             Event::CallTimeout { key, step, serial } => w.on_call_timeout(s, o, key, step, serial),
-            Event::TaskPhaseEnd { task, phase } => w.on_task_phase_end(s, o, task, phase),
-            Event::DeregistrationTimeout { task } => w.on_deregistration_timeout(s, o, task),
-            Event::HealthProbe {
-                tg,
-                node,
-                slot,
-                epoch,
-            } => w.on_health_probe(s, o, TargetGroupId(u32::from(tg)), node, slot, epoch),
-            Event::ProbeTimeout { key, serial } => w.on_probe_timeout(s, o, key, serial),
-            Event::CrashNoticed { task } => w.on_crash_noticed(s, o, task),
-            Event::GracePeriodEnd { task } => w.on_grace_period_end(s, o, task),
-            Event::ServiceRetry { service } => w.on_service_retry(s, o, service),
-            Event::Deploy { service, revision } => w.on_deploy(s, o, service, revision, false),
-            Event::FaultStart(f) => w.on_fault(s, o, f, true),
-            Event::FaultEnd(f) => w.on_fault(s, o, f, false),
-            Event::TaskFaultEnd { fault, task } => w.on_task_fault_end(s, o, fault, task),
             Event::Unanswered {
                 key,
                 connect,
                 serial,
             } => w.on_unanswered(s, o, key, serial, connect),
-            Event::WarmupEnd => {
-                let now = s.now();
-                w.account_all(now);
-                o.warmup_end(now, w);
-            }
-            Event::MetricsTick => {
-                let now = s.now();
-                w.account_all(now);
-                o.interval(now, w);
-                // The last interval is closed by the end of the run, after every event at
-                // the end time, not by a tick that would precede some of them.
-                let next = now + w.interval;
-                if next < w.end {
-                    s.schedule_at(next, Event::MetricsTick);
-                }
-            }
+            // The fleet's, the faults' and the run's events: rare, kept out of the hot loop
+            // so that the request path above stays inlined.
+            _ => handle_rare(w, o, s, event),
         }
         if w.deferred {
             w.run_deferred(s, o);
         }
+    }
+}
+
+/// [`Core::handle`] for the events that are not on a request's path: the fleet's, the
+/// faults' and the run's.
+#[cold]
+#[inline(never)]
+fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, event: Event) {
+    match event {
+        Event::TaskPhaseEnd { task, phase } => w.on_task_phase_end(s, o, task, phase),
+        Event::DeregistrationTimeout { task } => w.on_deregistration_timeout(s, o, task),
+        Event::HealthProbe {
+            tg,
+            node,
+            slot,
+            epoch,
+        } => w.on_health_probe(s, o, TargetGroupId(u32::from(tg)), node, slot, epoch),
+        Event::ProbeTimeout { key, serial } => w.on_probe_timeout(s, o, key, serial),
+        Event::CrashNoticed { task } => w.on_crash_noticed(s, o, task),
+        Event::GracePeriodEnd { task } => w.on_grace_period_end(s, o, task),
+        Event::ServiceRetry { service } => w.on_service_retry(s, o, service),
+        Event::Deploy { service, revision } => w.on_deploy(s, o, service, revision, false),
+        Event::FaultStart(f) => w.on_fault(s, o, f, true),
+        Event::FaultEnd(f) => w.on_fault(s, o, f, false),
+        Event::TaskFaultEnd { fault, task } => w.on_task_fault_end(s, o, fault, task),
+        Event::WarmupEnd => {
+            let now = s.now();
+            w.account_all(now);
+            o.warmup_end(now, w);
+        }
+        Event::MetricsTick => {
+            let now = s.now();
+            w.account_all(now);
+            o.interval(now, w);
+            // The last interval is closed by the end of the run, after every event at
+            // the end time, not by a tick that would precede some of them.
+            let next = now + w.interval;
+            if next < w.end {
+                s.schedule_at(next, Event::MetricsTick);
+            }
+        }
+        Event::Arrival(_)
+        | Event::Forward { .. }
+        | Event::Completion { .. }
+        | Event::StepDone { .. }
+        | Event::CallDone { .. }
+        | Event::CallTimeout { .. }
+        | Event::Unanswered { .. } => unreachable!("a request's event is handled inline"),
     }
 }
 
