@@ -335,6 +335,14 @@ pub struct TargetGroupSpec {
     pub deregistration_delay: SimDuration,
     /// How its load balancer nodes check its targets' health.
     pub health_check: HealthCheckSpec,
+    /// `slow_start.duration_seconds`: for this long after a target turns healthy, the load
+    /// balancer sends it a share of requests that grows linearly from about 0 to a full
+    /// share (see [`crate::model::elb::algorithms::Ramp`] for the exact ramp). Zero (the
+    /// AWS default) turns it off. AWS: 0 or 30–900 s; not with
+    /// `least_outstanding_requests` nor `weighted_random`; only a target that turns healthy
+    /// while another target is healthy and out of slow start enters it
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>).
+    pub slow_start: SimDuration,
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -392,13 +400,15 @@ impl Default for HealthCheckSpec {
 pub const DEFAULT_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(300);
 
 impl Default for TargetGroupSpec {
-    /// `tg`, round robin.
+    /// `tg`, round robin, AWS's defaults (300 s deregistration delay, health checks on, no
+    /// slow start).
     fn default() -> Self {
         TargetGroupSpec {
             name: "tg".into(),
             algorithm: Algorithm::RoundRobin,
             deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
             health_check: HealthCheckSpec::default(),
+            slow_start: SimDuration::ZERO,
         }
     }
 }

@@ -178,6 +178,7 @@ impl World {
             .map(|(i, t)| {
                 let mut g = TargetGroup::new(TargetGroupId(i as u32), t.name.clone(), t.algorithm);
                 g.deregistration_delay = t.deregistration_delay;
+                g.slow_start = t.slow_start;
                 g.health = super::elb::health::HealthChecks::new(
                     spec.seed,
                     &t.name,

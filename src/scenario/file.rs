@@ -457,6 +457,13 @@ pub struct TargetGroupSection {
     /// AWS's defaults.
     #[serde(default)]
     pub health_check: HealthCheckSection,
+    /// `slow_start.duration_seconds`: for this long after a target turns healthy (while
+    /// another target is healthy and out of slow start) its share of requests grows
+    /// linearly from about 0 to a full share. "0s" (the AWS default) turns it off; else a
+    /// whole number of seconds, 30s–900s; only with "round_robin" or "random". Source:
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>.
+    #[serde(default)]
+    pub slow_start: Option<Dur>,
 }
 
 /// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):

@@ -16,5 +16,6 @@ mod scenario_health;
 mod scenario_lifecycle;
 mod scenario_network;
 mod scenario_waits;
+mod slow_start;
 mod support;
 mod waiting;

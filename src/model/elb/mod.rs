@@ -101,6 +101,21 @@ impl LoadBalancer {
                 "the load balancer has no listener".into(),
             ));
         }
+        for t in &spec.target_groups {
+            if !t.slow_start.is_zero()
+                && !matches!(
+                    t.algorithm,
+                    crate::model::spec::Algorithm::RoundRobin
+                        | crate::model::spec::Algorithm::Random
+                )
+            {
+                return Err(ModelError::Unsupported(format!(
+                    "target group {}: slow start works with round_robin and random only, not {}",
+                    t.name,
+                    t.algorithm.name()
+                )));
+            }
+        }
         let node = LbNode {
             id: NodeId(0),
             routers: spec
@@ -272,6 +287,11 @@ impl World {
             let weight = group.targets()[slot as usize].weight;
             for node in &mut self.lb.nodes {
                 node.routers[tg.index()].set_routable(slot, routable, weight, now);
+            }
+        }
+        for &(slot, ramp) in &changes.ramps {
+            for node in &mut self.lb.nodes {
+                node.routers[tg.index()].set_ramp(slot, ramp);
             }
         }
         for c in &changes.states {

@@ -24,6 +24,18 @@
 //! `initial`, `draining` and `unused` targets never get new requests; with no routable
 //! target the load balancer answers 503.
 //!
+//! **Slow start** (`slow_start.duration_seconds`, off when zero): a target that turns
+//! `healthy` (from `initial`, or from `unhealthy` again) enters slow start for the duration
+//! if another target of the group is healthy, was healthy before this instant and is not in
+//! slow start itself; so targets registered into a group with no such target (the initial
+//! tasks, healthy together at t = 0, or the first ones of an empty group) do not, as AWS
+//! says: "new targets enter slow start only if at least one healthy target is not in slow
+//! start"; targets that turn healthy at the same instant count as one registration call. It
+//! leaves slow start when the duration elapses, when it turns unhealthy, or when it is
+//! deregistered
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>).
+//! The nodes' routers ramp its share (see [`Ramp`](super::algorithms::Ramp)).
+//!
 //! **Slots.** A registration has a slot: its index in the group (and in every node's
 //! routing state). A slot is reused only once its target is `unused` and has no request in
 //! flight, so a request's slot always names the target it was sent to. Reuse takes the
@@ -127,6 +139,10 @@ pub struct Target {
     pub weight: u32,
     /// When it entered its state.
     pub since: SimTime,
+    /// When its slow start ends (or ended) if it entered slow start when it last turned
+    /// healthy; `None` if it did not, and once it leaves `healthy`. It is in slow start
+    /// while this is after the current time.
+    pub slow_start_end: Option<SimTime>,
 }
 
 /// A change of state, for the lifecycle log.
@@ -152,6 +168,9 @@ pub struct Changes {
     pub states: Vec<StateChange>,
     /// `(slot, routable)`: slots whose routability flipped.
     pub routable: Vec<(u32, bool)>,
+    /// `(slot, Some((start, end)))`: a slot entered slow start; `(slot, None)`: it left
+    /// slow start before its end (it turned unhealthy or was deregistered).
+    pub ramps: Vec<(u32, Option<(SimTime, SimTime)>)>,
 }
 
 /// An ALB target group of target type `ip` (what Fargate tasks register as).
@@ -167,6 +186,8 @@ pub struct TargetGroup {
     pub deregistration_delay: crate::engine::SimDuration,
     /// Its health checks.
     pub health: super::health::HealthChecks,
+    /// `slow_start.duration_seconds` (zero: off).
+    pub slow_start: crate::engine::SimDuration,
     targets: Vec<Target>,
     free: BinaryHeap<Reverse<u32>>,
     counts: [u32; 5],
@@ -189,6 +210,7 @@ impl TargetGroup {
                 },
                 1,
             ),
+            slow_start: crate::engine::SimDuration::ZERO,
             targets: Vec::new(),
             free: BinaryHeap::new(),
             counts: [0; 5],
@@ -248,6 +270,16 @@ impl TargetGroup {
         let target = &mut self.targets[slot as usize];
         target.state = to;
         target.since = now;
+        if let Some(end) = target.slow_start_end.take()
+            && end > now
+        {
+            out.ramps.push((slot, None)); // leaves healthy: slow start is over
+        }
+        if to == TargetState::Healthy && !self.slow_start.is_zero() && self.warm_peer(slot, now) {
+            let end = now + self.slow_start;
+            self.targets[slot as usize].slow_start_end = Some(end);
+            out.ramps.push((slot, Some((now, end))));
+        }
         out.states.push(StateChange {
             slot,
             task: t.task,
@@ -272,6 +304,17 @@ impl TargetGroup {
         out.routable.sort_unstable();
     }
 
+    /// True if a target other than `slot` is healthy since before `now` and not in slow
+    /// start: a target turning healthy now then enters slow start.
+    fn warm_peer(&self, slot: u32, now: SimTime) -> bool {
+        self.targets.iter().enumerate().any(|(s, t)| {
+            s as u32 != slot
+                && t.state == TargetState::Healthy
+                && t.since < now
+                && t.slow_start_end.is_none_or(|end| end <= now)
+        })
+    }
+
     /// Registers `task` (state `initial`, weight 1) and returns its slot. Until health
     /// checks are modelled the registration completes at once: the target turns `healthy`.
     pub fn register(&mut self, task: TaskId, now: SimTime, out: &mut Changes) -> u32 {
@@ -292,6 +335,7 @@ impl TargetGroup {
             state: TargetState::Unused,
             weight: 1,
             since: now,
+            slow_start_end: None,
         };
         let slot = match self.free.pop() {
             Some(Reverse(s)) => {
