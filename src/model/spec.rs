@@ -343,6 +343,15 @@ pub struct TargetGroupSpec {
     /// while another target is healthy and out of slow start enters it
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>).
     pub slow_start: SimDuration,
+    /// How long a deregistering target may still get new requests: not an AWS setting but a
+    /// calibrated model of the reported behaviour that the ALB "may still send requests to
+    /// a target for a few seconds after deregistration starts"
+    /// (<https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064>). A
+    /// target that is routable when its deregistration starts stays routable (while
+    /// `draining`) for this long, or until the deregistration delay expires if that is
+    /// sooner; then it gets nothing new. Zero (the default) stops new requests at once, as
+    /// AWS documents.
+    pub deregistration_propagation_lag: SimDuration,
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -409,6 +418,7 @@ impl Default for TargetGroupSpec {
             deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
             health_check: HealthCheckSpec::default(),
             slow_start: SimDuration::ZERO,
+            deregistration_propagation_lag: SimDuration::ZERO,
         }
     }
 }

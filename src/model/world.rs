@@ -110,6 +110,12 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
+    /// ELB: the propagation lag of `task`'s deregistration is over (its target gets no
+    /// more requests), if it is still draining.
+    DeregistrationPropagated {
+        /// The task.
+        task: TaskId,
+    },
     /// Faults: a fault starts.
     FaultStart(FaultId),
     /// Faults: a fault ends.
@@ -144,6 +150,9 @@ pub struct World {
     /// Targets registered during the current handler, whose health checks start once it
     /// returns.
     pub(in crate::model) new_targets: Vec<(TargetGroupId, u32)>,
+    /// Deregistrations started during the current handler with a propagation lag: the task
+    /// and the lag, scheduled once it returns.
+    pub(in crate::model) propagating: Vec<(TaskId, SimDuration)>,
     /// Health checks sent so far.
     pub(in crate::model) probes: u64,
     /// Health checks in the request store.
@@ -179,6 +188,7 @@ impl World {
                 let mut g = TargetGroup::new(TargetGroupId(i as u32), t.name.clone(), t.algorithm);
                 g.deregistration_delay = t.deregistration_delay;
                 g.slow_start = t.slow_start;
+                g.propagation_lag = t.deregistration_propagation_lag;
                 g.health = super::elb::health::HealthChecks::new(
                     spec.seed,
                     &t.name,
@@ -211,6 +221,7 @@ impl World {
             ready: std::collections::VecDeque::new(),
             deactivated: Vec::new(),
             new_targets: Vec::new(),
+            propagating: Vec::new(),
             probes: 0,
             probes_in_flight: 0,
             network,
@@ -314,6 +325,7 @@ impl<O: Observer> Handler for Core<O> {
             Event::CallTimeout { key, step, serial } => w.on_call_timeout(s, o, key, step, serial),
             Event::TaskPhaseEnd { task, phase } => w.on_task_phase_end(s, o, task, phase),
             Event::DeregistrationTimeout { task } => w.on_deregistration_timeout(s, o, task),
+            Event::DeregistrationPropagated { task } => w.on_deregistration_propagated(s, o, task),
             Event::HealthProbe {
                 tg,
                 node,

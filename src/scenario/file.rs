@@ -464,6 +464,14 @@ pub struct TargetGroupSection {
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>.
     #[serde(default)]
     pub slow_start: Option<Dur>,
+    /// Not an AWS setting: how long a deregistering target may still get new requests
+    /// (the reported lag before a deregistration reaches every load balancer node,
+    /// <https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064>): a
+    /// draining target stays routable this long, or until the deregistration delay expires
+    /// if that is sooner. "0s" (the default: no new request after deregistration starts,
+    /// as AWS documents) to "60s".
+    #[serde(default)]
+    pub deregistration_propagation_lag: Option<Dur>,
 }
 
 /// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):

@@ -3,6 +3,7 @@
 mod bundled;
 mod cli;
 mod dependencies;
+mod deregistration_lag;
 mod distributions;
 mod invariants;
 mod lifecycle;

@@ -443,6 +443,8 @@ impl World {
                 self.probe_ended(s, o, tg, slot, node, serial, cause);
             } else if !self.deactivated.is_empty() {
                 self.run_deactivated(s, o);
+            } else if !self.propagating.is_empty() {
+                self.schedule_propagations(s);
             } else {
                 self.deferred = false;
                 return;

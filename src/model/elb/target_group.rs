@@ -36,6 +36,14 @@
 //! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>).
 //! The nodes' routers ramp its share (see [`Ramp`](super::algorithms::Ramp)).
 //!
+//! **Deregistration propagation lag** (`deregistration_propagation_lag`, zero by default;
+//! not an AWS setting): users report that the ALB "may still send a few requests to a
+//! target for several seconds after deregistration starts"
+//! (<https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064>). With a
+//! lag, a target that was routable when its deregistration starts is `draining` but stays
+//! routable until the lag is over (or its deregistration delay expires first); then it gets
+//! no new request, and its deregistration completes once nothing is in flight.
+//!
 //! **Slots.** A registration has a slot: its index in the group (and in every node's
 //! routing state). A slot is reused only once its target is `unused` and has no request in
 //! flight, so a request's slot always names the target it was sent to. Reuse takes the
@@ -143,6 +151,9 @@ pub struct Target {
     /// healthy; `None` if it did not, and once it leaves `healthy`. It is in slow start
     /// while this is after the current time.
     pub slow_start_end: Option<SimTime>,
+    /// Draining but still routable: its deregistration has not propagated to the load
+    /// balancer's nodes yet (`deregistration_propagation_lag`).
+    pub propagating: bool,
 }
 
 /// A change of state, for the lifecycle log.
@@ -188,6 +199,8 @@ pub struct TargetGroup {
     pub health: super::health::HealthChecks,
     /// `slow_start.duration_seconds` (zero: off).
     pub slow_start: crate::engine::SimDuration,
+    /// How long a deregistering target stays routable (zero: none; not an AWS setting).
+    pub propagation_lag: crate::engine::SimDuration,
     targets: Vec<Target>,
     free: BinaryHeap<Reverse<u32>>,
     counts: [u32; 5],
@@ -211,6 +224,7 @@ impl TargetGroup {
                 1,
             ),
             slow_start: crate::engine::SimDuration::ZERO,
+            propagation_lag: crate::engine::SimDuration::ZERO,
             targets: Vec::new(),
             free: BinaryHeap::new(),
             counts: [0; 5],
@@ -243,10 +257,12 @@ impl TargetGroup {
         }
     }
 
-    /// True when a node may send new requests to `slot`.
+    /// True when a node may send new requests to `slot` (a draining target while its
+    /// deregistration propagates included).
     #[inline]
     pub fn is_routable(&self, slot: u32) -> bool {
-        self.routable_state(self.targets[slot as usize].state)
+        let t = &self.targets[slot as usize];
+        t.propagating || self.routable_state(t.state)
     }
 
     /// Sets `slot`'s state, recording the change and every flip of routability (a change
@@ -264,12 +280,14 @@ impl TargetGroup {
             return;
         }
         let healthy_before = self.counts[TargetState::Healthy.index()];
-        let was = self.routable_state(t.state);
+        let was = t.propagating || self.routable_state(t.state);
         self.counts[t.state.index()] -= 1;
         self.counts[to.index()] += 1;
         let target = &mut self.targets[slot as usize];
         target.state = to;
         target.since = now;
+        target.propagating &= to == TargetState::Draining;
+        let propagating = target.propagating;
         if let Some(end) = target.slow_start_end.take()
             && end > now
         {
@@ -297,7 +315,7 @@ impl TargetGroup {
                 }
             }
         }
-        let is = self.routable_state(to);
+        let is = propagating || self.routable_state(to);
         if was != is {
             out.routable.push((slot, is));
         }
@@ -336,6 +354,7 @@ impl TargetGroup {
             weight: 1,
             since: now,
             slow_start_end: None,
+            propagating: false,
         };
         let slot = match self.free.pop() {
             Some(Reverse(s)) => {
@@ -384,13 +403,26 @@ impl TargetGroup {
     }
 
     /// Starts deregistering `slot`: `draining`, and `unused` at once if `idle` (no node has
-    /// a request in flight to it).
-    pub fn deregister(&mut self, slot: u32, idle: bool, now: SimTime, out: &mut Changes) {
+    /// a request in flight to it). With a propagation lag, a routable target stays routable
+    /// (and is not deregistered at once): the caller ends the lag with
+    /// [`TargetGroup::propagated`]. Returns true if it did so.
+    pub fn deregister(&mut self, slot: u32, idle: bool, now: SimTime, out: &mut Changes) -> bool {
         if matches!(
             self.targets[slot as usize].state,
             TargetState::Draining | TargetState::Unused
         ) {
-            return;
+            return false;
+        }
+        if !self.propagation_lag.is_zero() && self.is_routable(slot) {
+            self.targets[slot as usize].propagating = true;
+            self.set_state(
+                slot,
+                TargetState::Draining,
+                Some(TargetReason::DeregistrationInProgress),
+                now,
+                out,
+            );
+            return true;
         }
         self.set_state(
             slot,
@@ -399,6 +431,23 @@ impl TargetGroup {
             now,
             out,
         );
+        if idle {
+            self.drained(slot, now, out);
+        }
+        false
+    }
+
+    /// The propagation lag of `slot`'s deregistration is over: it is no longer routable,
+    /// and its deregistration completes at once if `idle`. Does nothing if it is not
+    /// propagating (its deregistration completed, or the slot was reused).
+    pub fn propagated(&mut self, slot: u32, idle: bool, now: SimTime, out: &mut Changes) {
+        let t = &mut self.targets[slot as usize];
+        if !t.propagating {
+            return;
+        }
+        t.propagating = false;
+        out.routable.push((slot, false));
+        out.routable.sort_unstable();
         if idle {
             self.drained(slot, now, out);
         }

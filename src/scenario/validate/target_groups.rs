@@ -3,8 +3,8 @@
 
 use super::{
     Ctx, HEALTH_CHECK_CODES, HEALTH_CHECK_INTERVAL, HEALTH_CHECK_THRESHOLD, HEALTH_CHECK_TIMEOUT,
-    INITIAL_PASSES, MAX_DEREGISTRATION_DELAY, MAX_HEALTH_CHECK_PATH, MAX_TARGET_GROUPS, SLOW_START,
-    TargetGroupIndex, secs,
+    INITIAL_PASSES, MAX_DEREGISTRATION_DELAY, MAX_HEALTH_CHECK_PATH, MAX_PROPAGATION_LAG,
+    MAX_TARGET_GROUPS, SLOW_START, TargetGroupIndex, secs,
 };
 use crate::model::{Algorithm, HealthCheckSpec, TargetGroupSpec};
 use crate::scenario::file::{HealthCheckSection, InitialPasses, TargetGroupSection};
@@ -72,12 +72,26 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         &t.health_check,
     );
     let slow_start = slow_start(ctx, i, t, algorithm);
+    let lag = t
+        .deregistration_propagation_lag
+        .map_or(crate::engine::SimDuration::ZERO, |d| d.0);
+    if lag > MAX_PROPAGATION_LAG {
+        ctx.bad(
+            format!("target_groups.{i}.deregistration_propagation_lag"),
+            format!(
+                "{}: too long; allowed 0s–{} (an lbsim parameter, not an AWS setting: users report a few seconds)",
+                secs(lag),
+                secs(MAX_PROPAGATION_LAG)
+            ),
+        );
+    }
     TargetGroupSpec {
         name: t.name.clone(),
         algorithm,
         deregistration_delay: t.deregistration_delay.0,
         health_check,
         slow_start,
+        deregistration_propagation_lag: lag.min(MAX_PROPAGATION_LAG),
     }
 }
 
