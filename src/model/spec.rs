@@ -352,6 +352,11 @@ pub struct TargetGroupSpec {
     /// sooner; then it gets nothing new. Zero (the default) stops new requests at once, as
     /// AWS documents.
     pub deregistration_propagation_lag: SimDuration,
+    /// `Port`: the port its targets are registered on (target type `ip`: a target is an
+    /// IP address and a port; for an ECS service, the container port of its load balancer
+    /// configuration, which lbsim takes from here). 1–65535; default 80 (HTTP)
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-target-group.html>).
+    pub port: u16,
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -405,6 +410,9 @@ impl Default for HealthCheckSpec {
     }
 }
 
+/// A target group's default `port` (HTTP).
+pub const DEFAULT_TARGET_PORT: u16 = 80;
+
 /// The default `deregistration_delay`: 300 s, as AWS.
 pub const DEFAULT_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(300);
 
@@ -419,6 +427,7 @@ impl Default for TargetGroupSpec {
             health_check: HealthCheckSpec::default(),
             slow_start: SimDuration::ZERO,
             deregistration_propagation_lag: SimDuration::ZERO,
+            port: DEFAULT_TARGET_PORT,
         }
     }
 }

@@ -189,6 +189,7 @@ impl World {
                 g.deregistration_delay = t.deregistration_delay;
                 g.slow_start = t.slow_start;
                 g.propagation_lag = t.deregistration_propagation_lag;
+                g.port = t.port;
                 g.health = super::elb::health::HealthChecks::new(
                     spec.seed,
                     &t.name,

@@ -472,6 +472,10 @@ pub struct TargetGroupSection {
     /// as AWS documents) to "60s".
     #[serde(default)]
     pub deregistration_propagation_lag: Option<Dur>,
+    /// `Port`: the port targets are registered on (a target is a task's IP and this port);
+    /// 1-65535, default 80 (HTTP).
+    #[serde(default)]
+    pub port: Option<i64>,
 }
 
 /// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):

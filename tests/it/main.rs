@@ -19,4 +19,5 @@ mod scenario_network;
 mod scenario_waits;
 mod slow_start;
 mod support;
+mod target_outputs;
 mod waiting;

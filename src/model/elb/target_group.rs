@@ -201,6 +201,8 @@ pub struct TargetGroup {
     pub slow_start: crate::engine::SimDuration,
     /// How long a deregistering target stays routable (zero: none; not an AWS setting).
     pub propagation_lag: crate::engine::SimDuration,
+    /// The port its targets are registered on (a target is the task's IP and this port).
+    pub port: u16,
     targets: Vec<Target>,
     free: BinaryHeap<Reverse<u32>>,
     counts: [u32; 5],
@@ -225,6 +227,7 @@ impl TargetGroup {
             ),
             slow_start: crate::engine::SimDuration::ZERO,
             propagation_lag: crate::engine::SimDuration::ZERO,
+            port: crate::model::spec::DEFAULT_TARGET_PORT,
             targets: Vec::new(),
             free: BinaryHeap::new(),
             counts: [0; 5],

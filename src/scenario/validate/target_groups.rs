@@ -85,6 +85,17 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
             ),
         );
     }
+    let port = match t.port {
+        None => crate::model::DEFAULT_TARGET_PORT,
+        Some(p) if (1..=65535).contains(&p) => p as u16,
+        Some(p) => {
+            ctx.bad(
+                format!("target_groups.{i}.port"),
+                format!("{p}: allowed 1–65535 (AWS target group Port)"),
+            );
+            crate::model::DEFAULT_TARGET_PORT
+        }
+    };
     TargetGroupSpec {
         name: t.name.clone(),
         algorithm,
@@ -92,6 +103,7 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         health_check,
         slow_start,
         deregistration_propagation_lag: lag.min(MAX_PROPAGATION_LAG),
+        port,
     }
 }
 
