@@ -135,9 +135,32 @@ impl TargetGroupRouter {
         if self.routable.is_empty() {
             return None;
         }
-        if !self.ramps.is_empty() {
-            self.ramps.retain(|r| r.end > now);
-        }
+        let slot = if self.ramps.is_empty() {
+            // No target in slow start: the policies' ramp branches fold away here.
+            let c = Candidates {
+                routable: &self.routable,
+                outstanding: &self.outstanding,
+                weights: &self.weights,
+                ramps: &[],
+                now,
+            };
+            self.policy.choose(&c, &mut self.rng)
+        } else {
+            self.choose_ramping(now)
+        };
+        debug_assert!(self.pos[slot as usize] != NONE, "chose an unroutable slot");
+        let o = &mut self.outstanding[slot as usize];
+        *o += 1;
+        self.policy.outstanding_changed(slot, *o - 1, *o);
+        Some(slot)
+    }
+
+    /// The choice while some targets are in slow start: drops the ramps that have ended,
+    /// then lets the policy weigh the others.
+    #[cold]
+    #[inline(never)]
+    fn choose_ramping(&mut self, now: SimTime) -> u32 {
+        self.ramps.retain(|r| r.end > now);
         let c = Candidates {
             routable: &self.routable,
             outstanding: &self.outstanding,
@@ -145,12 +168,7 @@ impl TargetGroupRouter {
             ramps: &self.ramps,
             now,
         };
-        let slot = self.policy.choose(&c, &mut self.rng);
-        debug_assert!(self.pos[slot as usize] != NONE, "chose an unroutable slot");
-        let o = &mut self.outstanding[slot as usize];
-        *o += 1;
-        self.policy.outstanding_changed(slot, *o - 1, *o);
-        Some(slot)
+        self.policy.choose(&c, &mut self.rng)
     }
 
     /// A request this node sent to `slot` ended. Returns true if the slot is routable (so
