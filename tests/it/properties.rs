@@ -250,9 +250,21 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                 ),
             ) in groups.into_iter().enumerate()
             {
+                // Slow start (shorter than AWS allows, so ramps end within a run) on two
+                // groups in three of those whose algorithm can ramp.
+                let ramps = matches!(
+                    Algorithm::ALL[alg],
+                    Algorithm::RoundRobin | Algorithm::Random
+                );
+                let slow_start = if ramps && delay_ms % 3 != 0 {
+                    SimDuration::from_millis(500 + 2 * delay_ms)
+                } else {
+                    SimDuration::ZERO
+                };
                 spec.target_groups.push(TargetGroupSpec {
                     name: format!("tg{i}"),
                     algorithm: Algorithm::ALL[alg],
+                    slow_start,
                     deregistration_delay: SimDuration::from_millis(delay_ms),
                     health_check: HealthCheckSpec {
                         enabled,
@@ -888,6 +900,13 @@ fn the_checker_sees_work_and_catches_a_violation() {
     ];
     for alg in Algorithm::ALL {
         spec.target_groups[0].algorithm = alg;
+        // The launched task and the one healthy again ramp up where the algorithm can.
+        spec.target_groups[0].slow_start =
+            if matches!(alg, Algorithm::RoundRobin | Algorithm::Random) {
+                SimDuration::from_secs(3)
+            } else {
+                SimDuration::ZERO
+            };
         let (c, stats) = run_with_ops(&spec, &ops, Checker::default());
         assert!(c.violations.is_empty(), "{alg:?}: {:?}", c.violations);
         assert!(c.probes > 0, "{alg:?}: no health check seen");
@@ -903,6 +922,7 @@ fn the_checker_sees_work_and_catches_a_violation() {
     // The same with requests that wait: a worker limit, CPU, a wait, calls to a small
     // dependency with a pool and a timeout, a down and a slow fault, and memory.
     spec.target_groups[0].algorithm = Algorithm::RoundRobin;
+    spec.target_groups[0].slow_start = SimDuration::ZERO;
     spec.services[0].task.max_concurrency = 3;
     spec.services[0].steps = vec![
         StepSpec::Cpu(DistSpec::Exponential {

@@ -558,6 +558,51 @@ mod tests {
         assert_eq!(c.routable, vec![(0, true), (1, false)]);
     }
 
+    /// Slow start needs a peer healthy since an earlier instant and out of slow start:
+    /// targets healthy together at t = 0 do not ramp, a later one does (and leaves slow
+    /// start when unhealthy), and one that turns healthy with no other healthy target does
+    /// not.
+    #[test]
+    fn slow_start_entry_needs_a_warm_peer() {
+        let mut g = tg();
+        g.slow_start = crate::engine::SimDuration::from_secs(60);
+        let mut c = Changes::default();
+        g.register(TaskId(0), SimTime::ZERO, &mut c);
+        g.register(TaskId(1), SimTime::ZERO, &mut c);
+        assert!(c.ramps.is_empty());
+        let t = SimTime(10);
+        let mut c = Changes::default();
+        let s = g.register(TaskId(2), t, &mut c);
+        assert_eq!(c.ramps, vec![(s, Some((t, t + g.slow_start)))]);
+        // Unhealthy: it leaves slow start.
+        let mut c = Changes::default();
+        g.set_health(s, false, SimTime(20), &mut c);
+        assert_eq!(c.ramps, vec![(s, None)]);
+        // Both warm peers unhealthy: turning healthy again, it has no warm peer.
+        let mut c = Changes::default();
+        g.set_health(0, false, SimTime(30), &mut c);
+        g.set_health(1, false, SimTime(30), &mut c);
+        g.set_health(s, true, SimTime(40), &mut c);
+        assert!(c.ramps.is_empty(), "{c:?}");
+    }
+
+    /// With a propagation lag, a deregistered target stays routable until `propagated`.
+    #[test]
+    fn propagation_lag_keeps_a_draining_target_routable() {
+        let mut g = tg();
+        g.propagation_lag = crate::engine::SimDuration::from_secs(3);
+        let mut c = Changes::default();
+        let s = g.register(TaskId(0), SimTime::ZERO, &mut c);
+        let mut c = Changes::default();
+        assert!(g.deregister(s, true, SimTime(5), &mut c));
+        assert_eq!(g.targets()[s as usize].state, TargetState::Draining);
+        assert!(g.is_routable(s) && c.routable.is_empty());
+        let mut c = Changes::default();
+        g.propagated(s, true, SimTime(7), &mut c);
+        assert_eq!(c.routable, vec![(s, false)]);
+        assert_eq!(g.targets()[s as usize].state, TargetState::Unused);
+    }
+
     #[test]
     fn idle_deregistration_completes_at_once() {
         let mut g = tg();
