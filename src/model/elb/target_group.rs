@@ -42,7 +42,9 @@
 //! (<https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064>). With a
 //! lag, a target that was routable when its deregistration starts is `draining` but stays
 //! routable until the lag is over (or its deregistration delay expires first); then it gets
-//! no new request, and its deregistration completes once nothing is in flight.
+//! no new request, and its deregistration completes once nothing is in flight. A target
+//! deregistered while in slow start leaves it at once, so during the lag it gets a full
+//! share.
 //!
 //! **Slots.** A registration has a slot: its index in the group (and in every node's
 //! routing state). A slot is reused only once its target is `unused` and has no request in
