@@ -29,6 +29,21 @@ fn address(world: &World, t: &crate::model::Task) -> String {
     }
 }
 
+/// A target as the load balancer knows it (target type `ip`): `<IP>:<port>`, or
+/// `<task name>:<port>` for a task with no address.
+fn target_address(
+    world: &World,
+    task: crate::model::TaskId,
+    tg: crate::model::TargetGroupId,
+) -> String {
+    let port = world.target_groups()[tg.index()].port;
+    let t = &world.tasks()[task.index()];
+    match &t.lease {
+        Some(l) => format!("{}:{port}", crate::model::ecs::network::format_ip(l.ip)),
+        None => format!("{}:{port}", t.name),
+    }
+}
+
 /// One row of `events.csv`, in [`EVENTS_HEADER`] order; `None` for an event that has no
 /// row of its own (a task's move to RUNNING, whose `task_running` row follows it).
 pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<[String; 7]> {
@@ -178,7 +193,10 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
             let (kind, detail) = match (from, to) {
                 (TargetState::Unused, TargetState::Initial) => (
                     "target_registered",
-                    format!("(service {svc}) registered 1 targets in (target-group {tg})."),
+                    format!(
+                        "(service {svc}) registered 1 targets in (target-group {tg}): {}.",
+                        target_address(world, task, target_group)
+                    ),
                 ),
                 (_, TargetState::Draining) => (
                     "target_draining",

@@ -146,6 +146,8 @@ struct GroupState {
     in_flight: u64,
     /// Targets by state, from the lifecycle events (`unused` not counted).
     targets: [u32; STATES],
+    /// Every private IP address registered in this group during the run (as `u32`).
+    ips: std::collections::BTreeSet<u32>,
     /// Serving tasks of the services registering in this group (RUNNING, or DEACTIVATING
     /// until their deregistration completes), from `TaskStarted` and `TaskStopped`.
     tasks_serving: u32,
@@ -513,6 +515,7 @@ impl Recorder {
                 name: st.name.clone(),
                 algorithm: st.algorithm.to_string(),
                 targets: st.targets.iter().map(|&n| u64::from(n)).sum(),
+                distinct_ips: st.ips.len() as u64,
                 tasks,
                 requests: Self::totals(st.arrived, &st.by_cause, st.in_flight),
                 latency_ms: st.latency.summary(),
@@ -876,6 +879,7 @@ impl Observer for Recorder {
                 by_cause: [0; CAUSES],
                 in_flight: 0,
                 targets: [0; STATES],
+                ips: std::collections::BTreeSet::new(),
                 tasks_serving: 0,
                 task_states: [0; TASK_STATES],
                 desired: 0,
@@ -1058,11 +1062,17 @@ impl Observer for Recorder {
                 }
             }
             LifecycleEvent::TargetStateChanged {
+                task,
                 target_group,
                 from,
                 to,
                 ..
             } => {
+                if from == TargetState::Unused
+                    && let Some(lease) = &world.tasks()[task.index()].lease
+                {
+                    self.groups[target_group.index()].ips.insert(lease.ip);
+                }
                 let t = &mut self.groups[target_group.index()].targets;
                 if from != TargetState::Unused {
                     t[from.index()] -= 1;

@@ -243,6 +243,10 @@ pub struct TargetGroupSummary {
     pub algorithm: String,
     /// Registered targets (any state but `unused`) at the end.
     pub targets: u64,
+    /// Distinct private IP addresses registered as its targets during the run (whole run):
+    /// each task has its own (awsvpc ENI), so a replacement adds one; the initial tasks
+    /// count.
+    pub distinct_ips: u64,
     /// Its services' tasks (whole run).
     pub tasks: TaskTotals,
     /// Request counts (whole run).

@@ -63,6 +63,10 @@ pub enum ModelError {
     /// An index that points at nothing.
     #[error("{0}")]
     UnknownReference(String),
+    /// A combination of settings the model does not support (the `scenario` module
+    /// rejects these first, with better messages).
+    #[error("{0}")]
+    Unsupported(String),
     /// The subnets cannot form a network (the `scenario` module checks these first).
     #[error(transparent)]
     Network(#[from] ecs::network::NetworkError),

@@ -195,6 +195,18 @@ pub trait Observer {
     /// returned, because their task stopped, are not reported).
     #[inline]
     fn call_finished(&mut self, _now: SimTime, _call: &CallEnd) {}
+    /// Load balancer node `node` checks the health of `task`'s target in `target_group`
+    /// now (the check is sent; a task that does not listen fails it at once). Health checks
+    /// are not client requests: the request callbacks never see them.
+    #[inline]
+    fn health_probe(
+        &mut self,
+        _now: SimTime,
+        _target_group: super::ids::TargetGroupId,
+        _node: u8,
+        _task: super::ids::TaskId,
+    ) {
+    }
     /// A lifecycle change; `world` is already in the new state.
     #[inline]
     fn lifecycle(&mut self, _now: SimTime, _event: &LifecycleEvent, _world: &World) {}

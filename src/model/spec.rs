@@ -347,6 +347,28 @@ pub struct TargetGroupSpec {
     pub deregistration_delay: SimDuration,
     /// How its load balancer nodes check its targets' health.
     pub health_check: HealthCheckSpec,
+    /// `slow_start.duration_seconds`: for this long after a target turns healthy, the load
+    /// balancer sends it a share of requests that grows linearly from about 0 to a full
+    /// share (see [`crate::model::elb::algorithms::Ramp`] for the exact ramp). Zero (the
+    /// AWS default) turns it off. AWS: 0 or 30–900 s; not with
+    /// `least_outstanding_requests` nor `weighted_random`; only a target that turns healthy
+    /// while another target is healthy and out of slow start enters it
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>).
+    pub slow_start: SimDuration,
+    /// How long a deregistering target may still get new requests: not an AWS setting but a
+    /// calibrated model of the reported behaviour that the ALB "may still send requests to
+    /// a target for a few seconds after deregistration starts"
+    /// (<https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064>). A
+    /// target that is routable when its deregistration starts stays routable (while
+    /// `draining`) for this long, or until the deregistration delay expires if that is
+    /// sooner; then it gets nothing new. Zero (the default) stops new requests at once, as
+    /// AWS documents.
+    pub deregistration_propagation_lag: SimDuration,
+    /// `Port`: the port its targets are registered on (target type `ip`: a target is an
+    /// IP address and a port; for an ECS service, the container port of its load balancer
+    /// configuration, which lbsim takes from here). 1–65535; default 80 (HTTP)
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-target-group.html>).
+    pub port: u16,
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -400,17 +422,24 @@ impl Default for HealthCheckSpec {
     }
 }
 
+/// A target group's default `port` (HTTP).
+pub const DEFAULT_TARGET_PORT: u16 = 80;
+
 /// The default `deregistration_delay`: 300 s, as AWS.
 pub const DEFAULT_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(300);
 
 impl Default for TargetGroupSpec {
-    /// `tg`, round robin.
+    /// `tg`, round robin, AWS's defaults (300 s deregistration delay, health checks on, no
+    /// slow start).
     fn default() -> Self {
         TargetGroupSpec {
             name: "tg".into(),
             algorithm: Algorithm::RoundRobin,
             deregistration_delay: DEFAULT_DEREGISTRATION_DELAY,
             health_check: HealthCheckSpec::default(),
+            slow_start: SimDuration::ZERO,
+            deregistration_propagation_lag: SimDuration::ZERO,
+            port: DEFAULT_TARGET_PORT,
         }
     }
 }

@@ -123,6 +123,12 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
+    /// ELB: the propagation lag of `task`'s deregistration is over (its target gets no
+    /// more requests), if it is still draining.
+    DeregistrationPropagated {
+        /// The task.
+        task: TaskId,
+    },
     /// Faults: a fault starts.
     FaultStart(FaultId),
     /// Faults: a fault ends.
@@ -175,6 +181,9 @@ pub struct World {
     /// Targets registered during the current handler, whose health checks start once it
     /// returns.
     pub(in crate::model) new_targets: Vec<(TargetGroupId, u32)>,
+    /// Deregistrations started during the current handler with a propagation lag: the task
+    /// and the lag, scheduled once it returns.
+    pub(in crate::model) propagating: Vec<(TaskId, SimDuration)>,
     /// Health checks sent so far.
     pub(in crate::model) probes: u64,
     /// Health checks in the request store.
@@ -216,6 +225,9 @@ impl World {
             .map(|(i, t)| {
                 let mut g = TargetGroup::new(TargetGroupId(i as u32), t.name.clone(), t.algorithm);
                 g.deregistration_delay = t.deregistration_delay;
+                g.slow_start = t.slow_start;
+                g.propagation_lag = t.deregistration_propagation_lag;
+                g.port = t.port;
                 g.health = super::elb::health::HealthChecks::new(
                     spec.seed,
                     &t.name,
@@ -248,6 +260,7 @@ impl World {
             ready: std::collections::VecDeque::new(),
             deactivated: Vec::new(),
             new_targets: Vec::new(),
+            propagating: Vec::new(),
             probes: 0,
             probes_in_flight: 0,
             network,
@@ -379,6 +392,7 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
     match event {
         Event::TaskPhaseEnd { task, phase } => w.on_task_phase_end(s, o, task, phase),
         Event::DeregistrationTimeout { task } => w.on_deregistration_timeout(s, o, task),
+        Event::DeregistrationPropagated { task } => w.on_deregistration_propagated(s, o, task),
         Event::HealthProbe {
             tg,
             node,

@@ -470,6 +470,25 @@ pub struct TargetGroupSection {
     /// AWS's defaults.
     #[serde(default)]
     pub health_check: HealthCheckSection,
+    /// `slow_start.duration_seconds`: for this long after a target turns healthy (while
+    /// another target is healthy and out of slow start) its share of requests grows
+    /// linearly from about 0 to a full share. "0s" (the AWS default) turns it off; else a
+    /// whole number of seconds, 30s–900s; only with "round_robin" or "random". Source:
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>.
+    #[serde(default)]
+    pub slow_start: Option<Dur>,
+    /// Not an AWS setting: how long a deregistering target may still get new requests
+    /// (the reported lag before a deregistration reaches every load balancer node,
+    /// <https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064>): a
+    /// draining target stays routable this long, or until the deregistration delay expires
+    /// if that is sooner. "0s" (the default: no new request after deregistration starts,
+    /// as AWS documents) to "60s".
+    #[serde(default)]
+    pub deregistration_propagation_lag: Option<Dur>,
+    /// `Port`: the port targets are registered on (a target is a task's IP and this port);
+    /// 1-65535, default 80 (HTTP).
+    #[serde(default)]
+    pub port: Option<i64>,
 }
 
 /// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):

@@ -312,9 +312,21 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                     ),
                 ) in groups.into_iter().enumerate()
                 {
+                    // Slow start (shorter than AWS allows, so ramps end within a run) on two
+                    // groups in three of those whose algorithm can ramp.
+                    let ramps = matches!(
+                        Algorithm::ALL[alg],
+                        Algorithm::RoundRobin | Algorithm::Random
+                    );
+                    let slow_start = if ramps && delay_ms % 3 != 0 {
+                        SimDuration::from_millis(500 + 2 * delay_ms)
+                    } else {
+                        SimDuration::ZERO
+                    };
                     spec.target_groups.push(TargetGroupSpec {
                         name: format!("tg{i}"),
                         algorithm: Algorithm::ALL[alg],
+                        slow_start,
                         deregistration_delay: SimDuration::from_millis(delay_ms),
                         health_check: HealthCheckSpec {
                             enabled,
@@ -481,6 +493,11 @@ struct Checker {
     fleet_changes: u64,
     /// Calls that ended.
     calls: u64,
+    /// Per registered (group, task) whose group checks health and that is not draining:
+    /// when each node last probed it (its registration time until its first probe).
+    last_probe: BTreeMap<(usize, TaskId), Vec<SimTime>>,
+    /// Health checks seen.
+    probes: u64,
     /// Active down faults per dependency.
     down: Vec<u32>,
     /// Tasks a hang struck, and when.
@@ -545,7 +562,37 @@ impl Checker {
     }
 }
 
+impl Checker {
+    /// Liveness of health checks: every registered target that is not draining is probed
+    /// by every load balancer node at least every `interval` (the first probe comes at an
+    /// offset in [0, interval) after its registration, then one every interval), so no gap
+    /// since the last probe (or the registration) exceeds the interval.
+    fn every_target_is_probed(&mut self, now: SimTime, w: &World) {
+        for (&(g, task), last) in &self.last_probe {
+            let interval = w.target_groups()[g].health.spec.interval;
+            for (node, &at) in last.iter().enumerate() {
+                if now - at > interval {
+                    self.violations.push(format!(
+                        "at {now}: node {node} last probed {task:?} in group {g} at {at}, more than {interval:?} ago"
+                    ));
+                }
+            }
+        }
+    }
+}
+
 impl Observer for Checker {
+    fn health_probe(&mut self, now: SimTime, tg: TargetGroupId, node: u8, task: TaskId) {
+        self.clock(now);
+        self.probes += 1;
+        match self.last_probe.get_mut(&(tg.index(), task)) {
+            Some(last) => last[usize::from(node)] = now,
+            None => self.violations.push(format!(
+                "at {now}: node {node} probed {task:?}, which is not registered (or draining) in group {}",
+                tg.index()
+            )),
+        }
+    }
     fn start(&mut self, w: &World) {
         self.targets = vec![BTreeMap::new(); w.target_groups().len()];
         self.algorithms = w.target_groups().iter().map(|g| g.algorithm).collect();
@@ -786,6 +833,14 @@ impl Observer for Checker {
                 to,
                 ..
             } => {
+                let g = target_group.index();
+                let health = &_w.target_groups()[g].health;
+                if matches!(to, TargetState::Draining | TargetState::Unused) {
+                    self.last_probe.remove(&(g, task));
+                } else if from == TargetState::Unused && health.spec.enabled {
+                    self.last_probe
+                        .insert((g, task), vec![now; usize::from(health.nodes())]);
+                }
                 let t = &mut self.targets[target_group.index()];
                 let before = t.get(&task).map(|s| s.state).unwrap_or(TargetState::Unused);
                 if before != from {
@@ -855,10 +910,12 @@ impl Observer for Checker {
     fn finish(&mut self, now: SimTime, w: &World) {
         self.clock(now);
         self.every_stop_moves_on(now, w);
+        self.every_target_is_probed(now, w);
     }
     fn interval(&mut self, now: SimTime, w: &World) {
         self.clock(now);
         self.every_stop_moves_on(now, w);
+        self.every_target_is_probed(now, w);
         // Workers and capacities are never exceeded.
         for t in w.tasks() {
             if t.max_concurrency > 0 && t.workers_busy() > t.max_concurrency {
@@ -988,8 +1045,16 @@ fn the_checker_sees_work_and_catches_a_violation() {
     ];
     for alg in Algorithm::ALL {
         spec.target_groups[0].algorithm = alg;
+        // The launched task and the one healthy again ramp up where the algorithm can.
+        spec.target_groups[0].slow_start =
+            if matches!(alg, Algorithm::RoundRobin | Algorithm::Random) {
+                SimDuration::from_secs(3)
+            } else {
+                SimDuration::ZERO
+            };
         let (c, stats) = run_with_ops(&spec, &ops, Checker::default());
         assert!(c.violations.is_empty(), "{alg:?}: {:?}", c.violations);
+        assert!(c.probes > 0, "{alg:?}: no health check seen");
         assert!(
             c.dispatches > 3000 && c.fleet_changes > 20,
             "{alg:?}: {} {}",
@@ -1002,6 +1067,7 @@ fn the_checker_sees_work_and_catches_a_violation() {
     // The same with requests that wait: a worker limit, CPU, a wait, calls to a small
     // dependency with a pool and a timeout, a down and a slow fault, and memory.
     spec.target_groups[0].algorithm = Algorithm::RoundRobin;
+    spec.target_groups[0].slow_start = SimDuration::ZERO;
     spec.services[0].task.max_concurrency = 3;
     spec.services[0].steps = vec![
         StepSpec::Cpu(DistSpec::Exponential {
@@ -1114,6 +1180,30 @@ fn the_checker_sees_work_and_catches_a_violation() {
     c.request_dispatched(SimTime(2), &req);
     assert!(
         c.violations.iter().any(|v| v.contains("went to")),
+        "{:?}",
+        c.violations
+    );
+
+    // A registered target that no node probes for longer than the interval is caught.
+    let mut c = Checker::default();
+    c.start(sim.world());
+    c.lifecycle(
+        SimTime(1),
+        &LifecycleEvent::TargetStateChanged {
+            task: TaskId(0),
+            target_group: TargetGroupId(0),
+            from: TargetState::Unused,
+            to: TargetState::Initial,
+            reason: None,
+        },
+        sim.world(),
+    );
+    let interval = spec.target_groups[0].health_check.interval;
+    c.every_target_is_probed(SimTime(1) + interval, sim.world());
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+    c.every_target_is_probed(SimTime(2) + interval, sim.world());
+    assert!(
+        c.violations.iter().any(|v| v.contains("last probed")),
         "{:?}",
         c.violations
     );

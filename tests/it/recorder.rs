@@ -449,10 +449,10 @@ fn events_csv_words_each_typed_event() {
     let want = "\
 time_s,kind,service,task,target_group,reason,detail
 0,task_running,svc,svc-0,,,\"(service svc) has started 1 tasks: (task svc-0) with 1024 CPU units and 2048 MiB, at 10.0.0.4 in us-east-1a.\"
-0,target_registered,svc,svc-0,tg,Elb.RegistrationInProgress,(service svc) registered 1 targets in (target-group tg).
+0,target_registered,svc,svc-0,tg,Elb.RegistrationInProgress,(service svc) registered 1 targets in (target-group tg): 10.0.0.4:80.
 0,target_healthy,svc,svc-0,tg,,target svc-0 in (target-group tg) is healthy (was initial).
 0,task_running,svc,svc-1,,,\"(service svc) has started 1 tasks: (task svc-1) with 1024 CPU units and 2048 MiB, at 10.0.1.4 in us-east-1b.\"
-0,target_registered,svc,svc-1,tg,Elb.RegistrationInProgress,(service svc) registered 1 targets in (target-group tg).
+0,target_registered,svc,svc-1,tg,Elb.RegistrationInProgress,(service svc) registered 1 targets in (target-group tg): 10.0.1.4:80.
 0,target_healthy,svc,svc-1,tg,,target svc-1 in (target-group tg) is healthy (was initial).
 10.12,target_draining,svc,svc-0,tg,Target.DeregistrationInProgress,(service svc) has begun draining connections on 1 tasks: target svc-0 in (target-group tg).
 10.15,target_deregistered,svc,svc-0,tg,Target.NotRegistered,(service svc) deregistered 1 targets in (target-group tg).

@@ -470,6 +470,8 @@ impl World {
                 self.run_deactivated(s, o);
             } else if let Some(id) = self.oom_killed.pop() {
                 self.oom_kill(s, o, id);
+            } else if !self.propagating.is_empty() {
+                self.schedule_propagations(s);
             } else {
                 self.deferred = false;
                 return;

@@ -222,6 +222,7 @@ impl World {
             },
         );
         let task_id = group.task_at(slot);
+        o.health_probe(now, tg, node, task_id);
         let task = &self.tasks[task_id.index()];
         if !task.accepts() && !task.unreachable {
             // Connection refused: the application does not listen (an unreachable task's

@@ -101,6 +101,21 @@ impl LoadBalancer {
                 "the load balancer has no listener".into(),
             ));
         }
+        for t in &spec.target_groups {
+            if !t.slow_start.is_zero()
+                && !matches!(
+                    t.algorithm,
+                    crate::model::spec::Algorithm::RoundRobin
+                        | crate::model::spec::Algorithm::Random
+                )
+            {
+                return Err(ModelError::Unsupported(format!(
+                    "target group {}: slow start works with round_robin and random only, not {}",
+                    t.name,
+                    t.algorithm.name()
+                )));
+            }
+        }
         let node = LbNode {
             id: NodeId(0),
             routers: spec
@@ -274,6 +289,11 @@ impl World {
                 node.routers[tg.index()].set_routable(slot, routable, weight, now);
             }
         }
+        for &(slot, ramp) in &changes.ramps {
+            for node in &mut self.lb.nodes {
+                node.routers[tg.index()].set_ramp(slot, ramp);
+            }
+        }
         for c in &changes.states {
             let task = &mut self.tasks[c.task.index()];
             task.target = (c.to != TargetState::Unused).then_some((tg, c.slot));
@@ -337,8 +357,43 @@ impl World {
         if let Some((tg, slot)) = self.tasks[task.index()].target {
             let idle = self.idle(tg, slot);
             let mut changes = Changes::default();
-            self.target_groups[tg.index()].deregister(slot, idle, now, &mut changes);
+            let group = &mut self.target_groups[tg.index()];
+            if group.deregister(slot, idle, now, &mut changes) {
+                // Routable until the lag is over, or the deregistration delay expires.
+                let lag = group.propagation_lag.min(group.deregistration_delay);
+                self.propagating.push((task, lag));
+                self.deferred = true;
+            }
             self.apply_target_changes(now, o, tg, changes);
+        }
+    }
+
+    /// Schedules the ends of the propagation lags of the deregistrations started during the
+    /// current handler.
+    pub(in crate::model) fn schedule_propagations(&mut self, s: &mut Scheduler<Event>) {
+        for (task, lag) in self.propagating.drain(..) {
+            s.schedule_in(lag, Event::DeregistrationPropagated { task });
+        }
+    }
+
+    /// The propagation lag of `task`'s deregistration is over: the load balancer sends it
+    /// no more requests, and its deregistration completes if nothing is in flight.
+    pub(in crate::model) fn on_deregistration_propagated<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        task: TaskId,
+    ) {
+        let Some((tg, slot)) = self.tasks[task.index()].target else {
+            return; // deregistered (or stopped) meanwhile
+        };
+        let now = s.now();
+        let idle = self.idle(tg, slot);
+        let mut changes = Changes::default();
+        self.target_groups[tg.index()].propagated(slot, false, now, &mut changes);
+        self.apply_target_changes(now, o, tg, changes);
+        if idle {
+            self.complete_drain(now, o, tg, slot);
         }
     }
 

@@ -6,7 +6,7 @@
 //! all nodes share: the group decides which slots are routable and the world tells every
 //! node's router.
 
-use super::algorithms::{Candidates, Feedback, Router, RoutingPolicy};
+use super::algorithms::{Candidates, Feedback, Ramp, Router, RoutingPolicy};
 use crate::engine::{SimRng, SimTime};
 use crate::model::spec::Algorithm;
 
@@ -24,6 +24,8 @@ pub struct TargetGroupRouter {
     outstanding: Vec<u32>,
     /// Weight per slot.
     weights: Vec<u32>,
+    /// Routable slots in slow start, ascending by slot; pruned as their ramps end.
+    ramps: Vec<Ramp>,
     policy: Router,
     rng: SimRng,
 }
@@ -36,6 +38,7 @@ impl TargetGroupRouter {
             pos: Vec::new(),
             outstanding: Vec::new(),
             weights: Vec::new(),
+            ramps: Vec::new(),
             policy: Router::new(algorithm),
             rng,
         }
@@ -73,6 +76,7 @@ impl TargetGroupRouter {
             self.routable.insert(i, slot);
             i
         } else {
+            self.ramps.retain(|r| r.slot != slot);
             let i = self.pos[s] as usize;
             self.routable.remove(i);
             self.pos[s] = NONE;
@@ -85,6 +89,7 @@ impl TargetGroupRouter {
             routable: &self.routable,
             outstanding: &self.outstanding,
             weights: &self.weights,
+            ramps: &self.ramps,
             now,
         };
         self.policy.routable_changed(slot, index, routable, &c);
@@ -98,9 +103,29 @@ impl TargetGroupRouter {
             routable: &self.routable,
             outstanding: &self.outstanding,
             weights: &self.weights,
+            ramps: &self.ramps,
             now,
         };
         self.policy.weight_changed(slot, &c);
+    }
+
+    /// `slot` enters slow start from `start` to `end` (`Some`), or leaves it (`None`). A
+    /// slot that is not routable does not ramp (it leaves slow start when it leaves the
+    /// routable list).
+    pub fn set_ramp(&mut self, slot: u32, ramp: Option<(SimTime, SimTime)>) {
+        self.ramps.retain(|r| r.slot != slot);
+        if let Some((start, end)) = ramp
+            && self.pos.get(slot as usize).is_some_and(|&p| p != NONE)
+        {
+            let i = self.ramps.partition_point(|r| r.slot < slot);
+            self.ramps.insert(i, Ramp { slot, start, end });
+        }
+    }
+
+    /// The routable slots in slow start, ascending by slot (those whose ramp has ended are
+    /// dropped at the next dispatch).
+    pub fn ramps(&self) -> &[Ramp] {
+        &self.ramps
     }
 
     /// Chooses a routable target for one request and counts it as outstanding; `None` when
@@ -110,18 +135,40 @@ impl TargetGroupRouter {
         if self.routable.is_empty() {
             return None;
         }
-        let c = Candidates {
-            routable: &self.routable,
-            outstanding: &self.outstanding,
-            weights: &self.weights,
-            now,
+        let slot = if self.ramps.is_empty() {
+            // No target in slow start: the policies' ramp branches fold away here.
+            let c = Candidates {
+                routable: &self.routable,
+                outstanding: &self.outstanding,
+                weights: &self.weights,
+                ramps: &[],
+                now,
+            };
+            self.policy.choose(&c, &mut self.rng)
+        } else {
+            self.choose_ramping(now)
         };
-        let slot = self.policy.choose(&c, &mut self.rng);
         debug_assert!(self.pos[slot as usize] != NONE, "chose an unroutable slot");
         let o = &mut self.outstanding[slot as usize];
         *o += 1;
         self.policy.outstanding_changed(slot, *o - 1, *o);
         Some(slot)
+    }
+
+    /// The choice while some targets are in slow start: drops the ramps that have ended,
+    /// then lets the policy weigh the others.
+    #[cold]
+    #[inline(never)]
+    fn choose_ramping(&mut self, now: SimTime) -> u32 {
+        self.ramps.retain(|r| r.end > now);
+        let c = Candidates {
+            routable: &self.routable,
+            outstanding: &self.outstanding,
+            weights: &self.weights,
+            ramps: &self.ramps,
+            now,
+        };
+        self.policy.choose(&c, &mut self.rng)
     }
 
     /// A request this node sent to `slot` ended. Returns true if the slot is routable (so
@@ -142,6 +189,7 @@ impl TargetGroupRouter {
             routable: &self.routable,
             outstanding: &self.outstanding,
             weights: &self.weights,
+            ramps: &self.ramps,
             now,
         }
     }

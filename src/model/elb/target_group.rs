@@ -24,6 +24,28 @@
 //! `initial`, `draining` and `unused` targets never get new requests; with no routable
 //! target the load balancer answers 503.
 //!
+//! **Slow start** (`slow_start.duration_seconds`, off when zero): a target that turns
+//! `healthy` (from `initial`, or from `unhealthy` again) enters slow start for the duration
+//! if another target of the group is healthy, was healthy before this instant and is not in
+//! slow start itself; so targets registered into a group with no such target (the initial
+//! tasks, healthy together at t = 0, or the first ones of an empty group) do not, as AWS
+//! says: "new targets enter slow start only if at least one healthy target is not in slow
+//! start"; targets that turn healthy at the same instant count as one registration call. It
+//! leaves slow start when the duration elapses, when it turns unhealthy, or when it is
+//! deregistered
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>).
+//! The nodes' routers ramp its share (see [`Ramp`](super::algorithms::Ramp)).
+//!
+//! **Deregistration propagation lag** (`deregistration_propagation_lag`, zero by default;
+//! not an AWS setting): users report that the ALB "may still send a few requests to a
+//! target for several seconds after deregistration starts"
+//! (<https://github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1064>). With a
+//! lag, a target that was routable when its deregistration starts is `draining` but stays
+//! routable until the lag is over (or its deregistration delay expires first); then it gets
+//! no new request, and its deregistration completes once nothing is in flight. A target
+//! deregistered while in slow start leaves it at once, so during the lag it gets a full
+//! share.
+//!
 //! **Slots.** A registration has a slot: its index in the group (and in every node's
 //! routing state). A slot is reused only once its target is `unused` and has no request in
 //! flight, so a request's slot always names the target it was sent to. Reuse takes the
@@ -127,6 +149,13 @@ pub struct Target {
     pub weight: u32,
     /// When it entered its state.
     pub since: SimTime,
+    /// When its slow start ends (or ended) if it entered slow start when it last turned
+    /// healthy; `None` if it did not, and once it leaves `healthy`. It is in slow start
+    /// while this is after the current time.
+    pub slow_start_end: Option<SimTime>,
+    /// Draining but still routable: its deregistration has not propagated to the load
+    /// balancer's nodes yet (`deregistration_propagation_lag`).
+    pub propagating: bool,
 }
 
 /// A change of state, for the lifecycle log.
@@ -152,6 +181,9 @@ pub struct Changes {
     pub states: Vec<StateChange>,
     /// `(slot, routable)`: slots whose routability flipped.
     pub routable: Vec<(u32, bool)>,
+    /// `(slot, Some((start, end)))`: a slot entered slow start; `(slot, None)`: it left
+    /// slow start before its end (it turned unhealthy or was deregistered).
+    pub ramps: Vec<(u32, Option<(SimTime, SimTime)>)>,
 }
 
 /// An ALB target group of target type `ip` (what Fargate tasks register as).
@@ -167,6 +199,12 @@ pub struct TargetGroup {
     pub deregistration_delay: crate::engine::SimDuration,
     /// Its health checks.
     pub health: super::health::HealthChecks,
+    /// `slow_start.duration_seconds` (zero: off).
+    pub slow_start: crate::engine::SimDuration,
+    /// How long a deregistering target stays routable (zero: none; not an AWS setting).
+    pub propagation_lag: crate::engine::SimDuration,
+    /// The port its targets are registered on (a target is the task's IP and this port).
+    pub port: u16,
     targets: Vec<Target>,
     free: BinaryHeap<Reverse<u32>>,
     counts: [u32; 5],
@@ -189,6 +227,9 @@ impl TargetGroup {
                 },
                 1,
             ),
+            slow_start: crate::engine::SimDuration::ZERO,
+            propagation_lag: crate::engine::SimDuration::ZERO,
+            port: crate::model::spec::DEFAULT_TARGET_PORT,
             targets: Vec::new(),
             free: BinaryHeap::new(),
             counts: [0; 5],
@@ -221,10 +262,12 @@ impl TargetGroup {
         }
     }
 
-    /// True when a node may send new requests to `slot`.
+    /// True when a node may send new requests to `slot` (a draining target while its
+    /// deregistration propagates included).
     #[inline]
     pub fn is_routable(&self, slot: u32) -> bool {
-        self.routable_state(self.targets[slot as usize].state)
+        let t = &self.targets[slot as usize];
+        t.propagating || self.routable_state(t.state)
     }
 
     /// Sets `slot`'s state, recording the change and every flip of routability (a change
@@ -242,12 +285,24 @@ impl TargetGroup {
             return;
         }
         let healthy_before = self.counts[TargetState::Healthy.index()];
-        let was = self.routable_state(t.state);
+        let was = t.propagating || self.routable_state(t.state);
         self.counts[t.state.index()] -= 1;
         self.counts[to.index()] += 1;
         let target = &mut self.targets[slot as usize];
         target.state = to;
         target.since = now;
+        target.propagating &= to == TargetState::Draining;
+        let propagating = target.propagating;
+        if let Some(end) = target.slow_start_end.take()
+            && end > now
+        {
+            out.ramps.push((slot, None)); // leaves healthy: slow start is over
+        }
+        if to == TargetState::Healthy && !self.slow_start.is_zero() && self.warm_peer(slot, now) {
+            let end = now + self.slow_start;
+            self.targets[slot as usize].slow_start_end = Some(end);
+            out.ramps.push((slot, Some((now, end))));
+        }
         out.states.push(StateChange {
             slot,
             task: t.task,
@@ -265,11 +320,22 @@ impl TargetGroup {
                 }
             }
         }
-        let is = self.routable_state(to);
+        let is = propagating || self.routable_state(to);
         if was != is {
             out.routable.push((slot, is));
         }
         out.routable.sort_unstable();
+    }
+
+    /// True if a target other than `slot` is healthy since before `now` and not in slow
+    /// start: a target turning healthy now then enters slow start.
+    fn warm_peer(&self, slot: u32, now: SimTime) -> bool {
+        self.targets.iter().enumerate().any(|(s, t)| {
+            s as u32 != slot
+                && t.state == TargetState::Healthy
+                && t.since < now
+                && t.slow_start_end.is_none_or(|end| end <= now)
+        })
     }
 
     /// Registers `task` (state `initial`, weight 1) and returns its slot. Until health
@@ -292,6 +358,8 @@ impl TargetGroup {
             state: TargetState::Unused,
             weight: 1,
             since: now,
+            slow_start_end: None,
+            propagating: false,
         };
         let slot = match self.free.pop() {
             Some(Reverse(s)) => {
@@ -340,13 +408,26 @@ impl TargetGroup {
     }
 
     /// Starts deregistering `slot`: `draining`, and `unused` at once if `idle` (no node has
-    /// a request in flight to it).
-    pub fn deregister(&mut self, slot: u32, idle: bool, now: SimTime, out: &mut Changes) {
+    /// a request in flight to it). With a propagation lag, a routable target stays routable
+    /// (and is not deregistered at once): the caller ends the lag with
+    /// [`TargetGroup::propagated`]. Returns true if it did so.
+    pub fn deregister(&mut self, slot: u32, idle: bool, now: SimTime, out: &mut Changes) -> bool {
         if matches!(
             self.targets[slot as usize].state,
             TargetState::Draining | TargetState::Unused
         ) {
-            return;
+            return false;
+        }
+        if !self.propagation_lag.is_zero() && self.is_routable(slot) {
+            self.targets[slot as usize].propagating = true;
+            self.set_state(
+                slot,
+                TargetState::Draining,
+                Some(TargetReason::DeregistrationInProgress),
+                now,
+                out,
+            );
+            return true;
         }
         self.set_state(
             slot,
@@ -355,6 +436,23 @@ impl TargetGroup {
             now,
             out,
         );
+        if idle {
+            self.drained(slot, now, out);
+        }
+        false
+    }
+
+    /// The propagation lag of `slot`'s deregistration is over: it is no longer routable,
+    /// and its deregistration completes at once if `idle`. Does nothing if it is not
+    /// propagating (its deregistration completed, or the slot was reused).
+    pub fn propagated(&mut self, slot: u32, idle: bool, now: SimTime, out: &mut Changes) {
+        let t = &mut self.targets[slot as usize];
+        if !t.propagating {
+            return;
+        }
+        t.propagating = false;
+        out.routable.push((slot, false));
+        out.routable.sort_unstable();
         if idle {
             self.drained(slot, now, out);
         }
@@ -460,6 +558,51 @@ mod tests {
         assert_eq!(g.targets()[0].state, Healthy);
         // A healthy target again: the unhealthy one leaves the routable set.
         assert_eq!(c.routable, vec![(0, true), (1, false)]);
+    }
+
+    /// Slow start needs a peer healthy since an earlier instant and out of slow start:
+    /// targets healthy together at t = 0 do not ramp, a later one does (and leaves slow
+    /// start when unhealthy), and one that turns healthy with no other healthy target does
+    /// not.
+    #[test]
+    fn slow_start_entry_needs_a_warm_peer() {
+        let mut g = tg();
+        g.slow_start = crate::engine::SimDuration::from_secs(60);
+        let mut c = Changes::default();
+        g.register(TaskId(0), SimTime::ZERO, &mut c);
+        g.register(TaskId(1), SimTime::ZERO, &mut c);
+        assert!(c.ramps.is_empty());
+        let t = SimTime(10);
+        let mut c = Changes::default();
+        let s = g.register(TaskId(2), t, &mut c);
+        assert_eq!(c.ramps, vec![(s, Some((t, t + g.slow_start)))]);
+        // Unhealthy: it leaves slow start.
+        let mut c = Changes::default();
+        g.set_health(s, false, SimTime(20), &mut c);
+        assert_eq!(c.ramps, vec![(s, None)]);
+        // Both warm peers unhealthy: turning healthy again, it has no warm peer.
+        let mut c = Changes::default();
+        g.set_health(0, false, SimTime(30), &mut c);
+        g.set_health(1, false, SimTime(30), &mut c);
+        g.set_health(s, true, SimTime(40), &mut c);
+        assert!(c.ramps.is_empty(), "{c:?}");
+    }
+
+    /// With a propagation lag, a deregistered target stays routable until `propagated`.
+    #[test]
+    fn propagation_lag_keeps_a_draining_target_routable() {
+        let mut g = tg();
+        g.propagation_lag = crate::engine::SimDuration::from_secs(3);
+        let mut c = Changes::default();
+        let s = g.register(TaskId(0), SimTime::ZERO, &mut c);
+        let mut c = Changes::default();
+        assert!(g.deregister(s, true, SimTime(5), &mut c));
+        assert_eq!(g.targets()[s as usize].state, TargetState::Draining);
+        assert!(g.is_routable(s) && c.routable.is_empty());
+        let mut c = Changes::default();
+        g.propagated(s, true, SimTime(7), &mut c);
+        assert_eq!(c.routable, vec![(s, false)]);
+        assert_eq!(g.targets()[s as usize].state, TargetState::Unused);
     }
 
     #[test]

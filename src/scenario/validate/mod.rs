@@ -66,6 +66,13 @@ pub const MAX_STEPS: usize = 64;
 /// Longest target group `deregistration_delay` (AWS `deregistration_delay.timeout_seconds`:
 /// 0–3600 s).
 pub const MAX_DEREGISTRATION_DELAY: SimDuration = SimDuration::from_secs(3600);
+/// Shortest and longest target group `slow_start` when it is on (AWS
+/// `slow_start.duration_seconds`: 0 to turn it off, or 30–900 s).
+pub const SLOW_START: (SimDuration, SimDuration) =
+    (SimDuration::from_secs(30), SimDuration::from_secs(900));
+/// Longest target group `deregistration_propagation_lag` (lbsim's cap: users report "a
+/// few seconds").
+pub const MAX_PROPAGATION_LAG: SimDuration = SimDuration::from_secs(60);
 /// Longest `lifecycle` phase of a task (lbsim's cap, not AWS's: a phase of more than an hour
 /// is a mistake).
 pub const MAX_LIFECYCLE_PHASE: SimDuration = SimDuration::from_secs(3600);

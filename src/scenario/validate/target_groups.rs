@@ -3,8 +3,8 @@
 
 use super::{
     Ctx, HEALTH_CHECK_CODES, HEALTH_CHECK_INTERVAL, HEALTH_CHECK_THRESHOLD, HEALTH_CHECK_TIMEOUT,
-    INITIAL_PASSES, MAX_DEREGISTRATION_DELAY, MAX_HEALTH_CHECK_PATH, MAX_TARGET_GROUPS,
-    TargetGroupIndex, secs,
+    INITIAL_PASSES, MAX_DEREGISTRATION_DELAY, MAX_HEALTH_CHECK_PATH, MAX_PROPAGATION_LAG,
+    MAX_TARGET_GROUPS, SLOW_START, TargetGroupIndex, secs,
 };
 use crate::model::{Algorithm, HealthCheckSpec, TargetGroupSpec};
 use crate::scenario::file::{HealthCheckSection, InitialPasses, TargetGroupSection};
@@ -71,11 +71,81 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         &format!("target_groups.{i}.health_check"),
         &t.health_check,
     );
+    let slow_start = slow_start(ctx, i, t, algorithm);
+    let lag = t
+        .deregistration_propagation_lag
+        .map_or(crate::engine::SimDuration::ZERO, |d| d.0);
+    if lag > MAX_PROPAGATION_LAG {
+        ctx.bad(
+            format!("target_groups.{i}.deregistration_propagation_lag"),
+            format!(
+                "{}: too long; allowed 0s–{} (an lbsim parameter, not an AWS setting: users report a few seconds)",
+                secs(lag),
+                secs(MAX_PROPAGATION_LAG)
+            ),
+        );
+    }
+    let port = match t.port {
+        None => crate::model::DEFAULT_TARGET_PORT,
+        Some(p) if (1..=65535).contains(&p) => p as u16,
+        Some(p) => {
+            ctx.bad(
+                format!("target_groups.{i}.port"),
+                format!("{p}: allowed 1–65535 (AWS target group Port)"),
+            );
+            crate::model::DEFAULT_TARGET_PORT
+        }
+    };
     TargetGroupSpec {
         name: t.name.clone(),
         algorithm,
         deregistration_delay: t.deregistration_delay.0,
         health_check,
+        slow_start,
+        deregistration_propagation_lag: lag.min(MAX_PROPAGATION_LAG),
+        port,
+    }
+}
+
+/// Checks target group `i`'s `slow_start`: 0 (off), or 30–900 whole seconds with an
+/// algorithm that can ramp. AWS rejects slow start with `least_outstanding_requests`
+/// ("You can't enable slow start mode with least outstanding requests") and with
+/// `weighted_random` (its AWS page lists slow start among what it does not support;
+/// aws-behaviour §3.1 marks this unverified, and lbsim follows the stricter reading);
+/// `power_of_two_choices` is load-aware like LOR, so lbsim rejects it too.
+fn slow_start(
+    ctx: &mut Ctx,
+    i: usize,
+    t: &TargetGroupSection,
+    algorithm: Algorithm,
+) -> crate::engine::SimDuration {
+    let Some(d) = t.slow_start.map(|d| d.0).filter(|d| !d.is_zero()) else {
+        return crate::engine::SimDuration::ZERO;
+    };
+    let p = format!("target_groups.{i}.slow_start");
+    let (lo, hi) = SLOW_START;
+    if !ctx.whole_seconds_in(
+        &p,
+        d,
+        lo,
+        hi,
+        "AWS slow_start.duration_seconds; or \"0s\" to turn slow start off",
+    ) {
+        return crate::engine::SimDuration::ZERO;
+    }
+    match algorithm {
+        Algorithm::RoundRobin | Algorithm::Random => d,
+        other => {
+            ctx.bad(
+                p,
+                format!(
+                    "{}: slow start does not work with algorithm = \"{}\" (AWS rejects slow start with least_outstanding_requests and weighted_random); use round_robin or random, or slow_start = \"0s\"",
+                    secs(d),
+                    other.name()
+                ),
+            );
+            crate::engine::SimDuration::ZERO
+        }
     }
 }
 

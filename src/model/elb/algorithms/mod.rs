@@ -40,8 +40,51 @@ pub struct Candidates<'a> {
     pub outstanding: &'a [u32],
     /// Weight per slot (every slot; 1 unless something such as slow start changes it).
     pub weights: &'a [u32],
+    /// The routable targets in slow start, ascending by slot (empty unless the group has a
+    /// `slow_start` and a target is ramping up). Only `round_robin` and `random` read it
+    /// (the scenario rejects slow start with the other algorithms, as AWS does).
+    pub ramps: &'a [Ramp],
     /// The current simulated time.
     pub now: SimTime,
+}
+
+/// The weight of a target at full share under slow start (fixed point: integer weights, so
+/// no float maths reaches a decision).
+pub const FULL_WEIGHT: u64 = 1 << 20;
+
+/// The smallest weight of a target in slow start: 1 % of a full share, so that a target
+/// that has just entered slow start gets a few requests (AWS: "linearly increases the number
+/// of requests", from an undocumented start).
+pub const RAMP_FLOOR: u64 = FULL_WEIGHT / 100;
+
+/// A target in slow start (`slow_start.duration_seconds`): from `start` to `end` its weight
+/// relative to a target at full share grows linearly,
+/// `max(1 %, (now − start) / (end − start))`, then it is at full share. AWS documents a
+/// linear increase to a full share over the duration but not its starting point
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#slow-start-mode>);
+/// the 1 % floor is lbsim's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ramp {
+    /// The target's slot.
+    pub slot: u32,
+    /// When it entered slow start (turned healthy).
+    pub start: SimTime,
+    /// When slow start ends.
+    pub end: SimTime,
+}
+
+impl Ramp {
+    /// Its weight at `now`, in units where a full share is [`FULL_WEIGHT`]: at least
+    /// [`RAMP_FLOOR`], and `FULL_WEIGHT` from `end` on.
+    #[inline]
+    pub fn weight(&self, now: SimTime) -> u64 {
+        if now >= self.end {
+            return FULL_WEIGHT;
+        }
+        let span = u128::from(self.end.0 - self.start.0);
+        let done = u128::from(now.0.saturating_sub(self.start.0));
+        ((done * u128::from(FULL_WEIGHT) / span) as u64).max(RAMP_FLOOR)
+    }
 }
 
 /// What the node learns when a request it routed ends at its target.
@@ -170,6 +213,7 @@ mod tests {
                 routable: &self.routable,
                 outstanding: &self.outstanding,
                 weights: &self.weights,
+                ramps: &[],
                 now: SimTime::ZERO,
             }
         }
