@@ -838,8 +838,8 @@ pub struct MemorySpec {
     pub per_request_kib: DistSpec,
     /// A task that goes above its task definition's `memory` is killed (its container's
     /// hard limit), like a crash, with [`StopReason::OutOfMemory`](crate::model::StopReason::OutOfMemory),
-    /// and replaced. AWS does this; false (the default) only records the excursion, so
-    /// scenarios written before this setting keep their figures.
+    /// and replaced, as AWS does (the default); false only records the excursion (a
+    /// what-if).
     pub oom_kill: bool,
 }
 
@@ -849,7 +849,7 @@ impl Default for MemorySpec {
         MemorySpec {
             base_kib: 0,
             per_request_kib: DistSpec::Deterministic(SimDuration::ZERO),
-            oom_kill: false,
+            oom_kill: true,
         }
     }
 }

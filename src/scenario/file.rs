@@ -885,7 +885,7 @@ pub struct StepSection {
 }
 
 /// `memory = { base_mib = 512, per_request_mib = 2.5 }`: memory in MiB (1 MiB = 1024 KiB).
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemorySection {
     /// MiB an idle task uses (runtime, heap, caches); default 0; ≤ `task.memory`.
@@ -897,9 +897,25 @@ pub struct MemorySection {
     pub per_request_mib: Option<MemoryAmount>,
     /// Kill a task that goes above `task.memory`, as AWS does to a container over its hard
     /// limit ("OutOfMemoryError: Container killed due to memory usage"), and replace it;
-    /// default false: the excursion is only recorded.
-    #[serde(default)]
+    /// default true (what AWS does); false only records the excursion (a what-if: a task
+    /// whose memory could grow past its size).
+    #[serde(default = "yes")]
     pub oom_kill: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for MemorySection {
+    /// No memory modelled; a task over its memory would be killed (AWS's behaviour).
+    fn default() -> Self {
+        MemorySection {
+            base_mib: 0.0,
+            per_request_mib: None,
+            oom_kill: true,
+        }
+    }
 }
 
 /// An amount of memory in MiB: a constant number, or a distribution table whose values are

@@ -133,70 +133,107 @@ fn db_bound_api_is_bound_by_its_workers_not_its_cpu() {
     );
 }
 
-/// slow-database: during the slow-down every task's pool fills, 5xx follow (client
-/// timeouts), the queued requests push tasks over their memory, CPU drops, and the health
-/// checks, which wait for a worker like any request, time out: ECS replaces the tasks, again
-/// and again, until the database recovers; the variants the comments list give their
-/// figures.
+/// slow-database: during the slow-down every task's pool fills, the queued requests push
+/// each task over its memory and ECS kills it (OutOfMemoryError), again and again as the
+/// replacements take the backlog, so the service is down (503s, 502s) until the database
+/// recovers; CPU drops; the variants the comments list give their figures, among them the
+/// what-if with no kill (client timeouts, health checks that time out behind the queue).
 #[test]
-fn slow_database_fills_the_pools_and_errors_follow() {
+fn slow_database_fills_the_pools_and_ecs_kills_the_tasks() {
     let (s, m, d, events) = run("slow-database", &[]);
     let before = |c: &str| mean(&col(&m, 120, 900, c));
     let during = |c: &str| mean(&col(&m, 900, 1500, c));
-    assert_eq!(
-        col(&m, 120, 900, "responses_target_5xx")
+    let by = |s: &Value, c: &str| s["requests"]["by_outcome"][c].as_u64().unwrap();
+    for c in ["responses_target_5xx", "responses_elb_503_no_targets"] {
+        assert_eq!(col(&m, 120, 900, c).iter().sum::<f64>(), 0.0, "{c}");
+    }
+    // Down for the whole slow-down: every minute of it mostly 503s, few successes.
+    assert!(
+        col(&m, 960, 1500, "responses_elb_503_no_targets")
             .iter()
-            .sum::<f64>(),
-        0.0
+            .all(|&x| x > 8000.0)
     );
     assert!(
-        col(&m, 900, 1500, "responses_target_5xx")
+        col(&m, 960, 1500, "responses_ok")
             .iter()
-            .all(|&x| x > 1000.0)
+            .all(|&x| x < 400.0)
     );
-    assert!(during("worker_utilization_pct") > 85.0);
     assert!(during("cpu_utilization_mean_pct") < before("cpu_utilization_mean_pct") - 10.0);
-    assert!(during("memory_utilization_max_pct") > 100.0);
-    // Health checks time out only during the slow-down, and each unhealthy task is replaced.
-    let unhealthy: Vec<f64> = events
+    // Each kill follows its task's first excursion over its memory, at the same instant,
+    // all within the slow-down; each killed task is replaced.
+    let kills: Vec<f64> = events
         .lines()
-        .filter(|l| l.contains(",target_unhealthy,") && l.contains("Target.Timeout"))
+        .filter(|l| l.contains(",task_stopped,") && l.contains("OutOfMemoryError"))
         .map(|l| l.split(',').next().unwrap().parse().unwrap())
         .collect();
-    assert_eq!(unhealthy.len(), 20);
-    assert!(unhealthy.iter().all(|&t| (900.0..1560.0).contains(&t)));
-    assert_eq!(events.matches(",task_launched,").count(), 20);
+    assert_eq!(kills.len(), 36);
+    assert!(kills.iter().all(|&t| (900.0..1560.0).contains(&t)));
+    assert!(
+        (905.0..926.0).contains(&kills[3]),
+        "the 4 first tasks die by 926 s"
+    );
+    assert_eq!(events.matches(",task_memory_exceeded,").count(), 36);
+    assert_eq!(s["tasks"]["launched"], 36);
+    assert!(f(&s["memory_utilization"]["max_pct"]) < 100.0);
     let last = m.last().unwrap();
     assert_eq!(
         last["targets_healthy"], "4",
         "the fleet is whole again at the end"
     );
-    assert!(
-        col(&d, 900, 1500, "calls_timed_out")
+    assert_eq!(
+        col(&m, 1620, 2400, "responses_elb_503_no_targets")
             .iter()
-            .all(|&x| x > 1000.0)
+            .sum::<f64>(),
+        0.0
     );
     assert!(events.contains(",fault_started,") && events.contains(",fault_ended,"));
-    assert_eq!(s["requests"]["by_outcome"]["target_5xx"], 24584);
-    assert_eq!(s["memory_utilization"]["exceeded"], 40);
-    assert!((140_000.0..150_000.0).contains(&p99(&s)), "{}", p99(&s));
+    assert_eq!(by(&s, "elb_503_no_targets"), 134_069);
+    assert_eq!(by(&s, "elb_502_connection_refused"), 54_275);
+    assert_eq!(by(&s, "elb_502_target_closed"), 6_552);
+    assert_eq!(by(&s, "target_5xx"), 362);
+    assert!(
+        col(&d, 900, 1500, "queued_mean_ms")
+            .iter()
+            .any(|&x| x > 100.0)
+    );
 
     let fives = |extra: &[&str]| {
         let (s, ..) = run("slow-database", extra);
         (
             s["requests"]["by_outcome"]["target_5xx"].as_u64().unwrap(),
             p99(&s),
-            s["memory_utilization"]["exceeded"].as_u64().unwrap(),
+            s["tasks"]["launched"].as_u64().unwrap(),
         )
     };
-    let (n, p, _) = fives(&["--set", "dependencies.db.pool_size=16"]);
-    assert!(n == 2685 && (450.0..550.0).contains(&p), "{n} {p}");
-    let (n, p, _) = fives(&["--set", "services.api.desired_count=8"]);
-    assert!(n == 3630 && (380.0..480.0).contains(&p), "{n} {p}");
+    let (n, p, killed) = fives(&["--set", "dependencies.db.pool_size=16"]);
+    assert!(
+        n == 2685 && (450.0..550.0).contains(&p) && killed == 0,
+        "{n} {p}"
+    );
+    let (n, p, killed) = fives(&["--set", "services.api.desired_count=8"]);
+    assert!(
+        n == 3630 && (380.0..480.0).contains(&p) && killed == 0,
+        "{n} {p}"
+    );
     let (n, p, _) = fives(&["--set", "faults.0.factor=2"]);
     assert!(n == 6 && p < 250.0, "{n} {p}");
-    let (n, p, oom) = fives(&["--set", "dependencies.db.timeout=5s"]);
-    assert!(n == 0 && p > 130_000.0 && oom > 0, "{n} {p} {oom}");
+
+    // No kill: the old picture of unbounded memory, client timeouts and health checks that
+    // time out behind the queue.
+    let (s, _, _, events) = run(
+        "slow-database",
+        &["--set", "services.api.memory.oom_kill=false"],
+    );
+    assert_eq!(by(&s, "target_5xx"), 24_584);
+    assert!((140_000.0..150_000.0).contains(&p99(&s)), "{}", p99(&s));
+    assert!(f(&s["memory_utilization"]["max_pct"]) > 4000.0);
+    assert_eq!(s["memory_utilization"]["exceeded"], 40);
+    let unhealthy = events
+        .lines()
+        .filter(|l| l.contains(",target_unhealthy,") && l.contains("Target.Timeout"))
+        .count();
+    assert_eq!(unhealthy, 20);
+    assert!(!events.contains("OutOfMemoryError,"));
 }
 
 /// rent-a-room: one task crashes at 600 s. For the 5 s until ECS notices, requests reach the

@@ -335,12 +335,13 @@ timeout = "100ms"
 
 /// Base 1900 MiB and 100 MiB per request on a 2048 MiB task; requests hold 150 ms, 100 ms
 /// apart, so two overlap for 50 ms of every 100: 2100 MiB > 2048 MiB. Each overlap is an
-/// excursion, recorded with the memory in use when it starts and the peak when it ends.
+/// excursion, recorded with the memory in use when it starts and the peak when it ends
+/// (`oom_kill = false`: the task is not killed, so its excursions can be counted).
 #[test]
 fn a_task_above_its_memory_is_recorded_with_its_peak() {
     let dir = tempfile::tempdir().unwrap();
     let service = r#"request = { steps = [ { wait = "150ms" } ] }
-memory = { base_mib = 1900, per_request_mib = 100 }"#;
+memory = { base_mib = 1900, per_request_mib = 100, oom_kill = false }"#;
     let o = run(&dir, 0, service, "", None);
     let s = &o.summary;
     // Overlaps start at 0.2, 0.3, ..., 30.0 s: 299.

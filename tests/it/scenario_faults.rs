@@ -34,7 +34,7 @@ name = "api"
 target_group = "api"
 desired_count = 3
 request = { cpu_time = "5ms" }
-memory = { base_mib = 512, per_request_mib = 1, oom_kill = true }
+memory = { base_mib = 512, per_request_mib = 1, oom_kill = false }
 
 [[faults]]
 type = "task_hang"
@@ -78,7 +78,7 @@ fn load(text: &str, sets: &[&str]) -> Result<WorldSpec, scenario::ScenarioErrors
 fn every_new_field_resolves_into_the_world_spec() {
     let w = load(FAULTS, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(w.load_balancer.idle_timeout, secs(120));
-    assert!(w.services[0].memory.oom_kill);
+    assert!(!w.services[0].memory.oom_kill);
     let at = |m: u64| SimTime::ZERO + secs(60 * m);
     let [hang, short, slow, errors, outage] = &w.faults[..] else {
         panic!("{:?}", w.faults)
@@ -129,17 +129,17 @@ fn every_new_field_resolves_into_the_world_spec() {
         }
     );
 
-    // Defaults: AWS's idle timeout, no OOM kill.
+    // Defaults: AWS's idle timeout, and a task over its memory is killed (as AWS does).
     let w = load(
         &FAULTS
             .replace("idle_timeout = \"120s\"\n", "")
-            .replace(", oom_kill = true", ""),
+            .replace(", oom_kill = false", ""),
         &[],
     )
     .unwrap();
     assert_eq!(w.load_balancer.idle_timeout, DEFAULT_IDLE_TIMEOUT);
     assert_eq!(DEFAULT_IDLE_TIMEOUT, secs(60));
-    assert!(!w.services[0].memory.oom_kill);
+    assert!(w.services[0].memory.oom_kill);
 }
 
 #[test]
