@@ -41,6 +41,21 @@ use crate::model::spec::RevisionFailure;
 use crate::model::world::{Event, World};
 
 impl Service {
+    /// A task of revision `rev` is launched: it counts towards the desired count, and is
+    /// live until STOPPED.
+    pub(in crate::model) fn count_launch(&mut self, rev: u16) {
+        self.active += 1;
+        self.rollout.active_by_revision[usize::from(rev)] += 1;
+        self.rollout.live_by_revision[usize::from(rev)] += 1;
+    }
+
+    /// A task of revision `rev` stops counting towards the desired count (it is being
+    /// stopped, or replaced).
+    pub(in crate::model) fn count_inactive(&mut self, rev: u16) {
+        self.active -= 1;
+        self.rollout.active_by_revision[usize::from(rev)] -= 1;
+    }
+
     /// Tasks counting towards the desired count (PROVISIONING to RUNNING).
     pub fn active(&self) -> u32 {
         self.active
@@ -69,10 +84,7 @@ impl World {
         }
         let service = t.service;
         if from.is_active() && !to.is_active() && !t.replacing {
-            let rev = usize::from(t.revision);
-            let svc = &mut self.services[service.index()];
-            svc.active -= 1;
-            svc.rollout.active_by_revision[rev] -= 1;
+            self.services[service.index()].count_inactive(t.revision);
         }
         if from.is_active()
             && !to.is_active()
@@ -144,11 +156,8 @@ impl World {
         t.listening = false;
         t.lease = lease.as_ref().ok().copied();
         self.place_in_outage(id);
-        let rev = usize::from(self.tasks[id.index()].revision);
-        let svc = &mut self.services[service.index()];
-        svc.active += 1;
-        svc.rollout.active_by_revision[rev] += 1;
-        svc.rollout.live_by_revision[rev] += 1;
+        let rev = self.tasks[id.index()].revision;
+        self.services[service.index()].count_launch(rev);
         o.lifecycle(
             now,
             &LifecycleEvent::TaskLaunched { task: id, service },
@@ -502,10 +511,7 @@ impl World {
         let live = self.tasks_not_stopping(service);
         let t = &mut self.tasks[id.index()];
         t.replacing = true;
-        let rev = usize::from(t.revision);
-        let svc = &mut self.services[service.index()];
-        svc.active -= 1;
-        svc.rollout.active_by_revision[rev] -= 1;
+        self.services[service.index()].count_inactive(t.revision);
         self.task_failed(s, o, id);
         if live < max {
             self.reconcile(s, o, service);

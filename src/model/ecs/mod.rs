@@ -362,12 +362,10 @@ impl World {
         let id = self.new_task(now, service);
         self.tasks[id.index()].lease = self.network.allocate(service).ok();
         self.place_in_outage(id);
+        let rev = self.tasks[id.index()].revision;
         let svc = &mut self.services[service.index()];
         svc.running.push(id);
-        svc.active += 1;
-        let rev = usize::from(self.tasks[id.index()].revision);
-        svc.rollout.active_by_revision[rev] += 1;
-        svc.rollout.live_by_revision[rev] += 1;
+        svc.count_launch(rev);
         o.lifecycle(
             now,
             &LifecycleEvent::TaskStarted { task: id, service },
