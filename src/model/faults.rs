@@ -54,6 +54,13 @@
 //! placing the replacement by fewest tasks per zone. The load balancer's own node in that
 //! zone is not modelled as failing (the model routes through one node).
 //!
+//! **Random windows.** A window fault (`dependency_down`, `dependency_slow`, `app_errors`,
+//! `az_outage`) with a `mean_time_between_failures` comes again and again, as an
+//! alternating renewal process: the first window starts an exponential interval of that
+//! mean after `start`, and each next one an exponential interval after the previous window
+//! ended, so windows never overlap; each lasts `duration`. The intervals are keyed by the
+//! window's number under `fault/<i>/strikes`, so they depend on the seed alone.
+//!
 //! **Cost.** A run without these faults pays nothing for them: a service whose tasks a hang,
 //! a slowdown, errors or an outage touch leaves the fast path (one CPU step, no memory) for
 //! the rest of the run and takes the steps path, where the checks are (the same model).
@@ -132,16 +139,6 @@ pub fn availability_zones(spec: &WorldSpec) -> Vec<String> {
     zones
 }
 
-impl FaultSpec {
-    /// True unless its kind strikes one task (a crash, a hang, a slowdown).
-    fn strikes_no_task(&self) -> bool {
-        !matches!(
-            self.kind,
-            FaultKind::TaskCrash { .. } | FaultKind::TaskHang { .. } | FaultKind::TaskSlow { .. }
-        )
-    }
-}
-
 impl Fault {
     /// The faults of `spec`.
     pub(in crate::model) fn build_all(spec: &WorldSpec) -> Result<Vec<Fault>, ModelError> {
@@ -191,9 +188,6 @@ impl Fault {
                 let key = |purpose: &str| engine::stream_key(spec.seed, &format!("fault/{i}/{purpose}"));
                 let random = match f.mean_time_between_failures {
                     None => None,
-                    Some(_) if f.strikes_no_task() => {
-                        return bad("is random, but only a fault that strikes a task can be".into());
-                    }
                     Some(mean) if mean.is_zero() => {
                         return bad("has a mean time between failures of 0".into());
                     }
@@ -311,7 +305,9 @@ impl World {
             if first <= self.end {
                 s.schedule_at(first, Event::FaultStart(f.id));
             }
-            if f.end <= self.end && !f.is_instant() && f.nth_task().is_none() {
+            // A random window's end is scheduled when it starts.
+            if f.end <= self.end && !f.is_instant() && f.nth_task().is_none() && f.random.is_none()
+            {
                 s.schedule_at(f.end, Event::FaultEnd(f.id));
             }
         }
@@ -368,6 +364,29 @@ impl World {
             }
         };
         o.lifecycle(now, &event, self);
+        if fault.random.is_some() {
+            // A random window: schedule its end, or, as it ends, the next one's start (an
+            // exponential interval after this end, keyed by the window's number).
+            let next = if started {
+                now.checked_add(fault.duration)
+            } else {
+                let n = fault.strikes + 1;
+                self.faults[id.index()].strikes = n;
+                self.faults[id.index()]
+                    .gap(n)
+                    .and_then(|g| now.checked_add(g))
+            };
+            if let Some(t) = next.filter(|&t| t <= self.end) {
+                s.schedule_at(
+                    t,
+                    if started {
+                        Event::FaultEnd(id)
+                    } else {
+                        Event::FaultStart(id)
+                    },
+                );
+            }
+        }
         match (kind, started) {
             (FaultKind::DependencyDown { .. }, true) => {
                 let queued = self.dependencies[dep.index()].go_down(now);

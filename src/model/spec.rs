@@ -756,7 +756,10 @@ pub struct FaultSpec {
     /// it random: it strikes again and again from `start`, at exponentially distributed
     /// intervals of this mean (from its own keyed stream), each time a task drawn uniformly
     /// among the service's serving tasks (its `task` is then unused), each strike with its
-    /// own window of `duration`. `None`: once, at `start`, the `task`-th.
+    /// own window of `duration`. `None`: once, at `start`, the `task`-th. For a window
+    /// fault (a dependency's, `AppErrors`, `AzOutage`): windows of `duration` again and
+    /// again, the first an exponential interval of this mean after `start`, each next one
+    /// an exponential interval after the previous window ended.
     pub mean_time_between_failures: Option<SimDuration>,
 }
 

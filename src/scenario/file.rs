@@ -1063,6 +1063,11 @@ pub enum FaultSection {
         start: Dur,
         /// How long it lasts (> 0).
         duration: Dur,
+        /// Instead of one window: windows again and again (an alternating renewal process):
+        /// the first starts an exponentially distributed interval of this mean after
+        /// `start`, each next one the same way after the previous window ended.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
     },
     /// The dependency is slow: calls it starts serving during the window take their latency
     /// × `factor`; calls already in service keep theirs.
@@ -1075,6 +1080,11 @@ pub enum FaultSection {
         duration: Dur,
         /// Latency multiplier, > 0 and ≤ 1000.
         factor: f64,
+        /// Instead of one window: windows again and again (an alternating renewal process):
+        /// the first starts an exponentially distributed interval of this mean after
+        /// `start`, each next one the same way after the previous window ended.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
     },
     /// A task of the service crashes at `at` (its process exits): its requests in flight end
     /// with a 502, its target is removed, and the service launches a replacement, which walks
@@ -1151,6 +1161,11 @@ pub enum FaultSection {
         duration: Dur,
         /// Probability that a response is a 500, 0–1.
         fraction: f64,
+        /// Instead of one window: windows again and again (an alternating renewal process):
+        /// the first starts an exponentially distributed interval of this mean after
+        /// `start`, each next one the same way after the previous window ended.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
     },
     /// An Availability Zone outage: during the window the tasks in the zone are
     /// unreachable.
@@ -1162,6 +1177,11 @@ pub enum FaultSection {
         start: Dur,
         /// How long it lasts (> 0).
         duration: Dur,
+        /// Instead of one window: windows again and again (an alternating renewal process):
+        /// the first starts an exponentially distributed interval of this mean after
+        /// `start`, each next one the same way after the previous window ended.
+        #[serde(default)]
+        mean_time_between_failures: Option<Dur>,
     },
 }
 

@@ -580,3 +580,71 @@ fn random_faults_strike_tasks_drawn_at_random() {
     }
     assert!(o.by("elb_504_idle_timeout") > 0);
 }
+
+/// Random windows (`app_errors` with `fraction` 1, `mean_time_between_failures` 5 minutes,
+/// `duration` 1 minute, over 6 hours): `fault_started` and `fault_ended` rows alternate, each
+/// window lasts exactly its `duration`, the next starts after the previous ended (no
+/// overlap), about 6 h ÷ 6 min = 60 come, and a response is a 500 exactly when it is
+/// finished inside a window. The window times depend on the seed alone.
+#[test]
+fn random_window_faults_come_and_go_without_overlapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |tasks: u32| {
+        let mut f = fault(
+            SimTime::ZERO + secs(60),
+            secs(60),
+            FaultKind::AppErrors {
+                service: 0,
+                fraction: 1.0,
+            },
+        );
+        f.mean_time_between_failures = Some(secs(300));
+        world(secs(6 * 3600), tasks, vec![f])
+    };
+    let o = run(&spec(2), &dir.path().join("two"));
+    let rows: Vec<(f64, &str)> = o
+        .events
+        .iter()
+        .filter(|r| r[1] == "fault_started" || r[1] == "fault_ended")
+        .map(|r| (r[0].parse::<f64>().unwrap(), r[1].as_str()))
+        .collect();
+    let windows: Vec<(f64, f64)> = rows
+        .chunks(2)
+        .filter(|c| c.len() == 2)
+        .map(|c| {
+            assert_eq!(
+                (c[0].1, c[1].1),
+                ("fault_started", "fault_ended"),
+                "{rows:?}"
+            );
+            (c[0].0, c[1].0)
+        })
+        .collect();
+    assert!((40..=85).contains(&windows.len()), "{}", windows.len());
+    assert!(windows[0].0 > 60.0);
+    for w in &windows {
+        assert!((w.1 - w.0 - 60.0).abs() < 1e-9, "{w:?}");
+    }
+    for pair in windows.windows(2) {
+        assert!(pair[1].0 > pair[0].1, "{pair:?}");
+    }
+    // The gaps from one end to the next start: exponential with mean 300 s.
+    let gaps: Vec<f64> = windows.windows(2).map(|p| p[1].0 - p[0].1).collect();
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    let se = 300.0 / (gaps.len() as f64).sqrt();
+    assert!((mean - 300.0).abs() < 4.0 * se, "mean gap {mean} ± {se}");
+    for e in &o.ends {
+        let t = e.at.as_secs_f64();
+        let inside = windows.iter().any(|w| t >= w.0 && t < w.1);
+        assert_eq!(e.cause == Cause::Target5xx, inside, "{e:?}");
+    }
+    assert!(o.by("target_5xx") > 0);
+    let starts = |o: &Out| -> Vec<String> {
+        o.events
+            .iter()
+            .filter(|r| r[1] == "fault_started")
+            .map(|r| r[0].clone())
+            .collect()
+    };
+    assert_eq!(starts(&o), starts(&run(&spec(5), &dir.path().join("five"))));
+}

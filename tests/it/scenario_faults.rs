@@ -306,3 +306,21 @@ fn bad_fault_values_name_the_field_and_the_allowed_range() {
         "{e}"
     );
 }
+
+/// A window fault takes a `mean_time_between_failures` beside its `start` (random windows);
+/// 0 is refused with the field and what it means.
+#[test]
+fn window_faults_can_be_random() {
+    let w = load(FAULTS, &["faults.3.mean_time_between_failures=1h"]).unwrap();
+    assert_eq!(w.faults[3].mean_time_between_failures, Some(secs(3600)));
+    assert_eq!(w.faults[3].start, SimTime::ZERO + secs(1800));
+    assert_eq!(w.faults[3].duration, secs(120));
+    let w = load(FAULTS, &["faults.4.mean_time_between_failures=6h"]).unwrap();
+    assert_eq!(w.faults[4].mean_time_between_failures, Some(secs(6 * 3600)));
+    let e = load(FAULTS, &["faults.4.mean_time_between_failures=0s"]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("faults.4.mean_time_between_failures: must be > 0"),
+        "{e}"
+    );
+}

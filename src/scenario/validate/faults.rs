@@ -70,18 +70,32 @@ fn fault(
 ) -> FaultSpec {
     let p = format!("faults.{i}");
     // A slow fault's factor; `None` for a down fault.
-    let (dependency, start, duration, factor) = match f {
+    let (dependency, start, duration, factor, mtbf) = match f {
         FaultSection::DependencyDown {
             dependency,
             start,
             duration,
-        } => (dependency, start, duration, None),
+            mean_time_between_failures,
+        } => (
+            dependency,
+            start,
+            duration,
+            None,
+            mean_time_between_failures,
+        ),
         FaultSection::DependencySlow {
             dependency,
             start,
             duration,
             factor,
-        } => (dependency, start, duration, Some(*factor)),
+            mean_time_between_failures,
+        } => (
+            dependency,
+            start,
+            duration,
+            Some(*factor),
+            mean_time_between_failures,
+        ),
         FaultSection::TaskCrash {
             service,
             task,
@@ -172,9 +186,11 @@ fn fault(
             start,
             duration,
             fraction,
+            mean_time_between_failures,
         } => {
             let (service, _) = ctx.service(&format!("{p}.service"), service, services);
             window(ctx, &p, *start, *duration, run);
+            let mtbf = renewal(ctx, &p, *mean_time_between_failures);
             if !(0.0..=1.0).contains(fraction) {
                 ctx.bad(
                     format!("{p}.fraction"),
@@ -188,13 +204,14 @@ fn fault(
                     service,
                     fraction: *fraction,
                 },
-                mean_time_between_failures: None,
+                mean_time_between_failures: mtbf,
             };
         }
         FaultSection::AzOutage {
             availability_zone,
             start,
             duration,
+            mean_time_between_failures,
         } => {
             let az = zones.iter().position(|z| z == availability_zone);
             if az.is_none() {
@@ -207,18 +224,20 @@ fn fault(
                 );
             }
             window(ctx, &p, *start, *duration, run);
+            let mtbf = renewal(ctx, &p, *mean_time_between_failures);
             return FaultSpec {
                 start: SimTime::ZERO + start.0,
                 duration: duration.0,
                 kind: FaultKind::AzOutage {
                     availability_zone: az.unwrap_or(0) as u32,
                 },
-                mean_time_between_failures: None,
+                mean_time_between_failures: mtbf,
             };
         }
     };
     let dependency = ctx.dependency(&format!("{p}.dependency"), dependency, deps);
     window(ctx, &p, *start, *duration, run);
+    let mtbf = renewal(ctx, &p, *mtbf);
     let kind = match factor {
         None => FaultKind::DependencyDown { dependency },
         Some(factor) => {
@@ -235,8 +254,20 @@ fn fault(
         start: SimTime::ZERO + start.0,
         duration: duration.0,
         kind,
-        mean_time_between_failures: None,
+        mean_time_between_failures: mtbf,
     }
+}
+
+/// Checks the `mean_time_between_failures` of the window fault at `p` (> 0), if it has one.
+fn renewal(ctx: &mut Ctx, p: &str, mtbf: Option<Dur>) -> Option<SimDuration> {
+    let mean = mtbf?;
+    if mean.0.is_zero() {
+        ctx.bad(
+            format!("{p}.mean_time_between_failures"),
+            "must be > 0 (e.g. \"30m\": the mean time from the end of one window to the start of the next)",
+        );
+    }
+    Some(mean.0)
 }
 
 /// Checks the fault at `p` that strikes one task (`task_crash`, `task_hang`, `task_slow`): a
