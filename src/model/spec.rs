@@ -642,6 +642,28 @@ impl Default for ServiceSpec {
     }
 }
 
+/// An ECS capacity provider of Fargate: where a task runs, and how it is billed and
+/// interrupted (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html>,
+/// `../shared/spec/aws-behaviour.md` §6.6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CapacityProvider {
+    /// `FARGATE`: on-demand capacity (the default).
+    #[default]
+    Fargate,
+    /// `FARGATE_SPOT`: spare capacity at a discount, interrupted with a two-minute warning.
+    FargateSpot,
+}
+
+impl CapacityProvider {
+    /// ECS's spelling (`FARGATE`, `FARGATE_SPOT`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            CapacityProvider::Fargate => "FARGATE",
+            CapacityProvider::FargateSpot => "FARGATE_SPOT",
+        }
+    }
+}
+
 /// A task's size: the task definition's `cpu` and `memory`, and the application's
 /// concurrency limit.
 #[derive(Clone, Copy, Debug)]

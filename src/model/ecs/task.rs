@@ -158,6 +158,9 @@ pub struct Task {
     /// Its service's task definition revision it runs (0: the first; each deployment adds
     /// one).
     pub revision: u16,
+    /// The capacity provider it runs on (`FARGATE` unless its service's
+    /// capacity provider strategy placed it on `FARGATE_SPOT`).
+    pub capacity_provider: crate::model::spec::CapacityProvider,
     /// Its application listens (accepts connections): from the end of `app_start` until
     /// it stops serving or crashes. Warm tasks listen from t = 0.
     pub listening: bool,
@@ -259,6 +262,7 @@ impl Task {
             ended: None,
             number: 0,
             revision: 0,
+            capacity_provider: crate::model::spec::CapacityProvider::Fargate,
             listening: true,
             crashed: false,
             replacing: false,
