@@ -184,11 +184,13 @@ fn run(args: RunArgs) -> ExitCode {
         say(&table::render(&summary, &stats, wall));
         if let Some(o) = outputs {
             say(&format!(
-                "Wrote {}, {}, {} and {}",
+                "Wrote {}, {}, {}, {}, {} and {}",
                 o.summary.display(),
                 o.metrics.display(),
                 o.events.display(),
-                o.dependencies.display()
+                o.dependencies.display(),
+                o.cloudwatch.display(),
+                o.alarms.display()
             ));
         }
     }

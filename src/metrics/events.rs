@@ -386,6 +386,93 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 detail,
             )
         }
+        LifecycleEvent::ScalingActivity {
+            service,
+            from,
+            to,
+            cause,
+        } => {
+            let svc = world.services()[service.index()].name.clone();
+            let target = world.scalable_targets()[service.index()].as_ref();
+            let alarm_name = |a: u32| world.cloudwatch().alarms[a as usize].name.clone();
+            let (reason, why) = match (cause, target) {
+                (
+                    crate::model::autoscaling::ScalingCause::TargetTracking { policy, alarm },
+                    Some(t),
+                ) => (
+                    t.target_tracking[usize::from(policy)].spec.name.clone(),
+                    format!(
+                        "monitor alarm {} in state ALARM triggered policy {}",
+                        alarm_name(alarm),
+                        t.target_tracking[usize::from(policy)].spec.name
+                    ),
+                ),
+                (
+                    crate::model::autoscaling::ScalingCause::StepScaling { policy, alarm },
+                    Some(t),
+                ) => (
+                    t.step_scaling[usize::from(policy)].spec.name.clone(),
+                    format!(
+                        "monitor alarm {} in state ALARM triggered policy {}",
+                        alarm_name(alarm),
+                        t.step_scaling[usize::from(policy)].spec.name
+                    ),
+                ),
+                (crate::model::autoscaling::ScalingCause::Scheduled { action }, Some(t)) => (
+                    t.scheduled_actions[usize::from(action)].name.clone(),
+                    format!(
+                        "scheduled action {} set the capacity bounds to {}–{}",
+                        t.scheduled_actions[usize::from(action)].name,
+                        t.min,
+                        t.max
+                    ),
+                ),
+                (_, None) => (String::new(), "a scaling policy".to_string()),
+            };
+            let verb = if to > from {
+                "Scaling out"
+            } else {
+                "Scaling in"
+            };
+            let detail = format!(
+                "{verb}: {why} changing the desired capacity from {from} to {to}. \
+                 Successfully set desired count to {to}. Change successfully fulfilled by ecs."
+            );
+            return Some([
+                format_event_time(now),
+                "scaling_activity".to_string(),
+                svc,
+                String::new(),
+                String::new(),
+                reason,
+                detail,
+            ]);
+        }
+        LifecycleEvent::ScalableTargetUpdated { service, action } => {
+            let svc = world.services()[service.index()].name.clone();
+            let (name, min, max) = world.scalable_targets()[service.index()].as_ref().map_or(
+                (String::new(), 0, 0),
+                |t| {
+                    (
+                        t.scheduled_actions[usize::from(action)].name.clone(),
+                        t.min,
+                        t.max,
+                    )
+                },
+            );
+            let detail = format!(
+                "scheduled action {name} set the scalable target of (service {svc}): \
+                 min capacity {min}, max capacity {max}."
+            );
+            (
+                "scheduled_action",
+                svc,
+                String::new(),
+                String::new(),
+                "",
+                detail,
+            )
+        }
         LifecycleEvent::DeploymentFailed {
             service,
             revision,

@@ -15,6 +15,7 @@
 //! (`hdrhistogram`, 3 significant digits) and counters, nothing per request. Files are
 //! written under temporary names and renamed when the run completes.
 
+mod cloudwatch;
 mod events;
 mod latency;
 mod output;

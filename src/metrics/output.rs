@@ -24,6 +24,10 @@ pub struct Outputs {
     pub events: PathBuf,
     /// `dependencies.csv`.
     pub dependencies: PathBuf,
+    /// `cloudwatch.csv`.
+    pub cloudwatch: PathBuf,
+    /// `alarms.csv`.
+    pub alarms: PathBuf,
 }
 
 /// The files of a run in progress.
@@ -32,6 +36,8 @@ pub(crate) struct OutputFiles {
     metrics: csv::Writer<BufWriter<NamedTempFile>>,
     events: csv::Writer<BufWriter<NamedTempFile>>,
     dependencies: csv::Writer<BufWriter<NamedTempFile>>,
+    cloudwatch: csv::Writer<BufWriter<NamedTempFile>>,
+    alarms: csv::Writer<BufWriter<NamedTempFile>>,
 }
 
 fn temp_in(dir: &Path, name: &str) -> Result<NamedTempFile, MetricsError> {
@@ -75,7 +81,11 @@ impl OutputFiles {
             metrics: open("metrics.csv")?,
             events: open("events.csv")?,
             dependencies: open("dependencies.csv")?,
+            cloudwatch: open("cloudwatch.csv")?,
+            alarms: open("alarms.csv")?,
         };
+        files.cloudwatch_row(&super::cloudwatch::CLOUDWATCH_HEADER)?;
+        files.alarm_row(&super::cloudwatch::ALARMS_HEADER)?;
         files.metrics_row(metrics_header)?;
         files.event_row(events_header)?;
         files.dependency_row(dependencies_header)?;
@@ -100,6 +110,18 @@ impl OutputFiles {
             .map_err(|e| MetricsError::Csv(self.dir.join("dependencies.csv"), e))
     }
 
+    pub(crate) fn cloudwatch_row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), MetricsError> {
+        self.cloudwatch
+            .write_record(row)
+            .map_err(|e| MetricsError::Csv(self.dir.join("cloudwatch.csv"), e))
+    }
+
+    pub(crate) fn alarm_row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), MetricsError> {
+        self.alarms
+            .write_record(row)
+            .map_err(|e| MetricsError::Csv(self.dir.join("alarms.csv"), e))
+    }
+
     /// Writes `summary.json` and renames every file to its final name.
     pub(crate) fn commit(self, summary: &Summary) -> Result<Outputs, MetricsError> {
         let out = Outputs {
@@ -107,12 +129,16 @@ impl OutputFiles {
             metrics: self.dir.join("metrics.csv"),
             events: self.dir.join("events.csv"),
             dependencies: self.dir.join("dependencies.csv"),
+            cloudwatch: self.dir.join("cloudwatch.csv"),
+            alarms: self.dir.join("alarms.csv"),
             dir: self.dir,
         };
         for (w, path) in [
             (self.metrics, &out.metrics),
             (self.events, &out.events),
             (self.dependencies, &out.dependencies),
+            (self.cloudwatch, &out.cloudwatch),
+            (self.alarms, &out.alarms),
         ] {
             let tmp = w
                 .into_inner()

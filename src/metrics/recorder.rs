@@ -162,6 +162,8 @@ struct GroupState {
     /// and whole run.
     iv_launched: u64,
     iv_stopped: u64,
+    /// Scaling activities of its services this interval.
+    iv_scaling: u64,
     launched: u64,
     stopped: u64,
     // After warm-up.
@@ -380,6 +382,7 @@ impl Recorder {
             st.iv_latency.reset();
             st.iv_launched = 0;
             st.iv_stopped = 0;
+            st.iv_scaling = 0;
         }
         self.merge_interval = self.measuring && self.pre_warmup_in_flight == 0;
         let mut dep_rows = Vec::with_capacity(self.dependencies.len());
@@ -728,6 +731,7 @@ fn metrics_row(
         pct(now.worker_pct_since(prev)),
         avg(d.waiting_ns),
         avg(d.on_cpu_ns),
+        st.iv_scaling.to_string(),
     ]);
     row
 }
@@ -842,6 +846,7 @@ pub fn metrics_header() -> Vec<String> {
             "worker_utilization_pct",
             "waiting_for_worker_mean",
             "on_cpu_mean",
+            "scaling_activities",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -850,7 +855,7 @@ pub fn metrics_header() -> Vec<String> {
 }
 
 /// Seconds with millisecond precision and no trailing zeros beyond what is needed.
-fn format_secs(t: SimTime) -> String {
+pub(super) fn format_secs(t: SimTime) -> String {
     let ms = t.0 / 1_000_000;
     if ms % 1000 == 0 {
         (ms / 1000).to_string()
@@ -885,6 +890,7 @@ impl Observer for Recorder {
                 desired: 0,
                 iv_launched: 0,
                 iv_stopped: 0,
+                iv_scaling: 0,
                 launched: 0,
                 stopped: 0,
                 latency: LatencyAcc::new(),
@@ -1090,7 +1096,11 @@ impl Observer for Recorder {
             | LifecycleEvent::FaultEnded { .. }
             | LifecycleEvent::DeploymentStarted { .. }
             | LifecycleEvent::DeploymentCompleted { .. }
-            | LifecycleEvent::DeploymentFailed { .. } => {}
+            | LifecycleEvent::DeploymentFailed { .. }
+            | LifecycleEvent::ScalableTargetUpdated { .. } => {}
+            LifecycleEvent::ScalingActivity { service, .. } => {
+                self.groups[self.service_group[service.index()]].iv_scaling += 1;
+            }
         }
         if let Some(files) = self.files.as_mut() {
             if let Some(row) = event_row(now, event, world) {
@@ -1112,6 +1122,19 @@ impl Observer for Recorder {
         }
         for (ds, d) in self.dependencies.iter_mut().zip(world.dependencies()) {
             ds.meter_at_warmup = d.meter();
+        }
+    }
+
+    fn cloudwatch_published(&mut self, now: SimTime, minute: u32, world: &World) {
+        if let Some(files) = self.files.as_mut() {
+            let mut r = Ok(());
+            for row in super::cloudwatch::datapoint_rows(now, minute, world) {
+                r = r.and_then(|()| files.cloudwatch_row(&row));
+            }
+            for row in super::cloudwatch::alarm_rows(now, world) {
+                r = r.and_then(|()| files.alarm_row(&row));
+            }
+            self.keep_io_error(r);
         }
     }
 

@@ -21,7 +21,9 @@
 //! item; queueing behaviour follows the textbook models named on [`Task`].
 
 pub mod arrivals;
+pub mod autoscaling;
 mod clients;
+pub mod cloudwatch;
 pub mod dependencies;
 pub mod dist;
 pub mod ecs;

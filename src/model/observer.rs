@@ -161,6 +161,25 @@ pub enum LifecycleEvent {
         /// The revision.
         revision: u16,
     },
+    /// Application Auto Scaling set a service's desired count (a scaling activity).
+    ScalingActivity {
+        /// The service.
+        service: ServiceId,
+        /// Desired count before.
+        from: u32,
+        /// Desired count after.
+        to: u32,
+        /// Which policy or scheduled action did it.
+        cause: super::autoscaling::ScalingCause,
+    },
+    /// A scheduled action set a service's scalable target's bounds (read them from
+    /// [`World::scalable_targets`]).
+    ScalableTargetUpdated {
+        /// The service.
+        service: ServiceId,
+        /// The action, in its scalable target's `scheduled_actions`.
+        action: u16,
+    },
     /// The circuit breaker failed a deployment: `failures` tasks of its revision failed.
     DeploymentFailed {
         /// The service.
@@ -210,6 +229,10 @@ pub trait Observer {
     /// A lifecycle change; `world` is already in the new state.
     #[inline]
     fn lifecycle(&mut self, _now: SimTime, _event: &LifecycleEvent, _world: &World) {}
+    /// CloudWatch published minute `minute`'s datapoints (`[60·minute s, 60·(minute+1) s)`)
+    /// and its alarms evaluated them: read them from [`World::cloudwatch`].
+    #[inline]
+    fn cloudwatch_published(&mut self, _now: SimTime, _minute: u32, _world: &World) {}
     /// The warm-up has ended (called once, at the warm-up time, even if it is 0); every
     /// task's accounting is up to `now`.
     #[inline]

@@ -58,6 +58,10 @@ pub struct WorldSpec {
     /// lbsim's default network, [`SubnetSpec::default_network`] (three `/24`s in
     /// `us-east-1a`, `us-east-1b` and `us-east-1c`).
     pub subnets: Vec<SubnetSpec>,
+    /// CloudWatch's ingestion delay: from the end of a one-minute period to its
+    /// datapoints' publication to alarms (see `model::cloudwatch`). Default 60 s, a
+    /// calibrated guess (AWS publishes no figure).
+    pub cloudwatch_ingestion_delay: SimDuration,
 }
 
 impl Default for WorldSpec {
@@ -78,6 +82,7 @@ impl Default for WorldSpec {
             dependencies: Vec::new(),
             faults: Vec::new(),
             subnets: Vec::new(),
+            cloudwatch_ingestion_delay: SimDuration::from_secs(60),
         }
     }
 }
@@ -484,6 +489,9 @@ pub struct ServiceSpec {
     /// Rolling deployments of new task definition revisions, in time order (at most one
     /// in progress at a time: a later one supersedes an unfinished one, as in ECS).
     pub deployments: Vec<DeploymentSpec>,
+    /// Application Auto Scaling of its desired count: bounds, policies, scheduled actions
+    /// (see `model::autoscaling`); none by default.
+    pub auto_scaling: Option<super::autoscaling::AutoScalingSpec>,
 }
 
 /// ECS `deploymentConfiguration` for the rolling update (`ECS`) deployment controller
@@ -638,6 +646,7 @@ impl Default for ServiceSpec {
             health_check_grace_period: SimDuration::ZERO,
             deployment_configuration: DeploymentConfigurationSpec::default(),
             deployments: Vec::new(),
+            auto_scaling: None,
         }
     }
 }

@@ -151,6 +151,21 @@ pub enum Event {
         /// The request's serial.
         serial: u64,
     },
+    /// CloudWatch: the end of a one-minute period: its datapoints are computed.
+    CloudWatchMinute,
+    /// CloudWatch: minute `minute`'s datapoints are published (after the ingestion delay):
+    /// alarms evaluate and scaling policies act.
+    CloudWatchPublish {
+        /// The minute (0: `[0 s, 60 s)`).
+        minute: u32,
+    },
+    /// Application Auto Scaling: scheduled action `action` of `service` runs.
+    ScheduledAction {
+        /// The service.
+        service: ServiceId,
+        /// The action, in its scalable target's `scheduled_actions`.
+        action: u16,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -203,6 +218,10 @@ pub struct World {
     pub(in crate::model) az_down: Vec<u32>,
     /// The load balancer's `idle_timeout`.
     pub(in crate::model) idle_timeout: SimDuration,
+    /// CloudWatch: the series the scalers watch, their datapoints and the alarms.
+    pub(in crate::model) cloudwatch: super::cloudwatch::CloudWatch,
+    /// Per service (by index), its scalable target, if it has `auto_scaling`.
+    pub(in crate::model) scaling: Vec<Option<super::autoscaling::ScalableTarget>>,
 }
 
 impl World {
@@ -242,6 +261,24 @@ impl World {
         let services = Service::build_all(spec)?;
         let dependencies = Dependency::build_all(spec)?;
         let faults = Fault::build_all(spec)?;
+        let mut cloudwatch = super::cloudwatch::CloudWatch {
+            ingestion_delay: spec.cloudwatch_ingestion_delay,
+            usage_at: vec![Default::default(); services.len()],
+            routed_at: vec![0; target_groups.len()],
+            ..Default::default()
+        };
+        let names: Vec<_> = services
+            .iter()
+            .map(|s| (s.name.clone(), s.target_group))
+            .collect();
+        let specs: Vec<_> = spec
+            .services
+            .iter()
+            .map(|s| s.auto_scaling.clone())
+            .collect();
+        let scaling = super::autoscaling::build(&specs, &names, &mut cloudwatch);
+        let mut lb = lb;
+        lb.keep_responses(&cloudwatch, target_groups.len());
         Ok(World {
             name: spec.name.clone(),
             seed: spec.seed,
@@ -269,6 +306,8 @@ impl World {
             oom_killed: Vec::new(),
             az_down: vec![0; nodes.into()],
             idle_timeout: spec.load_balancer.idle_timeout,
+            cloudwatch,
+            scaling,
         })
     }
 
@@ -333,8 +372,19 @@ impl World {
         &self.network
     }
 
+    /// CloudWatch: the series the scalers watch (with their datapoints so far) and the
+    /// alarms (with their latest states).
+    pub fn cloudwatch(&self) -> &super::cloudwatch::CloudWatch {
+        &self.cloudwatch
+    }
+    /// Per service (by index), its scalable target (bounds and policies), if it has
+    /// `auto_scaling`.
+    pub fn scalable_targets(&self) -> &[Option<super::autoscaling::ScalableTarget>] {
+        &self.scaling
+    }
+
     /// Brings every running task's and every dependency's accounting up to `now`.
-    fn account_all(&mut self, now: SimTime) {
+    pub(in crate::model) fn account_all(&mut self, now: SimTime) {
         for s in &self.services {
             for &t in s.running() {
                 self.tasks[t.index()].advance(now);
@@ -404,6 +454,9 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
         Event::GracePeriodEnd { task } => w.on_grace_period_end(s, o, task),
         Event::ServiceRetry { service } => w.on_service_retry(s, o, service),
         Event::Deploy { service, revision } => w.on_deploy(s, o, service, revision, false),
+        Event::CloudWatchMinute => w.on_cloudwatch_minute(s, o),
+        Event::CloudWatchPublish { minute } => w.on_cloudwatch_publish(s, o, minute),
+        Event::ScheduledAction { service, action } => w.on_scheduled_action(s, o, service, action),
         Event::FaultStart(f) => w.on_fault(s, o, f, true),
         Event::FaultEnd(f) => w.on_fault(s, o, f, false),
         Event::TaskFaultEnd { fault, task } => w.on_task_fault_end(s, o, fault, task),
@@ -483,6 +536,7 @@ impl<O: Observer> Simulation<O> {
         world.schedule_first_arrivals(&mut sched);
         world.schedule_faults(&mut sched);
         world.schedule_deployments(&mut sched);
+        world.schedule_scaling(&mut sched);
         // The initial targets' health checks start now.
         world.run_deferred(&mut sched, &mut observer);
         Ok(Simulation {

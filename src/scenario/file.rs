@@ -181,6 +181,20 @@ pub struct ScenarioFile {
     /// `/24` in each of `us-east-1a`, `us-east-1b` and `us-east-1c`.
     #[serde(default)]
     pub subnets: Option<Vec<SubnetSection>>,
+    /// `[cloudwatch]`: how the CloudWatch model publishes the datapoints the scaling
+    /// policies read; every field optional.
+    #[serde(default)]
+    pub cloudwatch: CloudWatchSection,
+}
+
+/// `[cloudwatch]`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloudWatchSection {
+    /// From the end of a one-minute period to the publication of its datapoints to alarms;
+    /// 0s–10m, default "60s" (AWS publishes no figure: a calibrated guess, see README).
+    #[serde(default)]
+    pub ingestion_delay: Option<Dur>,
 }
 
 /// `[simulation]`: how long, which seed, how often to sample metrics.
@@ -682,6 +696,165 @@ pub struct ServiceSection {
     /// in time order; default none.
     #[serde(default)]
     pub deployments: Vec<DeploymentSection>,
+    /// `[services.auto_scaling]`: Application Auto Scaling of `desired_count`; default none.
+    #[serde(default)]
+    pub auto_scaling: Option<AutoScalingSection>,
+}
+
+/// `[services.auto_scaling]`: the service as an Application Auto Scaling scalable target
+/// (`ecs:service:DesiredCount`) with its policies and scheduled actions.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoScalingSection {
+    /// `MinCapacity`, 0–5000.
+    pub min_capacity: i64,
+    /// `MaxCapacity`, `min_capacity`–5000.
+    pub max_capacity: i64,
+    /// `[[services.auto_scaling.target_tracking]]`: target tracking policies.
+    #[serde(default)]
+    pub target_tracking: Vec<TargetTrackingSection>,
+    /// `[[services.auto_scaling.step_scaling]]`: step scaling policies.
+    #[serde(default)]
+    pub step_scaling: Vec<StepScalingSection>,
+    /// `[[services.auto_scaling.scheduled_actions]]`: scheduled changes of the bounds.
+    #[serde(default)]
+    pub scheduled_actions: Vec<ScheduledActionSection>,
+}
+
+/// A target tracking scaling policy (`TargetTrackingScalingPolicyConfiguration`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetTrackingSection {
+    /// The policy's name (`PolicyName`): 1–255 letters, digits, hyphens, underscores.
+    pub name: String,
+    /// `TargetValue`, in the metric's unit (> 0).
+    pub target_value: f64,
+    /// `PredefinedMetricType`: `ECSServiceAverageCPUUtilization`,
+    /// `ECSServiceAverageMemoryUtilization` or `ALBRequestCountPerTarget`.
+    #[serde(default)]
+    pub predefined_metric_type: Option<String>,
+    /// `CustomizedMetricSpecification`, instead of a predefined metric.
+    #[serde(default)]
+    pub customized_metric: Option<MetricSection>,
+    /// `ScaleOutCooldown`, whole seconds, 0s–1d; default "300s".
+    #[serde(default)]
+    pub scale_out_cooldown: Option<SignedDur>,
+    /// `ScaleInCooldown`, whole seconds, 0s–1d; default "300s".
+    #[serde(default)]
+    pub scale_in_cooldown: Option<SignedDur>,
+    /// `DisableScaleIn`; default false.
+    #[serde(default)]
+    pub disable_scale_in: bool,
+    /// Advanced, **not configurable in AWS** (a what-if): datapoints above the target, of
+    /// as many, that scale out; 1–60, default 3.
+    #[serde(default)]
+    pub high_alarm_datapoints: Option<i64>,
+    /// Advanced, **not configurable in AWS**: datapoints below the low threshold, of as
+    /// many, that scale in; 1–60, default 15.
+    #[serde(default)]
+    pub low_alarm_datapoints: Option<i64>,
+    /// Advanced, **not configurable in AWS**: the low threshold as a fraction of the
+    /// target, 0.5–1, default 0.9.
+    #[serde(default)]
+    pub low_alarm_ratio: Option<f64>,
+}
+
+/// A CloudWatch metric with a statistic: `{ metric_name = "TargetResponseTime", namespace =
+/// "AWS/ApplicationELB", statistic = "p99" }`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSection {
+    /// `MetricName`: `CPUUtilization`, `MemoryUtilization` (`AWS/ECS`), `RequestCount`,
+    /// `RequestCountPerTarget`, `TargetResponseTime`, `HTTPCode_Target_5XX_Count`,
+    /// `HealthyHostCount`, `UnHealthyHostCount` (`AWS/ApplicationELB`), of the service or
+    /// its target group.
+    pub metric_name: String,
+    /// `Namespace`; default: the metric's.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `Statistic` (`Average`, `Sum`, `Minimum`, `Maximum`) or an extended statistic
+    /// (`p99`, `p99.9`); which ones each metric has is listed in the README.
+    pub statistic: String,
+}
+
+/// A step scaling policy (`StepScalingPolicyConfiguration`) with its alarm.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepScalingSection {
+    /// The policy's name: 1–255 letters, digits, hyphens, underscores.
+    pub name: String,
+    /// The CloudWatch alarm that invokes it.
+    pub alarm: AlarmSection,
+    /// `AdjustmentType`: `ChangeInCapacity`, `ExactCapacity` or `PercentChangeInCapacity`.
+    pub adjustment_type: String,
+    /// `StepAdjustments`, 1–20.
+    pub step_adjustments: Vec<StepAdjustmentSection>,
+    /// `MinAdjustmentMagnitude` (`PercentChangeInCapacity` only), 1–5000; default none.
+    #[serde(default)]
+    pub min_adjustment_magnitude: Option<i64>,
+    /// `Cooldown`, whole seconds, 0s–1d; default "300s".
+    #[serde(default)]
+    pub cooldown: Option<SignedDur>,
+    /// `MetricAggregationType`: `Average` (default), `Minimum` or `Maximum`.
+    #[serde(default)]
+    pub metric_aggregation_type: Option<String>,
+}
+
+/// A CloudWatch alarm of a step scaling policy (period: 60 s).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSection {
+    /// `MetricName`, as in [`MetricSection`].
+    pub metric_name: String,
+    /// `Namespace`; default: the metric's.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `Statistic` or extended statistic, as in [`MetricSection`].
+    pub statistic: String,
+    /// `Threshold`, in the metric's unit.
+    pub threshold: f64,
+    /// `ComparisonOperator`: `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`,
+    /// `LessThanThreshold` or `LessThanOrEqualToThreshold`.
+    pub comparison_operator: String,
+    /// `EvaluationPeriods`, 1–1440 (minutes).
+    pub evaluation_periods: i64,
+    /// `DatapointsToAlarm`, 1–`evaluation_periods`; default `evaluation_periods`.
+    #[serde(default)]
+    pub datapoints_to_alarm: Option<i64>,
+}
+
+/// A `StepAdjustment`: bounds relative to the alarm's threshold.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepAdjustmentSection {
+    /// `MetricIntervalLowerBound`; absent: −∞.
+    #[serde(default)]
+    pub metric_interval_lower_bound: Option<f64>,
+    /// `MetricIntervalUpperBound`; absent: +∞.
+    #[serde(default)]
+    pub metric_interval_upper_bound: Option<f64>,
+    /// `ScalingAdjustment`.
+    pub scaling_adjustment: i64,
+}
+
+/// A scheduled action: new bounds at a time, once (`at`) or daily (`daily_at`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledActionSection {
+    /// The action's name: 1–255 letters, digits, hyphens, underscores.
+    pub name: String,
+    /// Once, at this simulated time (within the run).
+    #[serde(default)]
+    pub at: Option<Dur>,
+    /// Daily at this time of day, `"HH:MM"` or `"HH:MM:SS"` (t = 0 is 00:00).
+    #[serde(default)]
+    pub daily_at: Option<String>,
+    /// The new `MinCapacity`, 0–5000.
+    #[serde(default)]
+    pub min_capacity: Option<i64>,
+    /// The new `MaxCapacity`, 0–5000.
+    #[serde(default)]
+    pub max_capacity: Option<i64>,
 }
 
 /// `deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 200,

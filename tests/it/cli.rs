@@ -89,6 +89,8 @@ fn run_writes_its_files_and_no_temporaries() {
     assert_eq!(
         names,
         [
+            "alarms.csv",
+            "cloudwatch.csv",
             "dependencies.csv",
             "events.csv",
             "metrics.csv",

@@ -73,7 +73,7 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
         assert!(o.status.success(), "{}", text(&o));
         runs.push(files(&out));
     }
-    assert_eq!(runs[0].len(), 4);
+    assert_eq!(runs[0].len(), 6);
     assert_eq!(runs[0], runs[1], "same seed, different bytes");
     let metrics =
         |r: &Vec<(String, Vec<u8>)>| r.iter().find(|f| f.0 == "metrics.csv").unwrap().1.clone();

@@ -865,7 +865,9 @@ impl Observer for Checker {
                         .state = to;
                 }
             }
-            LifecycleEvent::TaskLaunchFailed { .. } => {}
+            LifecycleEvent::TaskLaunchFailed { .. }
+            | LifecycleEvent::ScalingActivity { .. }
+            | LifecycleEvent::ScalableTargetUpdated { .. } => {}
             LifecycleEvent::FaultStarted { fault, task }
             | LifecycleEvent::FaultEnded { fault, task } => {
                 let f = &_w.faults()[fault.index()];

@@ -171,6 +171,8 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("worker_utilization_pct", ""),
         ("waiting_for_worker_mean", "0.000"),
         ("on_cpu_mean", "0.495"),
+        // No auto scaling.
+        ("scaling_activities", "0"),
     ];
     let columns: Vec<&str> = want_first.iter().map(|(c, _)| *c).collect();
     assert_eq!(

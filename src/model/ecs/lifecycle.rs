@@ -315,6 +315,29 @@ impl World {
         self.run_deactivated(s, o);
     }
 
+    /// The service stops `id`, which has not reached RUNNING yet (a scale-in that takes a
+    /// task still starting): its target, if it was registered (ACTIVATING), is removed at
+    /// once (it never listened, so nothing is in flight to it), and it goes to
+    /// DEPROVISIONING, then STOPPED. Does nothing to a task that is RUNNING or beyond.
+    pub(in crate::model) fn cancel_launch<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        let now = s.now();
+        let t = &self.tasks[id.index()];
+        if t.state >= TaskState::Running {
+            return;
+        }
+        let (service, number) = (t.service, t.number);
+        self.end_requests_at(now, o, id, Cause::Elb502TargetClosed);
+        self.remove_target(now, o, id);
+        self.set_task_state(now, o, id, TaskState::Deprovisioning);
+        let d = self.lifecycle_draw(service, Phase::Deprovisioning, number);
+        self.schedule_phase_end(s, id, d);
+    }
+
     /// `id`'s deregistration delay expired: requests still at it end with a 502 and its
     /// deregistration completes.
     pub(in crate::model) fn on_deregistration_timeout<O: Observer>(

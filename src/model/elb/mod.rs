@@ -53,6 +53,9 @@ pub struct LoadBalancer {
     /// Target group of each listener's default forward action.
     listener_targets: Vec<TargetGroupId>,
     nodes: Vec<LbNode>,
+    /// Per target group, this minute's response statistics, for the groups a CloudWatch
+    /// series needs them for (empty when none does).
+    responses: Vec<Option<crate::model::cloudwatch::ResponseStats>>,
 }
 
 impl LoadBalancer {
@@ -73,6 +76,9 @@ impl LoadBalancer {
             success: cause.is_success(),
         };
         let tg = req.target_group.index();
+        if !self.responses.is_empty() {
+            self.record_response(tg, feedback.latency, cause);
+        }
         let routable = self.nodes[req.node.index()].routers[tg].ended(req.slot, &feedback);
         !routable
             && groups[tg].targets()[req.slot as usize].state == TargetState::Draining
@@ -80,6 +86,65 @@ impl LoadBalancer {
                 .nodes
                 .iter()
                 .all(|n| n.routers[tg].outstanding()[req.slot as usize] == 0)
+    }
+
+    /// Records a response of target group `tg` in its minute's statistics, if it keeps them.
+    #[cold]
+    #[inline(never)]
+    fn record_response(&mut self, tg: usize, latency: crate::engine::SimDuration, cause: Cause) {
+        if let Some(r) = &mut self.responses[tg] {
+            r.record(latency.as_nanos(), cause == Cause::Target5xx);
+        }
+    }
+
+    /// Keeps the response statistics of the target groups that a series of `cw` needs
+    /// (`TargetResponseTime`, `HTTPCode_Target_5XX_Count`), among `groups` target groups.
+    pub(in crate::model) fn keep_responses(
+        &mut self,
+        cw: &crate::model::cloudwatch::CloudWatch,
+        groups: usize,
+    ) {
+        use crate::model::cloudwatch::{MetricName, ResponseStats};
+        let needs: Vec<usize> = cw
+            .series
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.spec.metric,
+                    MetricName::TargetResponseTime | MetricName::HttpCodeTarget5xxCount
+                )
+            })
+            .map(|s| s.target_group.index())
+            .collect();
+        if !needs.is_empty() {
+            self.responses = (0..groups)
+                .map(|g| needs.contains(&g).then(ResponseStats::new))
+                .collect();
+        }
+    }
+
+    /// Target group `tg`'s response statistics this minute, if kept.
+    pub(in crate::model) fn responses(
+        &self,
+        tg: TargetGroupId,
+    ) -> Option<&crate::model::cloudwatch::ResponseStats> {
+        self.responses.get(tg.index()).and_then(Option::as_ref)
+    }
+
+    /// Starts a new minute of response statistics.
+    pub(in crate::model) fn reset_responses(&mut self) {
+        for r in self.responses.iter_mut().flatten() {
+            *r = crate::model::cloudwatch::ResponseStats::new();
+        }
+    }
+
+    /// Requests routed to a target of `tg` so far, by every node (CloudWatch's
+    /// `RequestCount`).
+    pub fn routed(&self, tg: TargetGroupId) -> u64 {
+        self.nodes
+            .iter()
+            .map(|n| n.routers[tg.index()].dispatched())
+            .sum()
     }
 
     /// The load balancer of `spec`, with one node.
@@ -139,6 +204,7 @@ impl LoadBalancer {
             name,
             listener_targets,
             nodes: vec![node],
+            responses: Vec::new(),
         })
     }
 

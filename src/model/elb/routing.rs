@@ -28,6 +28,8 @@ pub struct TargetGroupRouter {
     ramps: Vec<Ramp>,
     policy: Router,
     rng: SimRng,
+    /// Requests routed to a target so far (CloudWatch's `RequestCount`).
+    dispatched: u64,
 }
 
 impl TargetGroupRouter {
@@ -41,7 +43,13 @@ impl TargetGroupRouter {
             ramps: Vec::new(),
             policy: Router::new(algorithm),
             rng,
+            dispatched: 0,
         }
+    }
+
+    /// Requests this node routed to a target of the group so far.
+    pub fn dispatched(&self) -> u64 {
+        self.dispatched
     }
 
     /// Routable slots, ascending.
@@ -149,6 +157,7 @@ impl TargetGroupRouter {
             self.choose_ramping(now)
         };
         debug_assert!(self.pos[slot as usize] != NONE, "chose an unroutable slot");
+        self.dispatched += 1;
         let o = &mut self.outstanding[slot as usize];
         *o += 1;
         self.policy.outstanding_changed(slot, *o - 1, *o);

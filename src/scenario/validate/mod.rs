@@ -12,6 +12,7 @@
 //! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
 
+mod autoscaling;
 mod clients;
 mod dependencies;
 mod dist;
@@ -364,6 +365,7 @@ pub fn resolve(
         sim.duration.0,
     );
     let subnets = network::resolve(&mut ctx, file.subnets.as_deref());
+    let cloudwatch_ingestion_delay = autoscaling::cloudwatch(&mut ctx, &file.cloudwatch);
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }
@@ -380,5 +382,6 @@ pub fn resolve(
         dependencies,
         faults,
         subnets,
+        cloudwatch_ingestion_delay,
     })
 }

@@ -134,6 +134,9 @@ fn service(
         &s.deployment_configuration,
     );
     let deployments = deployments(ctx, &format!("{p}.deployments"), &s.deployments, deps, run);
+    let auto_scaling = s.auto_scaling.as_ref().map(|a| {
+        super::autoscaling::auto_scaling(ctx, &format!("{p}.auto_scaling"), a, s.desired_count, run)
+    });
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
@@ -147,6 +150,7 @@ fn service(
         health_check_grace_period,
         deployment_configuration,
         deployments,
+        auto_scaling,
     }
 }
 
