@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per concern.
 
+mod autoscaling;
 mod bundled;
 mod cli;
 mod dependencies;
