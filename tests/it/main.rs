@@ -15,6 +15,7 @@ mod properties;
 mod queueing;
 mod readme;
 mod recorder;
+mod scenario_autoscaling;
 mod scenario_docs;
 mod scenario_faults;
 mod scenario_health;
