@@ -293,6 +293,10 @@ impl Service {
     }
 }
 
+/// The profile step of a request that will get no answer (see [`World::freeze`]): it runs
+/// no more steps.
+const FROZEN: u16 = u16::MAX;
+
 impl World {
     /// Schedules every fault's start and end that fall within the run (a fault that acts on
     /// one task schedules its end when it strikes).
@@ -557,7 +561,10 @@ impl World {
         let t = &mut self.tasks[task.index()];
         if t.stopped.is_none() {
             t.advance(now);
+            // The requests frozen already (by an earlier hang or outage) stay counted.
+            let frozen = t.unanswered;
             t.drop_requests();
+            t.unanswered = frozen;
             reschedule(s, t);
         }
         for key in keys {
@@ -594,9 +601,16 @@ impl World {
     /// deadline: a health check at its `timeout`, a client request at the connect timeout
     /// (`connect`) or the idle timeout, from when it was sent to the target (at once if that
     /// has passed).
+    ///
+    /// A request frozen already (its task hung, then its zone went down, or the reverse)
+    /// keeps its first deadline: it is counted once in its task's `unanswered`.
     fn freeze(&mut self, s: &mut Scheduler<Event>, key: u32, connect: bool) {
         let now = s.now();
         let mut req = *self.requests.get(key);
+        if req.step == FROZEN {
+            return;
+        }
+        req.step = FROZEN;
         if let (Some(t), false) = (req.task, is_probe(req.serial)) {
             self.tasks[t.index()].unanswered += 1;
         }
