@@ -891,6 +891,19 @@ impl Observer for Checker {
                     }
                 }
             }
+            LifecycleEvent::SpotInterrupted { task, .. } => {
+                // Only a RUNNING task on Fargate Spot is interrupted.
+                let t = &_w.tasks()[task.index()];
+                if t.capacity_provider != CapacityProvider::FargateSpot
+                    || self.state[task.index()] != Some(TaskState::Running)
+                {
+                    self.violations.push(format!(
+                        "at {now}: {task:?} on {:?} interrupted in {:?}",
+                        t.capacity_provider,
+                        self.state[task.index()]
+                    ));
+                }
+            }
             LifecycleEvent::MemoryExceeded { .. }
             | LifecycleEvent::MemoryRecovered { .. }
             | LifecycleEvent::DeploymentStarted { .. }

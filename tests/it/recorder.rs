@@ -119,7 +119,7 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
     for tasks in [&s["tasks"], &s["target_groups"][0]["tasks"]] {
         assert_eq!(
             tasks,
-            &serde_json::json!({"launched": 0, "stopped": 0, "desired_at_end": 1})
+            &serde_json::json!({"launched": 0, "stopped": 0, "desired_at_end": 1, "launched_spot": 0, "spot_interruptions": 0})
         );
     }
 
@@ -171,6 +171,8 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("worker_utilization_pct", ""),
         ("waiting_for_worker_mean", "0.000"),
         ("on_cpu_mean", "0.495"),
+        // No capacity provider strategy: every task on FARGATE.
+        ("tasks_running_spot", "0"),
     ];
     let columns: Vec<&str> = want_first.iter().map(|(c, _)| *c).collect();
     assert_eq!(

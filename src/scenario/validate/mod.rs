@@ -20,6 +20,7 @@ mod load_balancer;
 mod network;
 mod services;
 mod simulation;
+mod spot;
 mod target_groups;
 
 use std::collections::BTreeMap;

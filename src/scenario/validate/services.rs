@@ -134,6 +134,18 @@ fn service(
         &s.deployment_configuration,
     );
     let deployments = deployments(ctx, &format!("{p}.deployments"), &s.deployments, deps, run);
+    let capacity_provider_strategy = super::spot::strategy(
+        ctx,
+        &format!("{p}.capacity_provider_strategy"),
+        s.capacity_provider_strategy.as_deref(),
+    );
+    let spot_interruptions = super::spot::interruptions(
+        ctx,
+        &format!("{p}.spot"),
+        s.spot.as_ref(),
+        &capacity_provider_strategy,
+        run,
+    );
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
@@ -147,6 +159,8 @@ fn service(
         health_check_grace_period,
         deployment_configuration,
         deployments,
+        capacity_provider_strategy,
+        spot_interruptions,
     }
 }
 
