@@ -11,7 +11,7 @@
 //! "as a task state change event to Amazon EventBridge and a SIGTERM signal to the running
 //! task"; a service "receives the interruption signal and attempts to launch additional
 //! tasks on Fargate Spot". lbsim has the service begin stopping the task at the warning as
-//! any service stop ([`World::begin_stop`]: its target drains for the target group's
+//! any service stop (`World::begin_stop`: its target drains for the target group's
 //! deregistration delay, then SIGTERM and the shutdown, cut at `stop_timeout`) and launch
 //! its replacement at once; at warning + 120 s ([`SPOT_INTERRUPTION_WARNING`]) the task is
 //! terminated whatever remains: requests still at its draining target end with a 502
