@@ -379,6 +379,30 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                         health_check_steps,
                         ..Default::default()
                     });
+                    // Fargate Spot, from the seed's bits (nothing else is drawn for it): about
+                    // half the services mix FARGATE and FARGATE_SPOT, with random and
+                    // scheduled interruptions.
+                    if (seed >> (20 + i)) & 1 == 1 {
+                        let svc = spec.services.last_mut().expect("just pushed");
+                        let bits = |shift: u32, n: u64| ((seed >> shift) % n) as u32;
+                        svc.capacity_provider_strategy = vec![
+                            CapacityProviderStrategyItemSpec {
+                                capacity_provider: CapacityProvider::Fargate,
+                                base: bits(24, 2),
+                                weight: bits(26, 2),
+                            },
+                            CapacityProviderStrategyItemSpec {
+                                capacity_provider: CapacityProvider::FargateSpot,
+                                base: 0,
+                                weight: 1 + bits(28, 3),
+                            },
+                        ];
+                        svc.spot_interruptions = SpotInterruptionsSpec {
+                            at: vec![SimTime((run / 3.0) as u64)],
+                            count: 1 + bits(30, 2),
+                            mean_time_between: Some(SimDuration((run / 2.0) as u64 + 1)),
+                        };
+                    }
                 }
                 let mut deploys = deploys;
                 deploys.sort_by(|a, b| a.0.total_cmp(&b.0));
