@@ -18,6 +18,9 @@
 //! ([`Cause::Elb502TargetClosed`](crate::model::Cause::Elb502TargetClosed)), its target is
 //! removed, and it goes to DEPROVISIONING, then STOPPED. With a deregistration delay under
 //! 120 s the stop sequence usually ends first, and the cut does nothing.
+//! (AWS sends SIGTERM with the warning; lbsim sends it when the drain ends, as in any
+//! service stop: the model's application keeps serving its requests in flight until then,
+//! as a well-behaved server does after SIGTERM.)
 //!
 //! **When.** Scheduled interruptions (`at`) strike the oldest running Spot tasks of the
 //! service, `count` at each instant. Random ones give each Spot task, from when it reaches
