@@ -29,6 +29,15 @@ fn address(world: &World, t: &crate::model::Task) -> String {
     }
 }
 
+/// " on FARGATE_SPOT" for a task on Fargate Spot, or nothing (`FARGATE`, the default, is
+/// not named, as with the `FARGATE` launch type).
+fn on_provider(t: &crate::model::Task) -> String {
+    match t.capacity_provider {
+        crate::model::CapacityProvider::Fargate => String::new(),
+        p => format!(" on {}", p.name()),
+    }
+}
+
 /// A target as the load balancer knows it (target type `ip`): `<IP>:<port>`, or
 /// `<task name>:<port>` for a task with no address.
 fn target_address(
@@ -91,9 +100,10 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 String::new()
             };
             let detail = format!(
-                "(service {svc}) has started 1 tasks: (task {}){revision} with {} CPU units and \
-                 {} MiB{}.",
+                "(service {svc}) has started 1 tasks: (task {}){revision}{} with {} CPU units \
+                 and {} MiB{}.",
                 t.name,
+                on_provider(t),
                 t.cpu_units,
                 t.memory_mib,
                 address(world, t)
@@ -130,16 +140,18 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
             let t = &world.tasks()[task.index()];
             let detail = if t.launched < now {
                 format!(
-                    "(task {}) is RUNNING with {} CPU units and {} MiB, {:.3} s after its launch.",
+                    "(task {}) is RUNNING{} with {} CPU units and {} MiB, {:.3} s after its launch.",
                     t.name,
+                    on_provider(t),
                     t.cpu_units,
                     t.memory_mib,
                     (now - t.launched).as_secs_f64()
                 )
             } else {
                 format!(
-                    "(service {svc}) has started 1 tasks: (task {}) with {} CPU units and {} MiB{}.",
+                    "(service {svc}) has started 1 tasks: (task {}){} with {} CPU units and {} MiB{}.",
                     t.name,
+                    on_provider(t),
                     t.cpu_units,
                     t.memory_mib,
                     address(world, t)
@@ -165,6 +177,7 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 StopReason::EssentialContainerExited => "EssentialContainerExited",
                 StopReason::ServiceStop => "ServiceStop",
                 StopReason::OutOfMemory => "OutOfMemoryError",
+                StopReason::SpotInterruption => "SpotInterruption",
             };
             let detail = format!(
                 "(service {svc}) has stopped 1 running tasks: (task {}).",
@@ -176,6 +189,26 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 task_name(task),
                 String::new(),
                 why,
+                detail,
+            )
+        }
+        LifecycleEvent::SpotInterrupted { task, service } => {
+            let svc = world.services()[service.index()].name.clone();
+            let t = &world.tasks()[task.index()];
+            let detail = format!(
+                "(task {}) on FARGATE_SPOT received a two-minute Spot interruption warning \
+                 (ECS Task State Change, stopCode SpotInterruption: \"{}\"); (service {svc}) \
+                 is stopping it and launching a replacement; it is terminated at {} s at the latest.",
+                t.name,
+                StopReason::SpotInterruption.ecs_reason(),
+                format_event_time(now + crate::model::SPOT_INTERRUPTION_WARNING)
+            );
+            (
+                "task_spot_interrupted",
+                svc,
+                t.name.clone(),
+                String::new(),
+                "SpotInterruption",
                 detail,
             )
         }

@@ -166,6 +166,12 @@ struct GroupState {
     iv_scaling: u64,
     launched: u64,
     stopped: u64,
+    /// Of `launched`, tasks on `FARGATE_SPOT`; Spot interruption warnings (whole run).
+    launched_spot: u64,
+    spot_interruptions: u64,
+    /// The services' RUNNING tasks on `FARGATE_SPOT` at the last interval's end (read from
+    /// the world).
+    running_spot: u32,
     // After warm-up.
     latency: LatencyAcc,
     error_latency: [Option<Box<LatencyAcc>>; CAUSES],
@@ -358,9 +364,20 @@ impl Recorder {
         let max = self.task_max_since_interval_start(world);
         for st in &mut self.groups {
             st.desired = 0;
+            st.running_spot = 0;
         }
         for (s, &g) in self.service_group.iter().enumerate() {
-            self.groups[g].desired += world.services()[s].desired();
+            let svc = &world.services()[s];
+            self.groups[g].desired += svc.desired();
+            self.groups[g].running_spot += svc
+                .running()
+                .iter()
+                .filter(|t| {
+                    let t = &world.tasks()[t.index()];
+                    t.state == TaskState::Running
+                        && t.capacity_provider == crate::model::CapacityProvider::FargateSpot
+                })
+                .count() as u32;
         }
         let start = self.interval_start;
         let after_warmup = self.measuring && start >= self.warmup;
@@ -494,6 +511,8 @@ impl Recorder {
                 launched: st.launched,
                 stopped: st.stopped,
                 desired_at_end: desired_end[g],
+                launched_spot: st.launched_spot,
+                spot_interruptions: st.spot_interruptions,
             };
             all_tasks.add(&tasks);
             st.usage = usage_end[g] - st.usage_at_warmup;
@@ -732,6 +751,7 @@ fn metrics_row(
         avg(d.waiting_ns),
         avg(d.on_cpu_ns),
         st.iv_scaling.to_string(),
+        st.running_spot.to_string(),
     ]);
     row
 }
@@ -847,6 +867,7 @@ pub fn metrics_header() -> Vec<String> {
             "waiting_for_worker_mean",
             "on_cpu_mean",
             "scaling_activities",
+            "tasks_running_spot",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -893,6 +914,9 @@ impl Observer for Recorder {
                 iv_scaling: 0,
                 launched: 0,
                 stopped: 0,
+                launched_spot: 0,
+                spot_interruptions: 0,
+                running_spot: 0,
                 latency: LatencyAcc::new(),
                 error_latency: Default::default(),
                 responses_measured: 0,
@@ -1008,6 +1032,10 @@ impl Observer for Recorder {
                 st.task_states[TaskState::Provisioning.index()] += 1;
                 st.iv_launched += 1;
                 st.launched += 1;
+                st.launched_spot += u64::from(
+                    world.tasks()[task.index()].capacity_provider
+                        == crate::model::CapacityProvider::FargateSpot,
+                );
                 self.starting.insert(task);
             }
             LifecycleEvent::TaskStateChanged {
@@ -1048,6 +1076,10 @@ impl Observer for Recorder {
                     } else {
                         st.iv_launched += 1;
                         st.launched += 1;
+                        st.launched_spot += u64::from(
+                            world.tasks()[task.index()].capacity_provider
+                                == crate::model::CapacityProvider::FargateSpot,
+                        );
                     }
                 }
                 self.tasks.insert(
@@ -1086,6 +1118,9 @@ impl Observer for Recorder {
                 if to != TargetState::Unused {
                     t[to.index()] += 1;
                 }
+            }
+            LifecycleEvent::SpotInterrupted { service, .. } => {
+                self.groups[self.service_group[service.index()]].spot_interruptions += 1;
             }
             LifecycleEvent::MemoryExceeded { service, .. } => {
                 self.groups[self.service_group[service.index()]].memory_exceeded += 1;

@@ -181,6 +181,13 @@ pub struct TaskTotals {
     pub stopped: u64,
     /// Σ of the services' desired counts at the end.
     pub desired_at_end: u64,
+    /// Of `launched`, the tasks placed on `FARGATE_SPOT` by their service's capacity
+    /// provider strategy.
+    #[serde(default)]
+    pub launched_spot: u64,
+    /// Fargate Spot interruption warnings (each stops a task and launches a replacement).
+    #[serde(default)]
+    pub spot_interruptions: u64,
 }
 
 impl TaskTotals {
@@ -189,6 +196,8 @@ impl TaskTotals {
         self.launched += o.launched;
         self.stopped += o.stopped;
         self.desired_at_end += o.desired_at_end;
+        self.launched_spot += o.launched_spot;
+        self.spot_interruptions += o.spot_interruptions;
     }
 }
 

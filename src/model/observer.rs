@@ -27,6 +27,10 @@ pub enum StopReason {
     /// "OutOfMemoryError: Container killed due to memory usage",
     /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html>).
     OutOfMemory,
+    /// It ran on `FARGATE_SPOT` and AWS took the capacity back: ECS's stop code
+    /// `SpotInterruption`, "Your Spot Task was interrupted."
+    /// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html>).
+    SpotInterruption,
 }
 
 impl StopReason {
@@ -37,6 +41,7 @@ impl StopReason {
             StopReason::EssentialContainerExited => "Essential container in task exited",
             StopReason::ServiceStop => "Task stopped by the service",
             StopReason::OutOfMemory => "OutOfMemoryError: Container killed due to memory usage",
+            StopReason::SpotInterruption => "Your Spot Task was interrupted.",
         }
     }
 }
@@ -179,6 +184,15 @@ pub enum LifecycleEvent {
         service: ServiceId,
         /// The action, in its scalable target's `scheduled_actions`.
         action: u16,
+    },
+    /// A `FARGATE_SPOT` task got its two-minute interruption warning: its service begins
+    /// stopping it now (its target drains) and launches a replacement; it is terminated
+    /// [`SPOT_INTERRUPTION_WARNING`](crate::model::SPOT_INTERRUPTION_WARNING) later.
+    SpotInterrupted {
+        /// The task.
+        task: TaskId,
+        /// Its service.
+        service: ServiceId,
     },
     /// The circuit breaker failed a deployment: `failures` tasks of its revision failed.
     DeploymentFailed {

@@ -492,7 +492,66 @@ pub struct ServiceSpec {
     /// Application Auto Scaling of its desired count: bounds, policies, scheduled actions
     /// (see `model::autoscaling`); none by default.
     pub auto_scaling: Option<super::autoscaling::AutoScalingSpec>,
+    /// ECS `capacityProviderStrategy`: how its tasks are spread over `FARGATE` and
+    /// `FARGATE_SPOT` (see [`CapacityProviderStrategyItemSpec`]). Empty (the default): every
+    /// task on `FARGATE`, as with the `FARGATE` launch type.
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItemSpec>,
+    /// When its `FARGATE_SPOT` tasks are interrupted (none by default).
+    pub spot_interruptions: SpotInterruptionsSpec,
 }
+
+/// One item of an ECS capacity provider strategy
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html>).
+///
+/// **Placement.** Each task the service launches (its initial tasks too) goes to a provider
+/// chosen from the service's tasks that count towards its desired count (PROVISIONING to
+/// RUNNING, not being replaced): first, while the provider with a `base` has fewer than
+/// `base` of them, that provider ("The base value designates how many tasks, at a minimum,
+/// to run on the specified capacity provider"); then, among the providers with a weight
+/// above 0, the one whose count beyond its base divided by its weight is the lowest, ties
+/// going to the earlier item ("The weight value is taken into consideration after the base
+/// value, if defined, is satisfied"; the exact tie rule is lbsim's, AWS does not publish
+/// it). So `base = 1, weight = 1` on `FARGATE` and `weight = 3` on `FARGATE_SPOT` gives, for
+/// 9 tasks, 1 + 2 on `FARGATE` and 6 on `FARGATE_SPOT`. A replacement is placed the same
+/// way, so an interrupted Spot task's replacement goes back to Spot: ECS does not fall back
+/// to on-demand (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html>,
+/// `../shared/spec/aws-behaviour.md` §6.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapacityProviderStrategyItemSpec {
+    /// `capacityProvider`.
+    pub capacity_provider: CapacityProvider,
+    /// `base`: tasks, at a minimum, on this provider; 0–100000, default 0; at most one item
+    /// of a strategy has a base above 0.
+    pub base: u32,
+    /// `weight`: the relative share of the tasks beyond the bases; 0–1000, default 0; at
+    /// least one item of a strategy has a weight above 0.
+    pub weight: u32,
+}
+
+/// When a service's `FARGATE_SPOT` tasks are interrupted: AWS takes the capacity back with a
+/// two-minute warning (an EventBridge task state change event, stop code
+/// `SpotInterruption`, "Your Spot Task was interrupted."). The service begins stopping the
+/// task at the warning (its target drains for the target group's deregistration delay, then
+/// SIGTERM and the shutdown), launches a replacement, and 120 s after the warning the task
+/// is terminated whatever remains of its stop sequence: requests still at it end with a 502
+/// ([`Cause::Elb502TargetClosed`](super::Cause::Elb502TargetClosed)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpotInterruptionsSpec {
+    /// At each of these instants, `count` running Spot tasks of the service are
+    /// interrupted, the oldest first (fewer if it has fewer).
+    pub at: Vec<SimTime>,
+    /// Spot tasks interrupted at each instant of `at` (≥ 1).
+    pub count: u32,
+    /// Random interruptions: each Spot task, from when it reaches RUNNING, is interrupted
+    /// after an exponentially distributed time of this mean (a rate of 1 ÷ mean per Spot
+    /// task-hour), drawn keyed by the task's number under the purpose
+    /// `service/<name>/spot/interruptions`, so it depends on the seed alone. `None`: none.
+    pub mean_time_between: Option<SimDuration>,
+}
+
+/// The two-minute warning of a Fargate Spot interruption: a task is terminated this long
+/// after it.
+pub const SPOT_INTERRUPTION_WARNING: SimDuration = SimDuration::from_secs(120);
 
 /// ECS `deploymentConfiguration` for the rolling update (`ECS`) deployment controller
 /// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html>,
@@ -647,6 +706,8 @@ impl Default for ServiceSpec {
             deployment_configuration: DeploymentConfigurationSpec::default(),
             deployments: Vec::new(),
             auto_scaling: None,
+            capacity_provider_strategy: Vec::new(),
+            spot_interruptions: SpotInterruptionsSpec::default(),
         }
     }
 }

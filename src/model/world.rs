@@ -166,6 +166,26 @@ pub enum Event {
         /// The action, in its scalable target's `scheduled_actions`.
         action: u16,
     },
+    /// ECS: Fargate Spot task `task` gets its two-minute interruption warning (a random
+    /// interruption), if it is still RUNNING.
+    SpotInterruption {
+        /// The task.
+        task: TaskId,
+    },
+    /// ECS: `count` of `service`'s running Fargate Spot tasks get their interruption warning
+    /// (a scheduled interruption), the oldest first.
+    SpotInterruptions {
+        /// The service.
+        service: ServiceId,
+        /// How many tasks.
+        count: u32,
+    },
+    /// ECS: two minutes after its warning, Spot task `task` is terminated if it has not
+    /// finished stopping.
+    SpotTermination {
+        /// The task.
+        task: TaskId,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -460,6 +480,11 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
         Event::FaultStart(f) => w.on_fault(s, o, f, true),
         Event::FaultEnd(f) => w.on_fault(s, o, f, false),
         Event::TaskFaultEnd { fault, task } => w.on_task_fault_end(s, o, fault, task),
+        Event::SpotInterruption { task } => w.interrupt_spot(s, o, task),
+        Event::SpotInterruptions { service, count } => {
+            w.on_spot_interruptions(s, o, service, count);
+        }
+        Event::SpotTermination { task } => w.on_spot_termination(s, o, task),
         Event::WarmupEnd => {
             let now = s.now();
             w.account_all(now);
@@ -537,6 +562,7 @@ impl<O: Observer> Simulation<O> {
         world.schedule_faults(&mut sched);
         world.schedule_deployments(&mut sched);
         world.schedule_scaling(&mut sched);
+        world.schedule_spot_interruptions(&mut sched);
         // The initial targets' health checks start now.
         world.run_deferred(&mut sched, &mut observer);
         Ok(Simulation {
@@ -630,6 +656,7 @@ impl<O: Observer> Simulation<O> {
         let Core { world, observer } = &mut self.core;
         world.services[service.index()].desired += 1;
         let id = world.launch_task(now, observer, service);
+        world.spot_started(&mut self.sched, now, id);
         world.run_deferred(&mut self.sched, observer);
         Ok(id)
     }

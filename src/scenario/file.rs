@@ -699,6 +699,15 @@ pub struct ServiceSection {
     /// `[services.auto_scaling]`: Application Auto Scaling of `desired_count`; default none.
     #[serde(default)]
     pub auto_scaling: Option<AutoScalingSection>,
+    /// ECS `capacityProviderStrategy`: `[{ capacity_provider = "FARGATE", base = 1, weight =
+    /// 1 }, { capacity_provider = "FARGATE_SPOT", weight = 3 }]`; 1–2 items. Default none:
+    /// every task on `FARGATE` (the `FARGATE` launch type).
+    #[serde(default)]
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItemSection>>,
+    /// Fargate Spot: `{ interruptions = { mean_time_between = "6h" } }` or `{ interruptions =
+    /// { at = ["2h", "3h30m"] } }`; default none (Spot tasks are never interrupted).
+    #[serde(default)]
+    pub spot: Option<SpotSection>,
 }
 
 /// `[services.auto_scaling]`: the service as an Application Auto Scaling scalable target
@@ -855,6 +864,54 @@ pub struct ScheduledActionSection {
     /// The new `MaxCapacity`, 0–5000.
     #[serde(default)]
     pub max_capacity: Option<i64>,
+}
+
+/// One item of `capacity_provider_strategy`: ECS `CapacityProviderStrategyItem`
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CapacityProviderStrategyItem.html>).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityProviderStrategyItemSection {
+    /// `capacityProvider`: "FARGATE" or "FARGATE_SPOT"; each at most once.
+    pub capacity_provider: String,
+    /// `base`: tasks, at a minimum, on this provider; 0–100000, default 0; at most one item
+    /// may have a base above 0.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 100000))]
+    pub base: Option<i64>,
+    /// `weight`: the relative share of the tasks launched beyond the base; 0–1000, default
+    /// 0; at least one item must have a weight above 0.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 1000))]
+    pub weight: Option<i64>,
+}
+
+/// `spot = { interruptions = { ... } }`: Fargate Spot.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpotSection {
+    /// When the service's `FARGATE_SPOT` tasks are interrupted (a two-minute warning, then
+    /// termination).
+    pub interruptions: SpotInterruptionsSection,
+}
+
+/// `interruptions = { at = ["2h"], count = 1, mean_time_between = "6h" }`: at least one of
+/// `at` and `mean_time_between`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpotInterruptionsSection {
+    /// Instants, from t = 0 and before the end of the run, at which `count` running Spot
+    /// tasks of the service are interrupted, the oldest first; default none.
+    #[serde(default)]
+    pub at: Vec<Dur>,
+    /// Spot tasks interrupted at each instant of `at`; 1–5000, default 1.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 5000))]
+    pub count: Option<i64>,
+    /// Random interruptions: each Spot task, from when it reaches RUNNING, is interrupted
+    /// after an exponentially distributed time of this mean (a rate of 1 ÷ mean per Spot
+    /// task-hour); > 0; default none.
+    #[serde(default)]
+    pub mean_time_between: Option<Dur>,
 }
 
 /// `deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 200,

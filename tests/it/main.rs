@@ -23,6 +23,7 @@ mod scenario_lifecycle;
 mod scenario_network;
 mod scenario_waits;
 mod slow_start;
+mod spot;
 mod support;
 mod target_outputs;
 mod waiting;

@@ -166,7 +166,7 @@ fn a_crash_and_its_replacement_row_by_row() {
         ("110", 1, steady),
     ];
     check_rows(&rows, &want, 1);
-    let totals = json!({"launched": 1, "stopped": 1, "desired_at_end": 1});
+    let totals = json!({"launched": 1, "stopped": 1, "desired_at_end": 1, "launched_spot": 0, "spot_interruptions": 0});
     assert_eq!(s["tasks"], totals);
     assert_eq!(s["target_groups"][0]["tasks"], totals);
 }
@@ -215,7 +215,7 @@ fn a_draining_task_is_stopping_but_still_serving() {
         0
     );
     assert_eq!(s["requests"]["by_outcome"]["elb_503_no_targets"], 2);
-    let totals = json!({"launched": 1, "stopped": 1, "desired_at_end": 1});
+    let totals = json!({"launched": 1, "stopped": 1, "desired_at_end": 1, "launched_spot": 0, "spot_interruptions": 0});
     assert_eq!(s["tasks"], totals);
     assert_eq!(s["target_groups"][0]["tasks"], totals);
 }
@@ -252,7 +252,7 @@ fn a_kill_and_a_warm_launch_move_the_desired_count() {
         ("50", 2, two),
     ];
     check_rows(&rows, &want, 2);
-    let totals = json!({"launched": 1, "stopped": 1, "desired_at_end": 2});
+    let totals = json!({"launched": 1, "stopped": 1, "desired_at_end": 2, "launched_spot": 0, "spot_interruptions": 0});
     assert_eq!(s["tasks"], totals);
     assert_eq!(s["target_groups"][0]["tasks"], totals);
 }

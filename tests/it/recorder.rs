@@ -119,7 +119,7 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
     for tasks in [&s["tasks"], &s["target_groups"][0]["tasks"]] {
         assert_eq!(
             tasks,
-            &serde_json::json!({"launched": 0, "stopped": 0, "desired_at_end": 1})
+            &serde_json::json!({"launched": 0, "stopped": 0, "desired_at_end": 1, "launched_spot": 0, "spot_interruptions": 0})
         );
     }
 
@@ -173,6 +173,8 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("on_cpu_mean", "0.495"),
         // No auto scaling.
         ("scaling_activities", "0"),
+        // No capacity provider strategy: every task on FARGATE.
+        ("tasks_running_spot", "0"),
     ];
     let columns: Vec<&str> = want_first.iter().map(|(c, _)| *c).collect();
     assert_eq!(

@@ -129,6 +129,12 @@ impl World {
         draw(sampler, *key, u64::from(number))
     }
 
+    /// A draw of task `id`'s DEPROVISIONING.
+    pub(in crate::model) fn deprovisioning_draw(&self, id: TaskId) -> SimDuration {
+        let t = &self.tasks[id.index()];
+        self.lifecycle_draw(t.service, Phase::Deprovisioning, t.number)
+    }
+
     /// A draw of task `id`'s application start-up: its revision's, or its service's.
     fn app_start_draw(&self, id: TaskId) -> SimDuration {
         let t = &self.tasks[id.index()];
@@ -228,6 +234,7 @@ impl World {
                 self.tasks[id.index()].start_running(now);
                 self.services[service.index()].running.push(id);
                 self.set_task_state(now, o, id, TaskState::Running);
+                self.spot_started(s, now, id);
                 self.services[service.index()].throttle.reset();
                 o.lifecycle(
                     now,
@@ -374,7 +381,12 @@ impl World {
             return;
         }
         let (service, number) = (t.service, t.number);
-        self.retire(now, o, id, StopReason::ServiceStop);
+        let reason = if t.spot_interrupted.is_some() {
+            StopReason::SpotInterruption
+        } else {
+            StopReason::ServiceStop
+        };
+        self.retire(now, o, id, reason);
         self.set_task_state(now, o, id, TaskState::Stopping);
         let svc = &self.services[service.index()];
         let stop_timeout = svc.stop_timeout;

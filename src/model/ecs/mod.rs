@@ -13,6 +13,7 @@ mod cpu;
 pub mod deployment;
 mod lifecycle;
 pub mod network;
+pub mod spot;
 mod task;
 mod usage;
 
@@ -131,6 +132,8 @@ pub struct Service {
     pub(in crate::model) error_threshold: u64,
     /// The `app_errors` fault in progress and the key of its draws.
     pub(in crate::model) errors_by: Option<(super::ids::FaultId, u64)>,
+    /// Its capacity provider strategy and Spot interruptions.
+    pub(in crate::model) spot: spot::SpotState,
 }
 
 /// The steps `specs` of service `name`'s profile `field` (`steps` or
@@ -270,6 +273,7 @@ impl Service {
                 oom_kill: s.memory.oom_kill,
                 error_threshold: 0,
                 errors_by: None,
+                spot: spot::SpotState::build(spec.seed, s)?,
                 running: Vec::new(),
                 retired: UsageMeter::default(),
                 launched: 0,
@@ -333,6 +337,7 @@ impl World {
         task.simple = svc.simple && svc.revisions[usize::from(task.revision)].simple;
         task.pools = vec![Pool::default(); self.dependencies.len()].into_boxed_slice();
         svc.launched += 1;
+        task.capacity_provider = self.place_provider(service);
         self.tasks.push(task);
         id
     }

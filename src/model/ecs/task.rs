@@ -161,6 +161,9 @@ pub struct Task {
     /// The capacity provider it runs on (`FARGATE` unless its service's
     /// capacity provider strategy placed it on `FARGATE_SPOT`).
     pub capacity_provider: crate::model::spec::CapacityProvider,
+    /// When it received a Fargate Spot interruption warning, if it did: it is terminated
+    /// [`SPOT_INTERRUPTION_WARNING`](crate::model::SPOT_INTERRUPTION_WARNING) later.
+    pub spot_interrupted: Option<SimTime>,
     /// Its application listens (accepts connections): from the end of `app_start` until
     /// it stops serving or crashes. Warm tasks listen from t = 0.
     pub listening: bool,
@@ -263,6 +266,7 @@ impl Task {
             number: 0,
             revision: 0,
             capacity_provider: crate::model::spec::CapacityProvider::Fargate,
+            spot_interrupted: None,
             listening: true,
             crashed: false,
             replacing: false,

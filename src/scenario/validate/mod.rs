@@ -6,7 +6,8 @@
 //! name; their health checks), `load_balancer` (and its listeners), `clients` (arrival
 //! processes and schedules), `dependencies` (before the services, whose request steps call
 //! them by name), `services` (Fargate task sizes, request and health check steps, memory,
-//! lifecycle phases, the health check grace period), `faults` (windows on named
+//! lifecycle phases, the health check grace period; through `spot`, the capacity provider
+//! strategy and Spot interruptions), `faults` (windows on named
 //! dependencies, crashes of named services' tasks), `network` (the `[[subnets]]` tasks take
 //! their addresses from: CIDR blocks, Availability Zones);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
@@ -21,6 +22,7 @@ mod load_balancer;
 mod network;
 mod services;
 mod simulation;
+mod spot;
 mod target_groups;
 
 use std::collections::BTreeMap;

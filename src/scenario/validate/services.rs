@@ -137,6 +137,18 @@ fn service(
     let auto_scaling = s.auto_scaling.as_ref().map(|a| {
         super::autoscaling::auto_scaling(ctx, &format!("{p}.auto_scaling"), a, s.desired_count, run)
     });
+    let capacity_provider_strategy = super::spot::strategy(
+        ctx,
+        &format!("{p}.capacity_provider_strategy"),
+        s.capacity_provider_strategy.as_deref(),
+    );
+    let spot_interruptions = super::spot::interruptions(
+        ctx,
+        &format!("{p}.spot"),
+        s.spot.as_ref(),
+        &capacity_provider_strategy,
+        run,
+    );
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
@@ -151,6 +163,8 @@ fn service(
         deployment_configuration,
         deployments,
         auto_scaling,
+        capacity_provider_strategy,
+        spot_interruptions,
     }
 }
 
