@@ -22,6 +22,7 @@
 
 pub mod arrivals;
 mod clients;
+pub mod cost;
 pub mod dependencies;
 pub mod dist;
 pub mod ecs;
@@ -35,6 +36,7 @@ pub mod spec;
 mod world;
 
 pub use clients::Client;
+pub use cost::{CostReport, PricingSpec};
 pub use dependencies::{CallEnd, CallOutcome, Dependency, DependencyMeter};
 pub use ecs::{CpuMeter, Service, Step, StepKind, Task, TaskState, UsageMeter};
 pub use elb::algorithms;

@@ -203,6 +203,10 @@ pub struct World {
     pub(in crate::model) az_down: Vec<u32>,
     /// The load balancer's `idle_timeout`.
     pub(in crate::model) idle_timeout: SimDuration,
+    /// The prices of [`World::cost`].
+    pub(in crate::model) pricing: super::cost::PricingSpec,
+    /// Fargate billing and the load balancer's LCU dimensions.
+    pub(in crate::model) cost: super::cost::CostMeter,
 }
 
 impl World {
@@ -269,6 +273,8 @@ impl World {
             oom_killed: Vec::new(),
             az_down: vec![0; nodes.into()],
             idle_timeout: spec.load_balancer.idle_timeout,
+            pricing: spec.pricing,
+            cost: super::cost::CostMeter::default(),
         })
     }
 

@@ -181,6 +181,38 @@ pub struct ScenarioFile {
     /// `/24` in each of `us-east-1a`, `us-east-1b` and `us-east-1c`.
     #[serde(default)]
     pub subnets: Option<Vec<SubnetSection>>,
+    /// `[pricing]`: the prices the run's cost is computed with; every field optional,
+    /// default AWS us-east-1 (Linux).
+    #[serde(default)]
+    pub pricing: PricingSection,
+}
+
+/// `[pricing]`: US dollars. Defaults: AWS us-east-1, Linux (see `model::cost`).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PricingSection {
+    /// Fargate Linux/x86 per vCPU-hour; default 0.04048.
+    #[schemars(range(min = 0, max = 10))]
+    pub fargate_vcpu_hour_usd: Option<f64>,
+    /// Fargate Linux/x86 per GB-hour of memory; default 0.004445.
+    #[schemars(range(min = 0, max = 10))]
+    pub fargate_gb_hour_usd: Option<f64>,
+    /// Fargate Linux/ARM64 (Graviton) per vCPU-hour; default 0.03238.
+    #[schemars(range(min = 0, max = 10))]
+    pub fargate_arm64_vcpu_hour_usd: Option<f64>,
+    /// Fargate Linux/ARM64 per GB-hour; default 0.00356.
+    #[schemars(range(min = 0, max = 10))]
+    pub fargate_arm64_gb_hour_usd: Option<f64>,
+    /// Fargate Spot's discount on the on-demand price, 0 ≤ d < 1; default 0.70 (AWS's "up
+    /// to 70 %"; the real Spot price varies, commonly 50–70 % off).
+    #[schemars(range(min = 0, max = 1))]
+    pub fargate_spot_discount: Option<f64>,
+    /// ALB per load balancer-hour (partial hours billed as full hours); default 0.0225.
+    #[schemars(range(min = 0, max = 10))]
+    pub alb_hour_usd: Option<f64>,
+    /// ALB per LCU-hour; default 0.008.
+    #[schemars(range(min = 0, max = 10))]
+    pub alb_lcu_hour_usd: Option<f64>,
 }
 
 /// `[simulation]`: how long, which seed, how often to sample metrics.
@@ -225,6 +257,64 @@ pub struct ClientSection {
     pub rtt: Option<Delay>,
     /// Listener port to send to; default: the first listener.
     pub port: Option<u16>,
+    /// Bytes of each request (headers and body) the load balancer processes: a number, or
+    /// a distribution of numbers of bytes; default 1024.
+    #[serde(default)]
+    pub request_size: Option<ByteAmount>,
+    /// Bytes of each response from a target: a number, or a distribution of numbers of
+    /// bytes; default 10240.
+    #[serde(default)]
+    pub response_size: Option<ByteAmount>,
+}
+
+/// A number of bytes: a constant number, or a distribution table whose values are numbers
+/// of bytes (the same tables as memory amounts).
+#[derive(Clone, Debug)]
+pub enum ByteAmount {
+    /// A fixed number of bytes.
+    Constant(f64),
+    /// A random number of bytes.
+    Dist(MemoryDistSection),
+}
+
+impl JsonSchema for ByteAmount {
+    fn schema_name() -> Cow<'static, str> {
+        "ByteAmount".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::ByteAmount").into()
+    }
+
+    /// A number, or a distribution table, as [`ByteAmount`]'s `Deserialize` accepts.
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Bytes: a number (1024) or a distribution table of numbers of bytes ({ dist = \"lognormal\", mean = 10240, cv = 1.0 }).",
+            "anyOf": [
+                { "type": "number", "minimum": 0 },
+                generator.subschema_for::<MemoryDistSection>()
+            ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteAmount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        match v {
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .map(ByteAmount::Constant)
+                .ok_or_else(|| D::Error::custom(format!("{n} is not a number of bytes"))),
+            serde_json::Value::Object(_) => serde_json::from_value(v)
+                .map(ByteAmount::Dist)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "expected a number of bytes like 1024 or a distribution like {{ dist = \"lognormal\", mean = 10240, cv = 1.0 }}, found {other}"
+            ))),
+        }
+    }
 }
 
 /// `arrivals = { process = ... }`.
@@ -682,6 +772,19 @@ pub struct ServiceSection {
     /// in time order; default none.
     #[serde(default)]
     pub deployments: Vec<DeploymentSection>,
+    /// ECS `runtimePlatform`: `{ cpu_architecture = "X86_64" | "ARM64" }`; default X86_64.
+    #[serde(default)]
+    pub runtime_platform: Option<RuntimePlatformSection>,
+}
+
+/// `runtime_platform = { cpu_architecture = "ARM64" }`: ECS `runtimePlatform`
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RuntimePlatform.html>).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimePlatformSection {
+    /// `cpuArchitecture`: `X86_64` (default) or `ARM64` (Graviton, cheaper on Fargate).
+    #[serde(default)]
+    pub cpu_architecture: Option<String>,
 }
 
 /// `deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 200,

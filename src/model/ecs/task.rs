@@ -161,6 +161,9 @@ pub struct Task {
     /// The capacity provider it runs on (`FARGATE` unless its service's
     /// capacity provider strategy placed it on `FARGATE_SPOT`).
     pub capacity_provider: crate::model::spec::CapacityProvider,
+    /// When Fargate starts billing it: when its image pull began (it entered PENDING), or
+    /// when it was launched warm; `None` before (see [`crate::model::cost`]).
+    pub billing_from: Option<SimTime>,
     /// Its application listens (accepts connections): from the end of `app_start` until
     /// it stops serving or crashes. Warm tasks listen from t = 0.
     pub listening: bool,
@@ -263,6 +266,7 @@ impl Task {
             number: 0,
             revision: 0,
             capacity_provider: crate::model::spec::CapacityProvider::Fargate,
+            billing_from: None,
             listening: true,
             crashed: false,
             replacing: false,

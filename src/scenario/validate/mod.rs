@@ -8,7 +8,8 @@
 //! them by name), `services` (Fargate task sizes, request and health check steps, memory,
 //! lifecycle phases, the health check grace period), `faults` (windows on named
 //! dependencies, crashes of named services' tasks), `network` (the `[[subnets]]` tasks take
-//! their addresses from: CIDR blocks, Availability Zones);
+//! their addresses from: CIDR blocks, Availability Zones), `pricing` (the prices of the
+//! cost model);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
 
@@ -18,6 +19,7 @@ mod dist;
 mod faults;
 mod load_balancer;
 mod network;
+mod pricing;
 mod services;
 mod simulation;
 mod target_groups;
@@ -364,6 +366,7 @@ pub fn resolve(
         sim.duration.0,
     );
     let subnets = network::resolve(&mut ctx, file.subnets.as_deref());
+    let pricing = pricing::resolve(&mut ctx, &file.pricing);
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }
@@ -380,5 +383,6 @@ pub fn resolve(
         dependencies,
         faults,
         subnets,
+        pricing,
     })
 }
