@@ -17,7 +17,7 @@
 //! up to the second) without the minimum, which applies once it stops.
 //!
 //! **ALB** (§5, §8): ALB-hours = ⌈t ÷ 1 h⌉ (a partial hour is billed as an hour) × the hourly
-//! price; LCU-hours = Σ over the clock hours of the run ([k h, (k+1) h)) of the largest of
+//! price; LCU-hours = Σ over the clock hours of the run ((k h, (k+1) h]) of the largest of
 //! the four dimensions that hour:
 //! - new connections per second ÷ 25;
 //! - active connections per minute ÷ 3000;
@@ -235,7 +235,9 @@ impl AlbMeter {
     /// Accounts up to `now`, closing the clock hours that ended.
     #[inline]
     fn advance(&mut self, now: SimTime) {
-        while now >= self.hour_start + HOUR {
+        // Clock hour k is (k h, (k+1) h]: an event at exactly k h still belongs to hour k − 1,
+        // so an event at the end of the run is billed in the run's last hour.
+        while now > self.hour_start + HOUR {
             let end = self.hour_start + HOUR;
             self.hour.active_ns += u128::from(self.in_flight) * u128::from((end - self.last).0);
             self.closed_lcu_hours += self.hour.lcus(HOUR);
@@ -473,6 +475,53 @@ mod tests {
             usage.usd(p.fargate_rates(CpuArchitecture::X86_64, CapacityProvider::FargateSpot));
         let expected = (2.0 * 0.04048 + 4.0 * 0.004445) * 0.3;
         assert!((usd - expected).abs() < 1e-12, "{usd} vs {expected}");
+    }
+
+    /// Tasks flipped to Fargate Spot (as Spot placement will) are billed at the discounted
+    /// price, in `fargate_spot_usd`; the on-demand ones in `fargate_usd`.
+    #[test]
+    fn spot_tasks_of_a_world_cost_the_discount() {
+        use crate::model::spec::{ServiceSpec, TargetGroupSpec, TaskSpec, WorldSpec};
+        use crate::model::{NoObserver, ServiceId};
+        let spec = WorldSpec {
+            duration: HOUR,
+            target_groups: vec![TargetGroupSpec::default()],
+            services: vec![ServiceSpec {
+                desired_count: 3,
+                task: TaskSpec {
+                    cpu: 2048,
+                    memory: 4096,
+                    max_concurrency: 0,
+                },
+                ..Default::default()
+            }],
+            pricing: PricingSpec {
+                fargate_spot_discount: 0.6,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut w = World::build(&spec).unwrap();
+        let ids: Vec<TaskId> = (0..3)
+            .map(|_| w.launch_task(SimTime::ZERO, &mut NoObserver, ServiceId(0)))
+            .collect();
+        w.tasks[ids[1].index()].capacity_provider = CapacityProvider::FargateSpot;
+        w.tasks[ids[2].index()].capacity_provider = CapacityProvider::FargateSpot;
+        let c = w.cost(SimTime::ZERO + HOUR);
+        let on_demand = 2.0 * 0.04048 + 4.0 * 0.004445;
+        assert!((c.fargate_usd - on_demand).abs() < 1e-12, "{c:?}");
+        assert!(
+            (c.fargate_spot_usd - 2.0 * on_demand * 0.4).abs() < 1e-12,
+            "{c:?}"
+        );
+        // A Spot task that stops after 10 s pays a discounted minute.
+        w.stop_billing(SimTime::ZERO + SimDuration::from_secs(10), ids[2]);
+        let c = w.cost(SimTime::ZERO + HOUR);
+        let minute = on_demand * 0.4 / 60.0;
+        assert!(
+            (c.fargate_spot_usd - (on_demand * 0.4 + minute)).abs() < 1e-12,
+            "{c:?}"
+        );
     }
 
     #[test]

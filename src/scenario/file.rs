@@ -188,31 +188,79 @@ pub struct ScenarioFile {
 }
 
 /// `[pricing]`: US dollars. Defaults: AWS us-east-1, Linux (see `model::cost`).
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PricingSection {
     /// Fargate Linux/x86 per vCPU-hour; default 0.04048.
     #[schemars(range(min = 0, max = 10))]
-    pub fargate_vcpu_hour_usd: Option<f64>,
+    #[serde(default = "pricing_defaults::fargate_vcpu_hour_usd")]
+    pub fargate_vcpu_hour_usd: f64,
     /// Fargate Linux/x86 per GB-hour of memory; default 0.004445.
     #[schemars(range(min = 0, max = 10))]
-    pub fargate_gb_hour_usd: Option<f64>,
+    #[serde(default = "pricing_defaults::fargate_gb_hour_usd")]
+    pub fargate_gb_hour_usd: f64,
     /// Fargate Linux/ARM64 (Graviton) per vCPU-hour; default 0.03238.
     #[schemars(range(min = 0, max = 10))]
-    pub fargate_arm64_vcpu_hour_usd: Option<f64>,
+    #[serde(default = "pricing_defaults::fargate_arm64_vcpu_hour_usd")]
+    pub fargate_arm64_vcpu_hour_usd: f64,
     /// Fargate Linux/ARM64 per GB-hour; default 0.00356.
     #[schemars(range(min = 0, max = 10))]
-    pub fargate_arm64_gb_hour_usd: Option<f64>,
+    #[serde(default = "pricing_defaults::fargate_arm64_gb_hour_usd")]
+    pub fargate_arm64_gb_hour_usd: f64,
     /// Fargate Spot's discount on the on-demand price, 0 ≤ d < 1; default 0.70 (AWS's "up
     /// to 70 %"; the real Spot price varies, commonly 50–70 % off).
     #[schemars(range(min = 0, max = 1))]
-    pub fargate_spot_discount: Option<f64>,
+    #[serde(default = "pricing_defaults::fargate_spot_discount")]
+    pub fargate_spot_discount: f64,
     /// ALB per load balancer-hour (partial hours billed as full hours); default 0.0225.
     #[schemars(range(min = 0, max = 10))]
-    pub alb_hour_usd: Option<f64>,
+    #[serde(default = "pricing_defaults::alb_hour_usd")]
+    pub alb_hour_usd: f64,
     /// ALB per LCU-hour; default 0.008.
     #[schemars(range(min = 0, max = 10))]
-    pub alb_lcu_hour_usd: Option<f64>,
+    #[serde(default = "pricing_defaults::alb_lcu_hour_usd")]
+    pub alb_lcu_hour_usd: f64,
+}
+
+impl Default for PricingSection {
+    fn default() -> Self {
+        let d = crate::model::PricingSpec::default();
+        PricingSection {
+            fargate_vcpu_hour_usd: d.fargate_vcpu_hour_usd,
+            fargate_gb_hour_usd: d.fargate_gb_hour_usd,
+            fargate_arm64_vcpu_hour_usd: d.fargate_arm64_vcpu_hour_usd,
+            fargate_arm64_gb_hour_usd: d.fargate_arm64_gb_hour_usd,
+            fargate_spot_discount: d.fargate_spot_discount,
+            alb_hour_usd: d.alb_hour_usd,
+            alb_lcu_hour_usd: d.alb_lcu_hour_usd,
+        }
+    }
+}
+
+/// The defaults of `[pricing]`'s fields (a field written as NaN, which the TOML reader
+/// turns into null, is then an error rather than the default).
+mod pricing_defaults {
+    pub fn fargate_vcpu_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_vcpu_hour_usd
+    }
+    pub fn fargate_gb_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_gb_hour_usd
+    }
+    pub fn fargate_arm64_vcpu_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_arm64_vcpu_hour_usd
+    }
+    pub fn fargate_arm64_gb_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_arm64_gb_hour_usd
+    }
+    pub fn fargate_spot_discount() -> f64 {
+        crate::model::PricingSpec::default().fargate_spot_discount
+    }
+    pub fn alb_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().alb_hour_usd
+    }
+    pub fn alb_lcu_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().alb_lcu_hour_usd
+    }
 }
 
 /// `[simulation]`: how long, which seed, how often to sample metrics.

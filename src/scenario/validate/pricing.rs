@@ -17,8 +17,7 @@ pub const MAX_PRICE_USD: f64 = 10.0;
 /// Checks `[pricing]` and resolves it over the defaults.
 pub(super) fn resolve(ctx: &mut Ctx, p: &PricingSection) -> PricingSpec {
     let d = PricingSpec::default();
-    let mut price = |field: &str, v: Option<f64>, default: f64| -> f64 {
-        let Some(v) = v else { return default };
+    let mut price = |field: &str, v: f64, default: f64| -> f64 {
         if !(v.is_finite() && (0.0..=MAX_PRICE_USD).contains(&v)) {
             ctx.bad(
                 format!("pricing.{field}"),
@@ -54,9 +53,8 @@ pub(super) fn resolve(ctx: &mut Ctx, p: &PricingSection) -> PricingSpec {
         alb_lcu_hour_usd: price("alb_lcu_hour_usd", p.alb_lcu_hour_usd, d.alb_lcu_hour_usd),
     };
     let fargate_spot_discount = match p.fargate_spot_discount {
-        None => d.fargate_spot_discount,
-        Some(v) if v.is_finite() && (0.0..1.0).contains(&v) => v,
-        Some(v) => {
+        v if v.is_finite() && (0.0..1.0).contains(&v) => v,
+        v => {
             ctx.bad(
                 "pricing.fargate_spot_discount",
                 format!(
