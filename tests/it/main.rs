@@ -2,6 +2,7 @@
 
 mod bundled;
 mod cli;
+mod cost;
 mod dependencies;
 mod deployments;
 mod deregistration_lag;
