@@ -183,7 +183,33 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
          arriving after the warm-up. Mean in flight {:.2}; task-seconds {:.0}.",
         s.in_flight_mean, s.task_seconds
     ));
+    out.push_str(&cost_line(&s.cost));
     out
+}
+
+/// What the run cost, as one line.
+fn cost_line(c: &lbsim::metrics::CostSummary) -> String {
+    let spot = if c.fargate_spot_usd > 0.0 {
+        format!(" + Fargate Spot ${:.4}", c.fargate_spot_usd)
+    } else {
+        String::new()
+    };
+    let per_million = c
+        .per_million_requests_usd
+        .map(|x| format!("; ${x:.4} per million requests"))
+        .unwrap_or_default();
+    format!(
+        "\nCost (us-east-1 prices unless [pricing] says otherwise): ${:.4} = Fargate ${:.4}{spot} \
+         ({:.3} vCPU-h, {:.3} GB-h) + ALB ${:.4} ({} h) + LCU ${:.4} ({:.4} LCU-h){per_million}.",
+        c.total_usd,
+        c.fargate_usd,
+        c.vcpu_hours,
+        c.gb_hours,
+        c.alb_hours_usd,
+        c.alb_hours,
+        c.alb_lcu_usd,
+        c.lcu_hours,
+    )
 }
 
 /// Where the mean latency goes, as one line.

@@ -29,8 +29,8 @@ pub use latency::LatencyAcc;
 pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};
 pub use summary::{
-    CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, MemorySummary, RequestTotals,
-    Summary, TargetGroupSummary, TaskTotals, WorkerSummary,
+    CostSummary, CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, MemorySummary,
+    PricesSummary, RequestTotals, Summary, TargetGroupSummary, TaskTotals, WorkerSummary,
 };
 
 /// Why outputs could not be written.

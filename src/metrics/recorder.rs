@@ -381,6 +381,7 @@ impl Recorder {
         }
         let start = self.interval_start;
         let after_warmup = self.measuring && start >= self.warmup;
+        let cost_usd = format!("{:.6}", world.cost(now).total_usd);
         let mut rows = Vec::with_capacity(self.groups.len());
         for (g, st) in self.groups.iter_mut().enumerate() {
             let d = usage_now[g] - st.usage_at_interval_start;
@@ -389,7 +390,8 @@ impl Recorder {
                 st.cpu_max_pct = st.cpu_max_pct.max(max[g].0);
                 st.memory_max_pct = st.memory_max_pct.max(max[g].1);
             }
-            let row = metrics_row(start, now - start, st, &d, &usage_now[g], &prev, max[g]);
+            let mut row = metrics_row(start, now - start, st, &d, &usage_now[g], &prev, max[g]);
+            row.push(cost_usd.clone());
             rows.push(row);
             if self.merge_interval {
                 st.latency.add(&st.iv_latency);
@@ -614,6 +616,7 @@ impl Recorder {
             target_groups: groups,
             dependencies,
             deployments: deployment_summaries(world),
+            cost: super::CostSummary::new(&world.cost(now), arrived),
         }
     }
 }
@@ -868,6 +871,7 @@ pub fn metrics_header() -> Vec<String> {
             "on_cpu_mean",
             "scaling_activities",
             "tasks_running_spot",
+            "cost_usd",
         ]
         .iter()
         .map(|s| s.to_string()),

@@ -53,6 +53,88 @@ pub struct Summary {
     pub dependencies: Vec<DependencySummary>,
     /// Every service's deployments, by service in scenario order, then in start order.
     pub deployments: Vec<DeploymentSummary>,
+    /// What the run cost on AWS (whole run), US dollars: see `model::cost`.
+    pub cost: CostSummary,
+}
+
+/// What the run cost (Fargate and the ALB), US dollars, with the usage billed and the
+/// prices used (`lbsim::model::cost` has the formulas).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CostSummary {
+    /// Fargate on-demand tasks (x86 and ARM64).
+    pub fargate_usd: f64,
+    /// Fargate Spot tasks.
+    pub fargate_spot_usd: f64,
+    /// ALB-hours (⌈duration ÷ 1 h⌉ × the hourly price).
+    pub alb_hours_usd: f64,
+    /// ALB LCU-hours.
+    pub alb_lcu_usd: f64,
+    /// The sum of the four.
+    pub total_usd: f64,
+    /// `total_usd` per million requests that arrived; `null` when none did.
+    pub per_million_requests_usd: Option<f64>,
+    /// vCPU-hours billed.
+    pub vcpu_hours: f64,
+    /// GB-hours of memory billed.
+    pub gb_hours: f64,
+    /// Task-hours billed (per-second rounding and one-minute minimums included).
+    pub task_hours: f64,
+    /// ALB-hours billed (whole hours).
+    pub alb_hours: u64,
+    /// LCU-hours billed.
+    pub lcu_hours: f64,
+    /// The prices used.
+    pub prices: PricesSummary,
+}
+
+/// The prices a run's cost used (`[pricing]`), US dollars.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PricesSummary {
+    /// Fargate Linux/x86 per vCPU-hour.
+    pub fargate_vcpu_hour_usd: f64,
+    /// Fargate Linux/x86 per GB-hour.
+    pub fargate_gb_hour_usd: f64,
+    /// Fargate Linux/ARM64 per vCPU-hour.
+    pub fargate_arm64_vcpu_hour_usd: f64,
+    /// Fargate Linux/ARM64 per GB-hour.
+    pub fargate_arm64_gb_hour_usd: f64,
+    /// Fargate Spot's discount on the on-demand price (0.7: 70 % off).
+    pub fargate_spot_discount: f64,
+    /// ALB per hour.
+    pub alb_hour_usd: f64,
+    /// ALB per LCU-hour.
+    pub alb_lcu_hour_usd: f64,
+}
+
+impl CostSummary {
+    /// The summary of `c` for a run in which `arrived` requests arrived; amounts rounded to
+    /// 10⁻⁹ USD, usage to 10⁻⁹.
+    pub fn new(c: &crate::model::CostReport, arrived: u64) -> CostSummary {
+        let r = |x: f64| super::round_to(x, 9);
+        let p = &c.pricing;
+        CostSummary {
+            fargate_usd: r(c.fargate_usd),
+            fargate_spot_usd: r(c.fargate_spot_usd),
+            alb_hours_usd: r(c.alb_hours_usd),
+            alb_lcu_usd: r(c.alb_lcu_usd),
+            total_usd: r(c.total_usd),
+            per_million_requests_usd: (arrived > 0).then(|| r(c.total_usd / arrived as f64 * 1e6)),
+            vcpu_hours: r(c.vcpu_hours),
+            gb_hours: r(c.gb_hours),
+            task_hours: r(c.task_hours),
+            alb_hours: c.alb_hours,
+            lcu_hours: r(c.lcu_hours),
+            prices: PricesSummary {
+                fargate_vcpu_hour_usd: p.fargate_vcpu_hour_usd,
+                fargate_gb_hour_usd: p.fargate_gb_hour_usd,
+                fargate_arm64_vcpu_hour_usd: p.fargate_arm64_vcpu_hour_usd,
+                fargate_arm64_gb_hour_usd: p.fargate_arm64_gb_hour_usd,
+                fargate_spot_discount: p.fargate_spot_discount,
+                alb_hour_usd: p.alb_hour_usd,
+                alb_lcu_hour_usd: p.alb_lcu_hour_usd,
+            },
+        }
+    }
 }
 
 /// One rolling deployment (ECS `DescribeServices` `deployments`).

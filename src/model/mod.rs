@@ -24,6 +24,7 @@ pub mod arrivals;
 pub mod autoscaling;
 mod clients;
 pub mod cloudwatch;
+pub mod cost;
 pub mod dependencies;
 pub mod dist;
 pub mod ecs;
@@ -37,6 +38,7 @@ pub mod spec;
 mod world;
 
 pub use clients::Client;
+pub use cost::{CostReport, PricingSpec};
 pub use dependencies::{CallEnd, CallOutcome, Dependency, DependencyMeter};
 pub use ecs::{CpuMeter, Service, Step, StepKind, Task, TaskState, UsageMeter};
 pub use elb::algorithms;

@@ -62,6 +62,9 @@ pub struct WorldSpec {
     /// datapoints' publication to alarms (see `model::cloudwatch`). Default 60 s, a
     /// calibrated guess (AWS publishes no figure).
     pub cloudwatch_ingestion_delay: SimDuration,
+    /// The prices the run's cost is computed with (`[pricing]`; AWS us-east-1 by default):
+    /// see [`crate::model::cost`].
+    pub pricing: super::cost::PricingSpec,
 }
 
 impl Default for WorldSpec {
@@ -83,6 +86,7 @@ impl Default for WorldSpec {
             faults: Vec::new(),
             subnets: Vec::new(),
             cloudwatch_ingestion_delay: SimDuration::from_secs(60),
+            pricing: super::cost::PricingSpec::default(),
         }
     }
 }
@@ -99,16 +103,35 @@ pub struct ClientSpec {
     pub rtt: DistSpec,
     /// Index of the listener the client sends to.
     pub listener: usize,
+    /// Bytes of one request (headers and body) the load balancer processes, drawn per
+    /// request (key `client/<name>/request_size`); the distribution's unit, nanoseconds in
+    /// [`SimDuration`], is read as bytes. Counts towards the ALB's processed bytes (an LCU
+    /// dimension, see [`crate::model::cost`]). Default [`DEFAULT_REQUEST_SIZE`].
+    pub request_size: DistSpec,
+    /// Bytes of one response from a target (headers and body), drawn per request (key
+    /// `client/<name>/response_size`), read as bytes like `request_size`. Default
+    /// [`DEFAULT_RESPONSE_SIZE`].
+    pub response_size: DistSpec,
 }
 
+/// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
+/// (headers plus a small body); not an AWS figure.
+pub const DEFAULT_REQUEST_SIZE: u64 = 1024;
+/// The default response size: 10 KiB (10 240 bytes), lbsim's choice for a typical JSON API
+/// response; not an AWS figure.
+pub const DEFAULT_RESPONSE_SIZE: u64 = 10 * 1024;
+
 impl Default for ClientSpec {
-    /// Client `clients`: Poisson arrivals at 1 request/s, no round-trip time, listener 0.
+    /// Client `clients`: Poisson arrivals at 1 request/s, no round-trip time, listener 0,
+    /// requests of 1 KiB and responses of 10 KiB.
     fn default() -> Self {
         ClientSpec {
             name: "clients".into(),
             arrivals: ArrivalSpec::default(),
             rtt: DistSpec::default(),
             listener: 0,
+            request_size: DistSpec::Deterministic(SimDuration(DEFAULT_REQUEST_SIZE)),
+            response_size: DistSpec::Deterministic(SimDuration(DEFAULT_RESPONSE_SIZE)),
         }
     }
 }
@@ -498,6 +521,52 @@ pub struct ServiceSpec {
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItemSpec>,
     /// When its `FARGATE_SPOT` tasks are interrupted (none by default).
     pub spot_interruptions: SpotInterruptionsSpec,
+    /// ECS `runtimePlatform`: the CPU architecture its tasks run on (what Fargate charges
+    /// per vCPU-hour and GB-hour depends on it).
+    pub runtime_platform: RuntimePlatformSpec,
+}
+
+/// ECS `runtimePlatform` of a task definition
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RuntimePlatform.html>):
+/// Linux only in lbsim.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuntimePlatformSpec {
+    /// `cpuArchitecture`: `X86_64` (the default) or `ARM64` (Graviton).
+    pub cpu_architecture: CpuArchitecture,
+}
+
+/// ECS `cpuArchitecture`.
+///
+/// Rule: `FARGATE_SPOT` runs Linux x86_64 only (no ARM64,
+/// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html>,
+/// `../shared/spec/aws-behaviour.md` §6.6): a scenario that places an ARM64 service's tasks
+/// on [`CapacityProvider::FargateSpot`] must be rejected by validation (see
+/// [`CpuArchitecture::supports_fargate_spot`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CpuArchitecture {
+    /// `X86_64` (the default).
+    #[default]
+    X86_64,
+    /// `ARM64` (AWS Graviton), cheaper per vCPU-hour and GB-hour.
+    Arm64,
+}
+
+impl CpuArchitecture {
+    /// Every architecture, in documentation order.
+    pub const ALL: [CpuArchitecture; 2] = [CpuArchitecture::X86_64, CpuArchitecture::Arm64];
+
+    /// ECS's spelling (`X86_64`, `ARM64`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            CpuArchitecture::X86_64 => "X86_64",
+            CpuArchitecture::Arm64 => "ARM64",
+        }
+    }
+
+    /// False for ARM64: Fargate Spot runs x86_64 tasks only.
+    pub const fn supports_fargate_spot(self) -> bool {
+        matches!(self, CpuArchitecture::X86_64)
+    }
 }
 
 /// One item of an ECS capacity provider strategy
@@ -708,6 +777,7 @@ impl Default for ServiceSpec {
             auto_scaling: None,
             capacity_provider_strategy: Vec::new(),
             spot_interruptions: SpotInterruptionsSpec::default(),
+            runtime_platform: RuntimePlatformSpec::default(),
         }
     }
 }

@@ -242,6 +242,10 @@ pub struct World {
     pub(in crate::model) cloudwatch: super::cloudwatch::CloudWatch,
     /// Per service (by index), its scalable target, if it has `auto_scaling`.
     pub(in crate::model) scaling: Vec<Option<super::autoscaling::ScalableTarget>>,
+    /// The prices of [`World::cost`].
+    pub(in crate::model) pricing: super::cost::PricingSpec,
+    /// Fargate billing and the load balancer's LCU dimensions.
+    pub(in crate::model) cost: super::cost::CostMeter,
 }
 
 impl World {
@@ -328,6 +332,8 @@ impl World {
             idle_timeout: spec.load_balancer.idle_timeout,
             cloudwatch,
             scaling,
+            pricing: spec.pricing,
+            cost: super::cost::CostMeter::default(),
         })
     }
 

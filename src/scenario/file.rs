@@ -185,6 +185,10 @@ pub struct ScenarioFile {
     /// policies read; every field optional.
     #[serde(default)]
     pub cloudwatch: CloudWatchSection,
+    /// `[pricing]`: the prices the run's cost is computed with; every field optional,
+    /// default AWS us-east-1 (Linux).
+    #[serde(default)]
+    pub pricing: PricingSection,
 }
 
 /// `[cloudwatch]`.
@@ -195,6 +199,82 @@ pub struct CloudWatchSection {
     /// 0s–10m, default "60s" (AWS publishes no figure: a calibrated guess, see README).
     #[serde(default)]
     pub ingestion_delay: Option<Dur>,
+}
+
+/// `[pricing]`: US dollars. Defaults: AWS us-east-1, Linux (see `model::cost`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PricingSection {
+    /// Fargate Linux/x86 per vCPU-hour; default 0.04048.
+    #[schemars(range(min = 0, max = 10))]
+    #[serde(default = "pricing_defaults::fargate_vcpu_hour_usd")]
+    pub fargate_vcpu_hour_usd: f64,
+    /// Fargate Linux/x86 per GB-hour of memory; default 0.004445.
+    #[schemars(range(min = 0, max = 10))]
+    #[serde(default = "pricing_defaults::fargate_gb_hour_usd")]
+    pub fargate_gb_hour_usd: f64,
+    /// Fargate Linux/ARM64 (Graviton) per vCPU-hour; default 0.03238.
+    #[schemars(range(min = 0, max = 10))]
+    #[serde(default = "pricing_defaults::fargate_arm64_vcpu_hour_usd")]
+    pub fargate_arm64_vcpu_hour_usd: f64,
+    /// Fargate Linux/ARM64 per GB-hour; default 0.00356.
+    #[schemars(range(min = 0, max = 10))]
+    #[serde(default = "pricing_defaults::fargate_arm64_gb_hour_usd")]
+    pub fargate_arm64_gb_hour_usd: f64,
+    /// Fargate Spot's discount on the on-demand price, 0 ≤ d < 1; default 0.70 (AWS's "up
+    /// to 70 %"; the real Spot price varies, commonly 50–70 % off).
+    #[schemars(range(min = 0, max = 1))]
+    #[serde(default = "pricing_defaults::fargate_spot_discount")]
+    pub fargate_spot_discount: f64,
+    /// ALB per load balancer-hour (partial hours billed as full hours); default 0.0225.
+    #[schemars(range(min = 0, max = 10))]
+    #[serde(default = "pricing_defaults::alb_hour_usd")]
+    pub alb_hour_usd: f64,
+    /// ALB per LCU-hour; default 0.008.
+    #[schemars(range(min = 0, max = 10))]
+    #[serde(default = "pricing_defaults::alb_lcu_hour_usd")]
+    pub alb_lcu_hour_usd: f64,
+}
+
+impl Default for PricingSection {
+    fn default() -> Self {
+        let d = crate::model::PricingSpec::default();
+        PricingSection {
+            fargate_vcpu_hour_usd: d.fargate_vcpu_hour_usd,
+            fargate_gb_hour_usd: d.fargate_gb_hour_usd,
+            fargate_arm64_vcpu_hour_usd: d.fargate_arm64_vcpu_hour_usd,
+            fargate_arm64_gb_hour_usd: d.fargate_arm64_gb_hour_usd,
+            fargate_spot_discount: d.fargate_spot_discount,
+            alb_hour_usd: d.alb_hour_usd,
+            alb_lcu_hour_usd: d.alb_lcu_hour_usd,
+        }
+    }
+}
+
+/// The defaults of `[pricing]`'s fields (a field written as NaN, which the TOML reader
+/// turns into null, is then an error rather than the default).
+mod pricing_defaults {
+    pub fn fargate_vcpu_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_vcpu_hour_usd
+    }
+    pub fn fargate_gb_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_gb_hour_usd
+    }
+    pub fn fargate_arm64_vcpu_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_arm64_vcpu_hour_usd
+    }
+    pub fn fargate_arm64_gb_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().fargate_arm64_gb_hour_usd
+    }
+    pub fn fargate_spot_discount() -> f64 {
+        crate::model::PricingSpec::default().fargate_spot_discount
+    }
+    pub fn alb_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().alb_hour_usd
+    }
+    pub fn alb_lcu_hour_usd() -> f64 {
+        crate::model::PricingSpec::default().alb_lcu_hour_usd
+    }
 }
 
 /// `[simulation]`: how long, which seed, how often to sample metrics.
@@ -239,6 +319,64 @@ pub struct ClientSection {
     pub rtt: Option<Delay>,
     /// Listener port to send to; default: the first listener.
     pub port: Option<u16>,
+    /// Bytes of each request (headers and body) the load balancer processes: a number, or
+    /// a distribution of numbers of bytes; default 1024.
+    #[serde(default)]
+    pub request_size: Option<ByteAmount>,
+    /// Bytes of each response from a target: a number, or a distribution of numbers of
+    /// bytes; default 10240.
+    #[serde(default)]
+    pub response_size: Option<ByteAmount>,
+}
+
+/// A number of bytes: a constant number, or a distribution table whose values are numbers
+/// of bytes (the same tables as memory amounts).
+#[derive(Clone, Debug)]
+pub enum ByteAmount {
+    /// A fixed number of bytes.
+    Constant(f64),
+    /// A random number of bytes.
+    Dist(MemoryDistSection),
+}
+
+impl JsonSchema for ByteAmount {
+    fn schema_name() -> Cow<'static, str> {
+        "ByteAmount".into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        concat!(module_path!(), "::ByteAmount").into()
+    }
+
+    /// A number, or a distribution table, as [`ByteAmount`]'s `Deserialize` accepts.
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Bytes: a number (1024) or a distribution table of numbers of bytes ({ dist = \"lognormal\", mean = 10240, cv = 1.0 }).",
+            "anyOf": [
+                { "type": "number", "minimum": 0 },
+                generator.subschema_for::<MemoryDistSection>()
+            ]
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteAmount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        match v {
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .map(ByteAmount::Constant)
+                .ok_or_else(|| D::Error::custom(format!("{n} is not a number of bytes"))),
+            serde_json::Value::Object(_) => serde_json::from_value(v)
+                .map(ByteAmount::Dist)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "expected a number of bytes like 1024 or a distribution like {{ dist = \"lognormal\", mean = 10240, cv = 1.0 }}, found {other}"
+            ))),
+        }
+    }
 }
 
 /// `arrivals = { process = ... }`.
@@ -708,6 +846,9 @@ pub struct ServiceSection {
     /// { at = ["2h", "3h30m"] } }`; default none (Spot tasks are never interrupted).
     #[serde(default)]
     pub spot: Option<SpotSection>,
+    /// ECS `runtimePlatform`: `{ cpu_architecture = "X86_64" | "ARM64" }`; default X86_64.
+    #[serde(default)]
+    pub runtime_platform: Option<RuntimePlatformSection>,
 }
 
 /// `[services.auto_scaling]`: the service as an Application Auto Scaling scalable target
@@ -912,6 +1053,16 @@ pub struct SpotInterruptionsSection {
     /// task-hour); > 0; default none.
     #[serde(default)]
     pub mean_time_between: Option<Dur>,
+}
+
+/// `runtime_platform = { cpu_architecture = "ARM64" }`: ECS `runtimePlatform`
+/// (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RuntimePlatform.html>).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimePlatformSection {
+    /// `cpuArchitecture`: `X86_64` (default) or `ARM64` (Graviton, cheaper on Fargate).
+    #[serde(default)]
+    pub cpu_architecture: Option<String>,
 }
 
 /// `deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 200,

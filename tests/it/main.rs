@@ -3,6 +3,7 @@
 mod autoscaling;
 mod bundled;
 mod cli;
+mod cost;
 mod dependencies;
 mod deployments;
 mod deregistration_lag;

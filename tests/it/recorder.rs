@@ -175,6 +175,11 @@ fn summary_and_every_metrics_column_of_an_exact_world() {
         ("scaling_activities", "0"),
         // No capacity provider strategy: every task on FARGATE.
         ("tasks_running_spot", "0"),
+        // Cumulative cost at 10 s: Fargate 10 s × (1 vCPU × $0.04048 + 2 GB × $0.004445)
+        // per hour = $0.000137139; one ALB-hour $0.0225; LCUs of the partial hour: 99 new
+        // connections in 10 s = 9.9/s ÷ 25 = 0.396 LCU (bytes: 99 × 11 KiB in 10 s ≈
+        // 0.37 GB/h; active 0.495 ÷ 3000) × $0.008 = $0.003168.
+        ("cost_usd", "0.025805"),
     ];
     let columns: Vec<&str> = want_first.iter().map(|(c, _)| *c).collect();
     assert_eq!(

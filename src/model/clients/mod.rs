@@ -33,6 +33,12 @@ pub struct Client {
     rtt_key: u64,
     /// Index of the listener it sends to.
     pub listener: usize,
+    /// Bytes of a request (as a duration's nanoseconds) and key
+    /// `client/<name>/request_size`.
+    request_size: (Sampler, u64),
+    /// Bytes of a response (as a duration's nanoseconds) and key
+    /// `client/<name>/response_size`.
+    response_size: (Sampler, u64),
 }
 
 impl Client {
@@ -59,9 +65,34 @@ impl Client {
                 rtt: Sampler::new(&c.rtt, &format!("clients.{}.rtt", c.name))?,
                 rtt_key: engine::stream_key(seed, &format!("client/{}/rtt", c.name)),
                 listener: c.listener,
+                request_size: (
+                    Sampler::new(&c.request_size, &format!("clients.{}.request_size", c.name))?,
+                    engine::stream_key(seed, &format!("client/{}/request_size", c.name)),
+                ),
+                response_size: (
+                    Sampler::new(
+                        &c.response_size,
+                        &format!("clients.{}.response_size", c.name),
+                    )?,
+                    engine::stream_key(seed, &format!("client/{}/response_size", c.name)),
+                ),
             });
         }
         Ok(clients)
+    }
+}
+
+impl Client {
+    /// The bytes of the request whose seed is `seed` (a keyed draw).
+    #[inline]
+    pub(in crate::model) fn request_bytes(&self, seed: u64) -> u64 {
+        draw(&self.request_size.0, self.request_size.1, seed).0
+    }
+
+    /// The bytes of the response to the request whose seed is `seed` (a keyed draw).
+    #[inline]
+    pub(in crate::model) fn response_bytes(&self, seed: u64) -> u64 {
+        draw(&self.response_size.0, self.response_size.1, seed).0
     }
 }
 
@@ -104,6 +135,7 @@ impl World {
             self.lb.listener_target(client.listener),
         );
         self.next_serial += 1;
+        self.cost.alb.arrived(now);
         o.request_arrived(now, &req);
         self.lb_receive(s, o, req);
     }

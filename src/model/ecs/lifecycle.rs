@@ -96,6 +96,11 @@ impl World {
         }
         let t = &mut self.tasks[id.index()];
         t.state = to;
+        if to == TaskState::Pending {
+            // Fargate bills from the start of the image pull.
+            self.start_billing(now, id);
+        }
+        let t = &mut self.tasks[id.index()];
         if to == TaskState::Stopped {
             self.services[service.index()].rollout.live_by_revision[usize::from(t.revision)] -= 1;
             t.ended = Some(now);
@@ -103,6 +108,7 @@ impl World {
                 let r = self.network.release(lease);
                 debug_assert!(r.is_ok(), "{r:?}");
             }
+            self.stop_billing(now, id);
         }
         o.lifecycle(
             now,

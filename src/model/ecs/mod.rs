@@ -86,6 +86,8 @@ pub struct Service {
     pub name: String,
     /// The target group its tasks register in.
     pub target_group: TargetGroupId,
+    /// Its task definition's `runtimePlatform.cpuArchitecture` (what Fargate charges).
+    pub cpu_architecture: crate::model::spec::CpuArchitecture,
     /// Its task definition's size and the application's concurrency.
     pub task: TaskSpec,
     /// Its task definition revisions (index 0: the scenario's; then one per deployment):
@@ -263,6 +265,7 @@ impl Service {
                 id: ServiceId(i as u32),
                 name: s.name.clone(),
                 target_group: TargetGroupId(s.target_group as u32),
+                cpu_architecture: s.runtime_platform.cpu_architecture,
                 task: s.task,
                 memory_base_kib: s.memory.base_kib,
                 memory: Sampler::new(
@@ -365,6 +368,7 @@ impl World {
         service: ServiceId,
     ) -> TaskId {
         let id = self.new_task(now, service);
+        self.start_billing(now, id);
         self.tasks[id.index()].lease = self.network.allocate(service).ok();
         self.place_in_outage(id);
         let rev = self.tasks[id.index()].revision;
@@ -632,6 +636,7 @@ impl World {
             return false;
         }
         let drained = self.lb.request_ended(&self.target_groups, now, req, cause);
+        self.alb_request_ended(now, req, cause);
         o.request_finished(now, req, cause);
         drained
     }
@@ -744,6 +749,8 @@ impl World {
             {
                 drained = Some((req.target_group, req.slot));
             }
+            let bytes = crate::model::cost::request_bytes(&self.clients, &req, Cause::Ok);
+            self.cost.alb.ended(now, bytes);
             o.request_finished(now, &req, Cause::Ok);
             if let Some(next) = next {
                 let r = self.requests.get_mut(next);

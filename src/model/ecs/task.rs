@@ -164,6 +164,9 @@ pub struct Task {
     /// When it received a Fargate Spot interruption warning, if it did: it is terminated
     /// [`SPOT_INTERRUPTION_WARNING`](crate::model::SPOT_INTERRUPTION_WARNING) later.
     pub spot_interrupted: Option<SimTime>,
+    /// When Fargate starts billing it: when its image pull began (it entered PENDING), or
+    /// when it was launched warm; `None` before (see [`crate::model::cost`]).
+    pub billing_from: Option<SimTime>,
     /// Its application listens (accepts connections): from the end of `app_start` until
     /// it stops serving or crashes. Warm tasks listen from t = 0.
     pub listening: bool,
@@ -267,6 +270,7 @@ impl Task {
             revision: 0,
             capacity_provider: crate::model::spec::CapacityProvider::Fargate,
             spot_interrupted: None,
+            billing_from: None,
             listening: true,
             crashed: false,
             replacing: false,

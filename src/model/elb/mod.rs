@@ -266,6 +266,7 @@ impl World {
         let router = &mut self.lb.nodes[req.node.index()].routers[tg.index()];
         let Some(slot) = router.dispatch(now) else {
             let req = self.requests.remove(key);
+            self.alb_request_ended(now, &req, Cause::Elb503NoTargets);
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };

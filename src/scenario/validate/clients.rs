@@ -2,9 +2,12 @@
 //! deterministic, a rate schedule, or a replayed trace).
 
 use super::{Ctx, MAX_CLIENTS, MAX_RATE_RPS, PortIndex};
-use crate::engine::SimTime;
-use crate::model::{ArrivalSpec, ClientSpec, RateProfile, RateSegment};
-use crate::scenario::file::{ArrivalsSection, ClientSection, Dur, Shape};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{
+    ArrivalSpec, ClientSpec, DEFAULT_REQUEST_SIZE, DEFAULT_RESPONSE_SIZE, DistSpec, RateProfile,
+    RateSegment,
+};
+use crate::scenario::file::{ArrivalsSection, ByteAmount, ClientSection, Dur, Shape};
 use crate::scenario::trace;
 
 /// Stands in for arrivals that could not be resolved (the scenario is rejected anyway).
@@ -52,6 +55,26 @@ fn client(ctx: &mut Ctx, i: usize, c: &ClientSection, ports: &PortIndex) -> Clie
         arrivals: arrivals(ctx, &format!("{p}.arrivals"), &c.arrivals),
         rtt: ctx.delay(&format!("{p}.rtt"), &c.rtt),
         listener,
+        request_size: size(
+            ctx,
+            &format!("{p}.request_size"),
+            &c.request_size,
+            DEFAULT_REQUEST_SIZE,
+        ),
+        response_size: size(
+            ctx,
+            &format!("{p}.response_size"),
+            &c.response_size,
+            DEFAULT_RESPONSE_SIZE,
+        ),
+    }
+}
+
+/// Checks an optional request or response size at `path` (unset: `default` bytes).
+fn size(ctx: &mut Ctx, path: &str, s: &Option<ByteAmount>, default: u64) -> DistSpec {
+    match s {
+        None => DistSpec::Deterministic(SimDuration(default)),
+        Some(b) => ctx.byte_amount(path, b, default),
     }
 }
 

@@ -7,8 +7,11 @@
 use super::Ctx;
 use crate::engine::SimDuration;
 use crate::model::DistSpec;
-use crate::scenario::file::{Delay, DistSection, Dur, MemoryAmount, MemoryDistSection};
+use crate::scenario::file::{ByteAmount, Delay, DistSection, Dur, MemoryAmount, MemoryDistSection};
 use crate::scenario::trace;
+
+/// Largest request or response size accepted, bytes (10 GB: lbsim's cap).
+pub const MAX_MESSAGE_BYTES: f64 = 1e10;
 
 /// Largest memory amount accepted in a memory distribution, MiB (1 TiB).
 pub const MAX_MEMORY_MIB: f64 = 1_048_576.0;
@@ -199,6 +202,68 @@ impl Ctx<'_> {
                     self.alpha(path, *alpha);
                     DistSpec::Pareto {
                         mean: kib(self.mean_mib(path, *mean)),
+                        alpha: *alpha,
+                    }
+                }
+            },
+        }
+    }
+
+    /// Checks a number of bytes at `path` (a number, or a distribution of numbers of
+    /// bytes, each finite, ≥ 0 and ≤ [`MAX_MESSAGE_BYTES`]; a distribution's mean > 0) and
+    /// resolves it into a distribution of bytes (a [`DistSpec`] whose nanoseconds are
+    /// bytes, rounded to the nearest byte).
+    pub(super) fn byte_amount(&mut self, path: &str, b: &ByteAmount, default: u64) -> DistSpec {
+        let bytes = |ctx: &mut Self, path: &str, v: f64, positive: bool| -> SimDuration {
+            let ok = v.is_finite() && v <= MAX_MESSAGE_BYTES && (v > 0.0 || !positive && v == 0.0);
+            if !ok {
+                let low = if positive { "> 0" } else { "≥ 0" };
+                ctx.bad(
+                    path,
+                    format!("{v}: must be {low} and ≤ {MAX_MESSAGE_BYTES} bytes"),
+                );
+                return SimDuration(default);
+            }
+            SimDuration(v.round() as u64)
+        };
+        match b {
+            ByteAmount::Constant(v) => DistSpec::Deterministic(bytes(self, path, *v, false)),
+            ByteAmount::Dist(d) => match d {
+                MemoryDistSection::Deterministic { value } => {
+                    DistSpec::Deterministic(bytes(self, &format!("{path}.value"), *value, false))
+                }
+                MemoryDistSection::Exponential { mean } => DistSpec::Exponential {
+                    mean: bytes(self, &format!("{path}.mean"), *mean, true),
+                },
+                MemoryDistSection::Uniform { min, max } => {
+                    let lo = bytes(self, &format!("{path}.min"), *min, false);
+                    let hi = bytes(self, &format!("{path}.max"), *max, false);
+                    if max < min {
+                        self.bad(
+                            format!("{path}.max"),
+                            format!("{max} bytes is below min = {min} bytes: need min ≤ max"),
+                        );
+                    }
+                    DistSpec::Uniform { min: lo, max: hi }
+                }
+                MemoryDistSection::Lognormal { mean, cv } => {
+                    self.cv(path, *cv);
+                    DistSpec::LogNormal {
+                        mean: bytes(self, &format!("{path}.mean"), *mean, true),
+                        cv: *cv,
+                    }
+                }
+                MemoryDistSection::Gamma { mean, cv } => {
+                    self.cv(path, *cv);
+                    DistSpec::Gamma {
+                        mean: bytes(self, &format!("{path}.mean"), *mean, true),
+                        cv: *cv,
+                    }
+                }
+                MemoryDistSection::Pareto { mean, alpha } => {
+                    self.alpha(path, *alpha);
+                    DistSpec::Pareto {
+                        mean: bytes(self, &format!("{path}.mean"), *mean, true),
                         alpha: *alpha,
                     }
                 }

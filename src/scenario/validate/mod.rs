@@ -9,7 +9,8 @@
 //! lifecycle phases, the health check grace period; through `spot`, the capacity provider
 //! strategy and Spot interruptions), `faults` (windows on named
 //! dependencies, crashes of named services' tasks), `network` (the `[[subnets]]` tasks take
-//! their addresses from: CIDR blocks, Availability Zones);
+//! their addresses from: CIDR blocks, Availability Zones), `pricing` (the prices of the
+//! cost model);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
 
@@ -20,6 +21,7 @@ mod dist;
 mod faults;
 mod load_balancer;
 mod network;
+mod pricing;
 mod services;
 mod simulation;
 mod spot;
@@ -368,6 +370,7 @@ pub fn resolve(
     );
     let subnets = network::resolve(&mut ctx, file.subnets.as_deref());
     let cloudwatch_ingestion_delay = autoscaling::cloudwatch(&mut ctx, &file.cloudwatch);
+    let pricing = pricing::resolve(&mut ctx, &file.pricing);
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }
@@ -385,5 +388,6 @@ pub fn resolve(
         faults,
         subnets,
         cloudwatch_ingestion_delay,
+        pricing,
     })
 }

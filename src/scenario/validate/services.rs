@@ -11,12 +11,14 @@ use super::{
 };
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
-    CircuitBreakerSpec, DeploymentConfigurationSpec, DeploymentSpec, DistSpec, LifecycleSpec,
-    MemorySpec, RevisionFailure, RevisionSpec, ServiceSpec, StepSpec, TaskSpec,
+    CircuitBreakerSpec, CpuArchitecture, DeploymentConfigurationSpec, DeploymentSpec, DistSpec,
+    LifecycleSpec, MemorySpec, RevisionFailure, RevisionSpec, RuntimePlatformSpec, ServiceSpec,
+    StepSpec, TaskSpec,
 };
 use crate::scenario::file::{
     Delay, DeploymentConfigurationSection, DeploymentSection, LifecycleSection, MemorySection,
-    RequestSection, RevisionFailureName, ServiceSection, StepSection, TaskSection,
+    RequestSection, RevisionFailureName, RuntimePlatformSection, ServiceSection, StepSection,
+    TaskSection,
 };
 
 /// Most deployments per service.
@@ -165,6 +167,33 @@ fn service(
         auto_scaling,
         capacity_provider_strategy,
         spot_interruptions,
+        runtime_platform: runtime_platform(ctx, &p, s.runtime_platform.as_ref()),
+    }
+}
+
+/// Checks the `runtime_platform` table of the service at `p`: `cpu_architecture` is
+/// `X86_64` or `ARM64`, as ECS spells them.
+fn runtime_platform(
+    ctx: &mut Ctx,
+    p: &str,
+    r: Option<&RuntimePlatformSection>,
+) -> RuntimePlatformSpec {
+    let Some(name) = r.and_then(|r| r.cpu_architecture.as_deref()) else {
+        return RuntimePlatformSpec::default();
+    };
+    match CpuArchitecture::ALL.iter().find(|a| a.name() == name) {
+        Some(&cpu_architecture) => RuntimePlatformSpec { cpu_architecture },
+        None => {
+            let names: Vec<&str> = CpuArchitecture::ALL.iter().map(|a| a.name()).collect();
+            ctx.bad(
+                format!("{p}.runtime_platform.cpu_architecture"),
+                format!(
+                    "\"{name}\" is not an ECS cpuArchitecture: use one of {} (Linux on Fargate)",
+                    names.join(", ")
+                ),
+            );
+            RuntimePlatformSpec::default()
+        }
     }
 }
 
