@@ -783,6 +783,26 @@ fn spot_interruptions_cut_exports_two_minutes_after_the_warning() {
     assert_eq!(gaps.len(), 7);
     assert_eq!(gaps.iter().filter(|&&g| g == 130.0).count(), 6, "{gaps:?}");
     assert!((109.0..109.5).contains(&gaps[0]), "{gaps:?}");
+    // What the mix costs: the 6 Spot tasks at 30 % of the on-demand price.
+    let cost = &s["cost"];
+    assert!((f(&cost["total_usd"]) - 0.8693).abs() < 5e-5, "{cost}");
+    assert!((f(&cost["fargate_usd"]) - 0.3950).abs() < 5e-5, "{cost}");
+    assert!(
+        (f(&cost["fargate_spot_usd"]) - 0.3587).abs() < 5e-5,
+        "{cost}"
+    );
+    let (all, _, _, _) = run(
+        "spot-interruptions",
+        &["--set", "services.api.capacity_provider_strategy.0.base=8"],
+    );
+    assert!(
+        (f(&all["cost"]["total_usd"]) - 1.6954).abs() < 5e-5,
+        "{}",
+        all["cost"]
+    );
+    assert_eq!(f(&all["cost"]["fargate_spot_usd"]), 0.0);
+    assert_eq!(outcome(&all, "elb_502_target_closed"), 0);
+    assert_eq!(all["tasks"]["spot_interruptions"], 0);
     // 2 tasks on FARGATE and 6 on Spot, in every row but the one catching a replacement.
     let spot = col(&m, 0, 14_400, "tasks_running_spot");
     assert_eq!(spot.len(), 48);

@@ -484,3 +484,40 @@ fn bad_pricing_architecture_and_sizes_are_clear_errors() {
         Some(SimDuration(10_240))
     );
 }
+
+#[test]
+fn a_mixed_fleet_on_fargate_spot_pays_the_discount_on_its_spot_tasks() {
+    // 4 tasks of 1 vCPU and 2 GB for 3 h: a base of 1 on FARGATE, the other 3 on Spot.
+    let spec = load(&scenario(
+        "3h",
+        4,
+        1024,
+        2048,
+        r#"capacity_provider_strategy = [{ capacity_provider = "FARGATE", base = 1 }, { capacity_provider = "FARGATE_SPOT", weight = 1 }]"#,
+    ));
+    let (s, _) = run_files(&spec);
+    let c = &s["cost"];
+    let task = 3.0 * hourly(1024, 2048, X86);
+    usd("fargate_usd", f(&c["fargate_usd"]), task);
+    usd(
+        "fargate_spot_usd",
+        f(&c["fargate_spot_usd"]),
+        3.0 * task * (1.0 - 0.7),
+    );
+    // A different discount.
+    let spec = load(
+        &(scenario(
+            "3h",
+            4,
+            1024,
+            2048,
+            r#"capacity_provider_strategy = [{ capacity_provider = "FARGATE", base = 1 }, { capacity_provider = "FARGATE_SPOT", weight = 1 }]"#,
+        ) + "\n[pricing]\nfargate_spot_discount = 0.5\n"),
+    );
+    let (s, _) = run_files(&spec);
+    usd(
+        "fargate_spot_usd at 50 % off",
+        f(&s["cost"]["fargate_spot_usd"]),
+        3.0 * task * 0.5,
+    );
+}

@@ -165,6 +165,10 @@ fn autoscaling_cpu70_reacts_in_about_five_minutes() {
     near("task-seconds, target 50", r.task_seconds(), 30_825.0, 1.0);
 }
 
+fn cost(r: &Run) -> f64 {
+    f(&r.summary["cost"]["total_usd"])
+}
+
 fn f64_of(row: &BTreeMap<String, String>, c: &str) -> f64 {
     row[c].parse().unwrap()
 }
@@ -227,6 +231,13 @@ fn nasa_week_autoscaling_against_a_fleet_sized_for_the_peak() {
     assert_eq!(r.activities().iter().map(|a| a.2).max(), Some(4));
     near("p99", r.p99(), 265.0, 1.0);
     near("task-seconds", r.task_seconds(), 1_227_513.0, 1.0);
+    near("cost", cost(&r), 21.58, 0.005);
+    near(
+        "ALB cost",
+        f(&r.summary["cost"]["alb_hours_usd"]) + f(&r.summary["cost"]["alb_lcu_usd"]),
+        4.75,
+        0.005,
+    );
     let fixed = run(
         "nasa-week-autoscaling",
         &[
@@ -255,6 +266,7 @@ fn nasa_week_autoscaling_against_a_fleet_sized_for_the_peak() {
     );
     near("p99, min 1", one.p99(), 2779.0, 1.0);
     near("task-seconds, min 1", one.task_seconds(), 734_636.0, 1.0);
+    near("cost, min 1", cost(&one), 14.82, 0.005);
     let (t, p99) = one.worst_minute();
     assert_eq!(t, 397_500);
     near("worst minute, min 1", p99 / 1000.0, 311.0, 0.5);

@@ -614,6 +614,11 @@ fn bad_strategies_and_interruptions_name_the_field_and_the_allowed_range() {
             I,
             "needs at (instants, e.g. at = [\"2h\"]) or mean_time_between",
         ),
+        (
+            "services.0.runtime_platform.cpu_architecture=ARM64",
+            P,
+            "FARGATE_SPOT runs Linux X86_64 tasks only",
+        ),
     ];
     for (set, field, want) in cases {
         let e = load(SPOT, &[set]).unwrap_err();

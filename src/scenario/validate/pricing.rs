@@ -1,10 +1,9 @@
 //! `[pricing]`: the prices of the cost model (`model::cost`), each optional (default AWS
 //! us-east-1), finite, ≥ 0 and at most a sane bound; the Spot discount below 1.
 //!
-//! Note for Fargate Spot placement: a service whose tasks may run on `FARGATE_SPOT` must
-//! have `runtime_platform.cpu_architecture = "X86_64"` (Fargate Spot is x86 only:
-//! [`crate::model::CpuArchitecture::supports_fargate_spot`]); that check belongs with the
-//! capacity provider strategy's validation in `services`.
+//! (A service whose tasks may run on `FARGATE_SPOT` must have
+//! `runtime_platform.cpu_architecture = "X86_64"`, Fargate Spot being x86 only: `services`
+//! checks it with the capacity provider strategy.)
 
 use super::Ctx;
 use crate::model::PricingSpec;

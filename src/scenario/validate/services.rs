@@ -151,6 +151,22 @@ fn service(
         &capacity_provider_strategy,
         run,
     );
+    let runtime_platform = runtime_platform(ctx, &p, s.runtime_platform.as_ref());
+    if !runtime_platform.cpu_architecture.supports_fargate_spot()
+        && capacity_provider_strategy
+            .iter()
+            .any(|i| i.capacity_provider == crate::model::CapacityProvider::FargateSpot)
+    {
+        ctx.bad(
+            format!("{p}.capacity_provider_strategy"),
+            format!(
+                "FARGATE_SPOT runs Linux X86_64 tasks only, and this service's \
+                 runtime_platform.cpu_architecture is {}: use FARGATE, or X86_64 \
+                 (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html)",
+                runtime_platform.cpu_architecture.name()
+            ),
+        );
+    }
     ServiceSpec {
         name: s.name.clone(),
         target_group: tg,
@@ -167,7 +183,7 @@ fn service(
         auto_scaling,
         capacity_provider_strategy,
         spot_interruptions,
-        runtime_platform: runtime_platform(ctx, &p, s.runtime_platform.as_ref()),
+        runtime_platform,
     }
 }
 
