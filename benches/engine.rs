@@ -31,7 +31,10 @@
 //!   lbsim is above what the model allows here even without features; see the README's
 //!   performance section.
 //! - `end_to_end/nasa_jul95`: what a newcomer runs first: load and validate
-//!   `scenarios/nasa-jul95.toml` (parse the trace), simulate the day, write the three files.
+//!   `scenarios/nasa-jul95.toml` (parse the trace), simulate the day, write the files.
+//! - `end_to_end/nasa_week_autoscaling`: `scenarios/nasa-week-autoscaling.toml`, a week of
+//!   NASA traffic (10.9 M requests) with target tracking, CloudWatch datapoints and the cost
+//!   model, files written. The goal: under 10 s a run.
 //! - `replications/threads_<n>`: 20 replications of the reference model (random routing) on
 //!   a rayon pool of 1 and 2 threads, as `lbsim sweep` will run them; and
 //!   `machine/cpu_baseline_threads_<n>`: 20 pieces of pure integer work on the same pools,
@@ -327,9 +330,8 @@ fn bench_scale(c: &mut Criterion) {
 fn bench_end_to_end(c: &mut Criterion) {
     let mut g = c.benchmark_group("end_to_end");
     g.sample_size(10).measurement_time(Duration::from_secs(15));
-    let path = Path::new("scenarios/nasa-jul95.toml");
     let out = tempfile::tempdir().expect("temporary directory");
-    let once = || {
+    let once = |path: &Path| {
         let sc = scenario::load(path, &[]).expect("bundled scenario is valid");
         let rec = Recorder::new(RecorderOptions {
             out_dir: Some(out.path().to_path_buf()),
@@ -339,15 +341,27 @@ fn bench_end_to_end(c: &mut Criterion) {
         sim.into_observer().finish().expect("outputs written");
         stats
     };
-    let stats = once();
-    eprintln!(
-        "end_to_end/nasa_jul95: {} requests, {} events ({:.2} events per request)",
-        stats.arrived,
-        stats.events,
-        stats.events as f64 / stats.arrived as f64
-    );
-    g.throughput(Throughput::Elements(stats.arrived));
-    g.bench_function("nasa_jul95", |b| b.iter(|| black_box(once())));
+    for (name, file, seconds) in [
+        ("nasa_jul95", "scenarios/nasa-jul95.toml", 15),
+        // A week of NASA traffic with target tracking (the goal: under 10 s a run).
+        (
+            "nasa_week_autoscaling",
+            "scenarios/nasa-week-autoscaling.toml",
+            70,
+        ),
+    ] {
+        let path = Path::new(file);
+        let stats = once(path);
+        eprintln!(
+            "end_to_end/{name}: {} requests, {} events ({:.2} events per request)",
+            stats.arrived,
+            stats.events,
+            stats.events as f64 / stats.arrived as f64
+        );
+        g.measurement_time(Duration::from_secs(seconds));
+        g.throughput(Throughput::Elements(stats.arrived));
+        g.bench_function(name, |b| b.iter(|| black_box(once(path))));
+    }
     g.finish();
 }
 
