@@ -184,7 +184,30 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
         s.in_flight_mean, s.task_seconds
     ));
     out.push_str(&cost_line(&s.cost));
+    for a in &s.auto_scaling {
+        out.push_str(&scaling_line(a));
+    }
     out
+}
+
+/// What auto scaling did to one service, as one line.
+fn scaling_line(a: &lbsim::metrics::ScalingSummary) -> String {
+    let first = a
+        .first_scale_out_s
+        .map(|t| format!("; first scale-out at {t} s"))
+        .unwrap_or_default();
+    format!(
+        "\nAuto scaling ({}): {} scale-outs, {} scale-ins{first}; desired count {}–{} over the run, \
+         {} at the end (capacity {}–{}); see events.csv (scaling_activity), cloudwatch.csv, alarms.csv.",
+        a.service,
+        a.scale_outs,
+        a.scale_ins,
+        a.desired_min,
+        a.desired_max,
+        a.desired_at_end,
+        a.min_capacity,
+        a.max_capacity,
+    )
 }
 
 /// What the run cost, as one line.

@@ -30,7 +30,8 @@ pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};
 pub use summary::{
     CostSummary, CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, MemorySummary,
-    PricesSummary, RequestTotals, Summary, TargetGroupSummary, TaskTotals, WorkerSummary,
+    PricesSummary, RequestTotals, ScalingSummary, Summary, TargetGroupSummary, TaskTotals,
+    WorkerSummary,
 };
 
 /// Why outputs could not be written.

@@ -244,6 +244,8 @@ pub struct Recorder {
     billing: BTreeMap<TaskId, SimTime>,
     /// Σ billed time of tasks that reached STOPPED, ns.
     billed_ns: u128,
+    /// Per service (by index), its scaling activities so far.
+    scaling: BTreeMap<usize, ScalingAcc>,
     in_flight: u64,
     in_flight_area: u128,
     last_change: SimTime,
@@ -275,6 +277,7 @@ impl Recorder {
             tasks: BTreeMap::new(),
             billing: BTreeMap::new(),
             billed_ns: 0,
+            scaling: BTreeMap::new(),
             stopped_task_ns: 0,
             in_flight: 0,
             in_flight_area: 0,
@@ -616,8 +619,53 @@ impl Recorder {
             target_groups: groups,
             dependencies,
             deployments: deployment_summaries(world),
+            auto_scaling: self.scaling_summaries(world),
             cost: super::CostSummary::new(&world.cost(now), arrived),
         }
+    }
+}
+
+/// One service's scaling activities so far.
+#[derive(Clone, Copy, Debug)]
+struct ScalingAcc {
+    outs: u32,
+    ins: u32,
+    first_out: Option<SimTime>,
+    min: u32,
+    max: u32,
+}
+
+impl Recorder {
+    /// Per service with `auto_scaling`, what its scaling activities did, for `summary.json`.
+    fn scaling_summaries(&self, world: &World) -> Vec<super::summary::ScalingSummary> {
+        world
+            .services()
+            .iter()
+            .zip(world.scalable_targets())
+            .enumerate()
+            .filter_map(|(i, (svc, t))| {
+                let t = t.as_ref()?;
+                let desired = svc.desired();
+                let acc = self.scaling.get(&i).copied().unwrap_or(ScalingAcc {
+                    outs: 0,
+                    ins: 0,
+                    first_out: None,
+                    min: desired,
+                    max: desired,
+                });
+                Some(super::summary::ScalingSummary {
+                    service: svc.name.clone(),
+                    scale_outs: acc.outs,
+                    scale_ins: acc.ins,
+                    first_scale_out_s: acc.first_out.map(SimTime::as_secs_f64),
+                    desired_min: acc.min.min(desired),
+                    desired_max: acc.max.max(desired),
+                    desired_at_end: desired,
+                    min_capacity: t.min,
+                    max_capacity: t.max,
+                })
+            })
+            .collect()
     }
 }
 
@@ -1137,8 +1185,25 @@ impl Observer for Recorder {
             | LifecycleEvent::DeploymentCompleted { .. }
             | LifecycleEvent::DeploymentFailed { .. }
             | LifecycleEvent::ScalableTargetUpdated { .. } => {}
-            LifecycleEvent::ScalingActivity { service, .. } => {
+            LifecycleEvent::ScalingActivity {
+                service, from, to, ..
+            } => {
                 self.groups[self.service_group[service.index()]].iv_scaling += 1;
+                let acc = self.scaling.entry(service.index()).or_insert(ScalingAcc {
+                    outs: 0,
+                    ins: 0,
+                    first_out: None,
+                    min: from,
+                    max: from,
+                });
+                if to > from {
+                    acc.outs += 1;
+                    acc.first_out.get_or_insert(now);
+                } else {
+                    acc.ins += 1;
+                }
+                acc.min = acc.min.min(to);
+                acc.max = acc.max.max(to);
             }
         }
         if let Some(files) = self.files.as_mut() {

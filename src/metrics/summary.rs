@@ -55,6 +55,32 @@ pub struct Summary {
     pub deployments: Vec<DeploymentSummary>,
     /// What the run cost on AWS (whole run), US dollars: see `model::cost`.
     pub cost: CostSummary,
+    /// Per service with `auto_scaling`, in scenario order: its scaling activities (whole
+    /// run).
+    pub auto_scaling: Vec<ScalingSummary>,
+}
+
+/// What Application Auto Scaling did to one service over the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScalingSummary {
+    /// The service.
+    pub service: String,
+    /// Scaling activities that raised the desired count.
+    pub scale_outs: u32,
+    /// Scaling activities that lowered it.
+    pub scale_ins: u32,
+    /// When the first scale-out happened, s; `null` if none did.
+    pub first_scale_out_s: Option<f64>,
+    /// The smallest and largest desired count over the run, tasks.
+    pub desired_min: u32,
+    /// See `desired_min`.
+    pub desired_max: u32,
+    /// The desired count at the end, tasks.
+    pub desired_at_end: u32,
+    /// `MinCapacity` and `MaxCapacity` at the end (scheduled actions change them), tasks.
+    pub min_capacity: u32,
+    /// See `min_capacity`.
+    pub max_capacity: u32,
 }
 
 /// What the run cost (Fargate and the ALB), US dollars, with the usage billed and the

@@ -212,74 +212,107 @@ impl LcuHour {
 }
 
 /// The load balancer's usage: LCU dimensions per clock hour. Kept up to date by the model
-/// as client requests arrive and end.
+/// as client requests arrive and end, at the cost of a count and a sum per event: the
+/// integral of the requests in flight over an hour `(a, b]` is
+/// `N(a)·(b − a) + Σ_arrivals (b − tᵢ) − Σ_ends (b − tⱼ)`, so each hour keeps the number and
+/// the sum of the times of its arrivals and of its ends, and the integral is computed when
+/// the hour closes (or is read).
 #[derive(Clone, Debug, Default)]
 pub(in crate::model) struct AlbMeter {
     /// Start of the current clock hour.
     hour_start: SimTime,
-    /// Time up to which `hour.active_ns` is accounted.
-    last: SimTime,
-    /// Client requests in flight.
-    in_flight: u64,
-    /// The current hour's dimensions.
-    hour: LcuHour,
+    /// Client requests in flight at `hour_start`.
+    in_flight_at_start: u64,
+    /// The current hour's arrivals and ends: counts and Σ of their times, ns.
+    arrivals: u64,
+    arrival_ns: u128,
+    ends: u64,
+    end_ns: u128,
+    /// Bytes processed in the current hour.
+    bytes: u128,
     /// Clock hours closed.
     closed_hours: u64,
     /// Σ LCUs of the closed hours (LCU-hours).
     closed_lcu_hours: f64,
-    /// Σ of every dimension over the run so far (closed hours and the current one).
+    /// Σ of every dimension over the closed hours.
     total: LcuHour,
 }
 
 impl AlbMeter {
-    /// Accounts up to `now`, closing the clock hours that ended.
-    #[inline]
-    fn advance(&mut self, now: SimTime) {
-        // Clock hour k is (k h, (k+1) h]: an event at exactly k h still belongs to hour k − 1,
-        // so an event at the end of the run is billed in the run's last hour.
+    /// The current hour's dimensions up to `t` (in it, at or after its last event).
+    fn hour_to(&self, t: SimTime) -> LcuHour {
+        let t_ns = u128::from(t.0);
+        let start = u128::from(self.in_flight_at_start) * u128::from((t - self.hour_start).0);
+        let active_ns = start + u128::from(self.arrivals) * t_ns
+            - self.arrival_ns
+            - (u128::from(self.ends) * t_ns - self.end_ns);
+        LcuHour {
+            new_connections: self.arrivals,
+            active_ns,
+            bytes: self.bytes,
+        }
+    }
+
+    /// Closes the clock hours that ended before `now` (clock hour k is (k h, (k+1) h]: an
+    /// event at exactly k h still belongs to hour k − 1, so an event at the end of the run is
+    /// billed in the run's last hour).
+    #[cold]
+    #[inline(never)]
+    fn close_hours(&mut self, now: SimTime) {
         while now > self.hour_start + HOUR {
             let end = self.hour_start + HOUR;
-            self.hour.active_ns += u128::from(self.in_flight) * u128::from((end - self.last).0);
-            self.closed_lcu_hours += self.hour.lcus(HOUR);
+            let hour = self.hour_to(end);
+            self.closed_lcu_hours += hour.lcus(HOUR);
             self.closed_hours += 1;
-            self.total.new_connections += self.hour.new_connections;
-            self.total.active_ns += self.hour.active_ns;
-            self.total.bytes += self.hour.bytes;
-            self.hour = LcuHour::default();
+            self.total.new_connections += hour.new_connections;
+            self.total.active_ns += hour.active_ns;
+            self.total.bytes += hour.bytes;
+            self.in_flight_at_start = self.in_flight_at_start + self.arrivals - self.ends;
             self.hour_start = end;
-            self.last = end;
+            (
+                self.arrivals,
+                self.arrival_ns,
+                self.ends,
+                self.end_ns,
+                self.bytes,
+            ) = (0, 0, 0, 0, 0);
         }
-        self.hour.active_ns += u128::from(self.in_flight) * u128::from((now - self.last).0);
-        self.last = now;
     }
 
     /// A client request reaches the load balancer at `now`: a new connection.
     #[inline]
     pub(in crate::model) fn arrived(&mut self, now: SimTime) {
-        self.advance(now);
-        self.in_flight += 1;
-        self.hour.new_connections += 1;
+        if now > self.hour_start + HOUR {
+            self.close_hours(now);
+        }
+        self.arrivals += 1;
+        self.arrival_ns += u128::from(now.0);
     }
 
     /// A client request ends at `now`, having made the load balancer process `bytes`.
     #[inline]
     pub(in crate::model) fn ended(&mut self, now: SimTime, bytes: u64) {
-        self.advance(now);
-        self.in_flight = self.in_flight.saturating_sub(1);
-        self.hour.bytes += u128::from(bytes);
+        if now > self.hour_start + HOUR {
+            self.close_hours(now);
+        }
+        self.ends += 1;
+        self.end_ns += u128::from(now.0);
+        self.bytes += u128::from(bytes);
     }
 
     /// (ALB-hours billed, LCU-hours, the dimensions summed) at `t` (≥ the last update).
     fn at(&self, t: SimTime) -> (u64, f64, LcuHour) {
         let mut m = self.clone();
-        m.advance(t.max(m.last));
-        let elapsed = m.last - m.hour_start;
+        m.close_hours(t);
+        let t = t.max(m.hour_start);
+        let elapsed = t - m.hour_start;
         let partial = !elapsed.is_zero();
-        let lcu_hours = m.closed_lcu_hours + if partial { m.hour.lcus(elapsed) } else { 0.0 };
+        let hour = m.hour_to(t);
+        let lcu_hours = m.closed_lcu_hours + if partial { hour.lcus(elapsed) } else { 0.0 };
         let total = LcuHour {
-            new_connections: m.total.new_connections + m.hour.new_connections,
-            active_ns: m.total.active_ns + m.hour.active_ns,
-            bytes: m.total.bytes + m.hour.bytes,
+            new_connections: m.total.new_connections + hour.new_connections,
+            active_ns: m.total.active_ns + hour.active_ns,
+            bytes: m.total.bytes + hour.bytes,
         };
         (m.closed_hours + u64::from(partial), lcu_hours, total)
     }
