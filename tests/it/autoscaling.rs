@@ -553,3 +553,69 @@ fn bad_auto_scaling_settings_name_the_field_and_the_range() {
         assert!(msg.contains(want), "{set}: {msg}");
     }
 }
+
+#[test]
+fn a_customized_metric_tracks_the_p99_response_time() {
+    let policy = r#"
+[[services.auto_scaling.target_tracking]]
+name = "p99"
+target_value = 0.1
+customized_metric = { metric_name = "TargetResponseTime", namespace = "AWS/ApplicationELB", statistic = "p99" }
+"#;
+    let text = scenario(
+        "20m",
+        SCALE_OUT,
+        1,
+        &format!("min_capacity = 1\nmax_capacity = 10\n{policy}"),
+        "",
+    );
+    let out = run(&text, &[]);
+    // Before the step, a request takes its 10 ms of CPU, sharing the vCPU now and then: the
+    // minute's p99 is tens of milliseconds, in seconds as CloudWatch writes it.
+    let dp = out
+        .cloudwatch
+        .iter()
+        .find(|r| r["period_start_s"] == "300")
+        .unwrap();
+    assert_eq!(
+        (dp["metric_name"].as_str(), dp["statistic"].as_str()),
+        ("TargetResponseTime", "p99")
+    );
+    let v: f64 = dp["value"].parse().unwrap();
+    assert!((0.009..0.06).contains(&v), "{dp:?}");
+    // After it the queue grows without bound: three breaching minutes, published at 840 s.
+    let acts = activities(&out);
+    assert_eq!(acts[0].0, 840.0, "{acts:?}");
+    assert_eq!(acts[0].3, "p99");
+}
+
+#[test]
+fn request_count_per_target_is_the_minute_s_requests_over_the_healthy_targets() {
+    let policy = r#"
+[[services.auto_scaling.target_tracking]]
+name = "rcpt"
+target_value = 5000
+predefined_metric_type = "ALBRequestCountPerTarget"
+"#;
+    let text = scenario(
+        "10m",
+        SCALE_IN,
+        4,
+        &format!("min_capacity = 1\nmax_capacity = 4\n{policy}"),
+        "",
+    );
+    let out = run(&text, &[]);
+    for m in &out.metrics {
+        let t = &m["time_s"];
+        let Some(dp) = out.cloudwatch.iter().find(|r| &r["period_start_s"] == t) else {
+            continue;
+        };
+        let arrivals: f64 = m["arrivals"].parse().unwrap();
+        let healthy: f64 = m["targets_healthy"].parse().unwrap();
+        let v: f64 = dp["value"].parse().unwrap();
+        assert!(
+            (v - arrivals / healthy).abs() <= 0.5,
+            "minute {t}: RequestCountPerTarget {v}, metrics.csv {arrivals} / {healthy}"
+        );
+    }
+}
