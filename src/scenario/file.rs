@@ -14,6 +14,64 @@ use serde::{Deserialize, Deserializer};
 
 use crate::engine::SimDuration;
 
+/// An amount written as a number, or as a distribution table of such numbers
+/// ([`MemoryDistSection`]): the enum `$name` with its JSON Schema and its `Deserialize`
+/// (`$unit` names the numbers in errors, `$schema` describes the field, `$expected` is what
+/// an error says was expected).
+macro_rules! number_or_dist {
+    ($(#[$doc:meta])* $name:ident, $unit:literal, $schema:literal, $expected:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub enum $name {
+            /// A fixed amount.
+            Constant(f64),
+            /// A random amount.
+            Dist(MemoryDistSection),
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn schema_id() -> Cow<'static, str> {
+                concat!(module_path!(), "::", stringify!($name)).into()
+            }
+
+            /// A number, or a distribution table, as the `Deserialize` accepts.
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "description": $schema,
+                    "anyOf": [
+                        { "type": "number", "minimum": 0 },
+                        generator.subschema_for::<MemoryDistSection>()
+                    ]
+                })
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                use serde::de::Error;
+                let v = serde_json::Value::deserialize(d)?;
+                match v {
+                    serde_json::Value::Number(n) => n
+                        .as_f64()
+                        .map($name::Constant)
+                        .ok_or_else(|| D::Error::custom(format!(concat!("{} is not a number of ", $unit), n))),
+                    serde_json::Value::Object(_) => serde_json::from_value(v)
+                        .map($name::Dist)
+                        .map_err(D::Error::custom),
+                    other => Err(D::Error::custom(format!(
+                        concat!("expected ", $expected, ", found {}"),
+                        other
+                    ))),
+                }
+            }
+        }
+    };
+}
+
 /// A duration written as a humane string ("250ms", "1h 30m"), parsed by `humantime`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Dur(pub SimDuration);
@@ -329,55 +387,14 @@ pub struct ClientSection {
     pub response_size: Option<ByteAmount>,
 }
 
-/// A number of bytes: a constant number, or a distribution table whose values are numbers
-/// of bytes (the same tables as memory amounts).
-#[derive(Clone, Debug)]
-pub enum ByteAmount {
-    /// A fixed number of bytes.
-    Constant(f64),
-    /// A random number of bytes.
-    Dist(MemoryDistSection),
-}
-
-impl JsonSchema for ByteAmount {
-    fn schema_name() -> Cow<'static, str> {
-        "ByteAmount".into()
-    }
-
-    fn schema_id() -> Cow<'static, str> {
-        concat!(module_path!(), "::ByteAmount").into()
-    }
-
-    /// A number, or a distribution table, as [`ByteAmount`]'s `Deserialize` accepts.
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "Bytes: a number (1024) or a distribution table of numbers of bytes ({ dist = \"lognormal\", mean = 10240, cv = 1.0 }).",
-            "anyOf": [
-                { "type": "number", "minimum": 0 },
-                generator.subschema_for::<MemoryDistSection>()
-            ]
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for ByteAmount {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let v = serde_json::Value::deserialize(d)?;
-        match v {
-            serde_json::Value::Number(n) => n
-                .as_f64()
-                .map(ByteAmount::Constant)
-                .ok_or_else(|| D::Error::custom(format!("{n} is not a number of bytes"))),
-            serde_json::Value::Object(_) => serde_json::from_value(v)
-                .map(ByteAmount::Dist)
-                .map_err(D::Error::custom),
-            other => Err(D::Error::custom(format!(
-                "expected a number of bytes like 1024 or a distribution like {{ dist = \"lognormal\", mean = 10240, cv = 1.0 }}, found {other}"
-            ))),
-        }
-    }
-}
+number_or_dist!(
+    /// A number of bytes: a constant number, or a distribution table whose values are
+    /// numbers of bytes (the same tables as memory amounts).
+    ByteAmount,
+    "bytes",
+    "Bytes: a number (1024) or a distribution table of numbers of bytes ({ dist = \"lognormal\", mean = 10240, cv = 1.0 }).",
+    "a number of bytes like 1024 or a distribution like {{ dist = \"lognormal\", mean = 10240, cv = 1.0 }}"
+);
 
 /// `arrivals = { process = ... }`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -1299,55 +1316,14 @@ impl Default for MemorySection {
     }
 }
 
-/// An amount of memory in MiB: a constant number, or a distribution table whose values are
-/// numbers of MiB.
-#[derive(Clone, Debug)]
-pub enum MemoryAmount {
-    /// A fixed amount, MiB.
-    Constant(f64),
-    /// A random amount, MiB.
-    Dist(MemoryDistSection),
-}
-
-impl JsonSchema for MemoryAmount {
-    fn schema_name() -> Cow<'static, str> {
-        "MemoryAmount".into()
-    }
-
-    fn schema_id() -> Cow<'static, str> {
-        concat!(module_path!(), "::MemoryAmount").into()
-    }
-
-    /// A number, or a distribution table, as [`MemoryAmount`]'s `Deserialize` accepts.
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "MiB: a number (2.5) or a distribution table of numbers of MiB ({ dist = \"lognormal\", mean = 2.5, cv = 1.0 }).",
-            "anyOf": [
-                { "type": "number", "minimum": 0 },
-                generator.subschema_for::<MemoryDistSection>()
-            ]
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for MemoryAmount {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let v = serde_json::Value::deserialize(d)?;
-        match v {
-            serde_json::Value::Number(n) => n
-                .as_f64()
-                .map(MemoryAmount::Constant)
-                .ok_or_else(|| D::Error::custom(format!("{n} is not a number of MiB"))),
-            serde_json::Value::Object(_) => serde_json::from_value(v)
-                .map(MemoryAmount::Dist)
-                .map_err(D::Error::custom),
-            other => Err(D::Error::custom(format!(
-                "expected a number of MiB like 2.5 or a distribution like {{ dist = \"lognormal\", mean = 2.5, cv = 1.0 }}, found {other}"
-            ))),
-        }
-    }
-}
+number_or_dist!(
+    /// An amount of memory in MiB: a constant number, or a distribution table whose values
+    /// are numbers of MiB.
+    MemoryAmount,
+    "MiB",
+    "MiB: a number (2.5) or a distribution table of numbers of MiB ({ dist = \"lognormal\", mean = 2.5, cv = 1.0 }).",
+    "a number of MiB like 2.5 or a distribution like {{ dist = \"lognormal\", mean = 2.5, cv = 1.0 }}"
+);
 
 /// A distribution of memory amounts, every value a number of MiB:
 /// `{ dist = "lognormal", mean = 2.5, cv = 1.0 }`. The same distributions as
