@@ -619,3 +619,91 @@ predefined_metric_type = "ALBRequestCountPerTarget"
         );
     }
 }
+
+#[test]
+fn a_scale_out_cancels_the_scale_in_cooldown() {
+    // Alarms of 3 datapoints both ways (a what-if) and a scale-in cooldown of 30 minutes:
+    // 30 % on 4 tasks scales in to 2 at 240 s; 400 requests/s from 300 s saturate them and
+    // scale out to 3 at 540 s, which cancels the cooldown. From 600 s only 20 requests/s
+    // arrive, but the backlog built while 2 tasks were saturated keeps the 3 busy for a
+    // while: the scale-in comes at 1140 s, not at the end of the first scale-in's cooldown
+    // (2040 s, after this run).
+    let policy = format!(
+        "{CPU70}high_alarm_datapoints = 3\nlow_alarm_datapoints = 3\nscale_in_cooldown = \"1800s\"\n"
+    );
+    let text = scenario(
+        "20m",
+        r#"[["0s", 120], ["300s", 400], ["600s", 20]]"#,
+        4,
+        &format!("min_capacity = 1\nmax_capacity = 10\n{policy}"),
+        "",
+    );
+    let acts = activities(&run(&text, &[]));
+    assert_eq!(
+        acts,
+        vec![
+            (240.0, 4, 2, "cpu70".into()),
+            (540.0, 2, 3, "cpu70".into()),
+            (1140.0, 3, 1, "cpu70".into())
+        ]
+    );
+}
+
+#[test]
+fn memory_utilization_is_published_from_the_memory_model() {
+    // Each task holds 1024 MiB of its 2048 at rest, and 1 MiB per request in flight (about
+    // 0.2 on average): about 50 %.
+    let policy = r#"
+[[services.auto_scaling.target_tracking]]
+name = "mem80"
+target_value = 80
+predefined_metric_type = "ECSServiceAverageMemoryUtilization"
+"#;
+    let text = scenario(
+        "5m",
+        SCALE_IN,
+        4,
+        &format!("min_capacity = 1\nmax_capacity = 10\n{policy}"),
+        "memory = { base_mib = 1024, per_request_mib = 1 }",
+    );
+    let out = run(&text, &[]);
+    let values: Vec<f64> = out
+        .cloudwatch
+        .iter()
+        .map(|r| {
+            assert_eq!(r["metric_name"], "MemoryUtilization");
+            r["value"].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(values.len(), 4, "minutes 0-3 published at 120, 180, 240, 300 s");
+    assert!(
+        values.iter().all(|v| (50.0..50.1).contains(v)),
+        "{values:?}"
+    );
+    assert!(activities(&out).is_empty());
+}
+
+#[test]
+fn a_percent_step_with_a_minimum_magnitude_and_its_cooldown() {
+    let policy = r#"
+[[services.auto_scaling.step_scaling]]
+name = "pct"
+alarm = { metric_name = "CPUUtilization", statistic = "Average", threshold = 70, comparison_operator = "GreaterThanThreshold", evaluation_periods = 2 }
+adjustment_type = "PercentChangeInCapacity"
+min_adjustment_magnitude = 2
+step_adjustments = [{ metric_interval_lower_bound = 0, scaling_adjustment = 50 }]
+"#;
+    let text = scenario(
+        "20m",
+        SCALE_OUT,
+        2,
+        &format!("min_capacity = 1\nmax_capacity = 10\n{policy}"),
+        "",
+    );
+    let acts = activities(&run(&text, &[]));
+    // 50 % of 2 is 1, raised to the minimum magnitude 2: 2 -> 4 at 780 s. During the 300 s
+    // cooldown the same step from the capacity before (2) is not larger; at 1080 s, from 4:
+    // 4 -> 6.
+    assert_eq!(acts[0], (780.0, 2, 4, "pct".into()), "{acts:?}");
+    assert_eq!(acts[1], (1080.0, 4, 6, "pct".into()), "{acts:?}");
+}
