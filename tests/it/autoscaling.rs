@@ -675,7 +675,11 @@ predefined_metric_type = "ECSServiceAverageMemoryUtilization"
             r["value"].parse().unwrap()
         })
         .collect();
-    assert_eq!(values.len(), 4, "minutes 0-3 published at 120, 180, 240, 300 s");
+    assert_eq!(
+        values.len(),
+        4,
+        "minutes 0-3 published at 120, 180, 240, 300 s"
+    );
     assert!(
         values.iter().all(|v| (50.0..50.1).contains(v)),
         "{values:?}"
