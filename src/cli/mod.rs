@@ -35,7 +35,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario; write summary.json, metrics.csv and events.csv; print a summary.
+    /// Run a scenario; write summary.json, metrics.csv, events.csv, dependencies.csv,
+    /// cloudwatch.csv and alarms.csv; print a summary.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
     /// Check a scenario file (and the files it names) without running it.
@@ -126,6 +127,19 @@ fn validate(args: ScenarioArgs) -> ExitCode {
                     spec.dependencies.len(),
                     spec.faults.len()
                 );
+            }
+            for svc in &spec.services {
+                if let Some(a) = &svc.auto_scaling {
+                    extra.push_str(&format!(
+                        "; service {} auto scales {}–{} tasks ({} target tracking, {} step, {} scheduled)",
+                        svc.name,
+                        a.min_capacity,
+                        a.max_capacity,
+                        a.target_tracking.len(),
+                        a.step_scaling.len(),
+                        a.scheduled_actions.len()
+                    ));
+                }
             }
             say(&format!(
                 "{}: ok — scenario \"{}\", {} of simulated time, {} client(s), {} target group(s), {} service(s), {} task(s){extra}",

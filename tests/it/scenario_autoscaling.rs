@@ -271,3 +271,15 @@ fn nasa_week_autoscaling_against_a_fleet_sized_for_the_peak() {
     assert_eq!(t, 397_500);
     near("worst minute, min 1", p99 / 1000.0, 311.0, 0.5);
 }
+
+#[test]
+fn validate_says_what_auto_scales() {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/autoscaling-cpu70.toml");
+    let o = crate::cli::lbsim(&["validate", scenario.to_str().unwrap()]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("service web auto scales 1–5 tasks (1 target tracking, 0 step, 0 scheduled)"),
+        "{out}"
+    );
+}
