@@ -9,7 +9,9 @@
 //! - [`model`]: the domain, driven by the engine, reporting to an observer;
 //! - [`scenario`]: the scenario file format, validation, `--set` overrides;
 //! - [`metrics`]: the streaming recorder and the output files;
-//! - [`sweep`]: independent replications in parallel;
+//! - [`sweep`]: parameter grids and replications in parallel, sharding and merge, paired
+//!   comparisons;
+//! - [`report`]: plots and the HTML report, drawn from output files;
 //! - `cli` (in the binary): commands, tables and exit codes.
 //!
 //! Same scenario + same seed = byte-identical outputs, on any machine and thread count.
@@ -19,6 +21,7 @@
 pub mod engine;
 pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod scenario;
 pub mod sweep;
 

@@ -3,6 +3,10 @@
 //! Exit codes: 0 success; 1 a run failed (outputs could not be written, the model refused
 //! the scenario); 2 bad usage or bad input (clap's own errors, scenario errors).
 
+mod artifacts;
+mod check;
+mod plot;
+mod sweep;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -42,16 +46,27 @@ enum Command {
     /// Check a scenario file (and the files it names) without running it.
     #[command(after_help = EXAMPLES)]
     Validate(ScenarioArgs),
+    /// Run a grid of parameter values, several replications each, in parallel; write
+    /// sweep.csv and sweep_summary.csv.
+    Sweep(sweep::SweepArgs),
+    /// Combine the shard directories of a sharded sweep into one sweep.
+    Merge(sweep::MergeArgs),
+    /// Compare scenarios (or the values of one --vary) over paired replications.
+    Compare(sweep::CompareArgs),
+    /// Draw the plots of a run's, sweep's or comparison's output directory from its CSV files.
+    Plot(plot::PlotArgs),
+    /// Run scenarios and compare their results with golden files and their [[assert]] SLOs.
+    Check(check::CheckArgs),
 }
 
 #[derive(Args, Debug)]
-struct ScenarioArgs {
+pub(crate) struct ScenarioArgs {
     /// Scenario file (.toml, or .json).
-    scenario: PathBuf,
+    pub(crate) scenario: PathBuf,
     /// Override a field by its dotted path, e.g. --set services.0.desired_count=4 or
     /// --set target_groups.web.algorithm=random. Repeatable; applied in order.
     #[arg(long = "set", value_name = "PATH=VALUE")]
-    sets: Vec<String>,
+    pub(crate) sets: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -70,6 +85,9 @@ struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Do not write report.html.
+    #[arg(long)]
+    no_report: bool,
 }
 
 /// Parses the arguments, runs the command, returns the exit code.
@@ -78,18 +96,23 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Run(a) => run(a),
         Command::Validate(a) => validate(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge(a),
+        Command::Compare(a) => sweep::compare(a),
+        Command::Plot(a) => plot::plot(a),
+        Command::Check(a) => check::check(a),
     }
 }
 
 /// Prints a line on stdout. A closed pipe (`lbsim run ... | head -1`) is not an error worth
 /// a panic: the rest of the output is dropped.
-fn say(text: &str) {
+pub(crate) fn say(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
 }
 
-fn bad_input(e: &ScenarioErrors) -> ExitCode {
+pub(crate) fn bad_input(e: &ScenarioErrors) -> ExitCode {
     let n = e.0.len();
     eprintln!(
         "error: invalid scenario ({n} problem{})",
@@ -101,7 +124,7 @@ fn bad_input(e: &ScenarioErrors) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn load(args: &ScenarioArgs, extra: Vec<String>) -> Result<Scenario, ExitCode> {
+pub(crate) fn load(args: &ScenarioArgs, extra: Vec<String>) -> Result<Scenario, ExitCode> {
     let mut sets = Vec::new();
     for s in args.sets.iter().chain(extra.iter()) {
         match scenario::overrides::parse(s) {
@@ -194,18 +217,37 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let artifacts = match &outputs {
+        Some(o) => match artifacts::after_run(
+            &o.dir,
+            artifacts::ArtifactOptions {
+                report: !args.no_report,
+            },
+        ) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        None => vec![],
+    };
     if !args.quiet {
         say(&table::render(&summary, &stats, wall));
         if let Some(o) = outputs {
             say(&format!(
-                "Wrote {}, {}, {}, {}, {} and {}",
+                "Wrote {}, {}, {}, {}, {}, {} and {}",
                 o.summary.display(),
                 o.metrics.display(),
                 o.events.display(),
                 o.dependencies.display(),
                 o.cloudwatch.display(),
-                o.alarms.display()
+                o.alarms.display(),
+                o.latency.display()
             ));
+            for f in artifacts {
+                say(&format!("Wrote {}", f.display()));
+            }
         }
     }
     ExitCode::SUCCESS

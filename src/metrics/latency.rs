@@ -111,6 +111,24 @@ impl LatencyAcc {
         (self.count() > 0).then(|| self.hist.value_at_quantile(q).min(self.max_ns) as f64 / 1e6)
     }
 
+    /// The distribution as rows of `(latency_ms, count, cumulative_fraction)`: one row per
+    /// histogram bucket that holds any latency (3 significant digits; `latency_ms` is the
+    /// bucket's highest value, capped at the largest latency recorded), in increasing
+    /// order. `cumulative_fraction` is the share of latencies at or below `latency_ms`
+    /// (0–1, the last row 1). Empty with no latency.
+    pub fn cdf_rows(&self) -> Vec<(f64, u64, f64)> {
+        let n = self.count();
+        let mut rows = Vec::new();
+        let mut seen = 0u64;
+        for v in self.hist.iter_recorded() {
+            let c = v.count_since_last_iteration();
+            seen += c;
+            let ms = v.value_iterated_to().min(self.max_ns) as f64 / 1e6;
+            rows.push((round_to(ms, 6), c, round_to(seen as f64 / n as f64, 9)));
+        }
+        rows
+    }
+
     /// The summary of `summary.json`, rounded to the microsecond; `None` when empty.
     pub fn summary(&self) -> Option<LatencySummary> {
         let r = |x: Option<f64>| round_to(x.unwrap_or(0.0), 3);

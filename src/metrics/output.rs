@@ -28,6 +28,10 @@ pub struct Outputs {
     pub cloudwatch: PathBuf,
     /// `alarms.csv`.
     pub alarms: PathBuf,
+    /// `latency.csv`: the latency distribution of the run's successful responses after the
+    /// warm-up, for CDF plots: `latency_ms,count,cumulative_fraction`, one row per
+    /// histogram bucket holding any (3 significant digits).
+    pub latency: PathBuf,
 }
 
 /// The files of a run in progress.
@@ -123,7 +127,11 @@ impl OutputFiles {
     }
 
     /// Writes `summary.json` and renames every file to its final name.
-    pub(crate) fn commit(self, summary: &Summary) -> Result<Outputs, MetricsError> {
+    pub(crate) fn commit(
+        self,
+        summary: &Summary,
+        latency_cdf: &[(f64, u64, f64)],
+    ) -> Result<Outputs, MetricsError> {
         let out = Outputs {
             summary: self.dir.join("summary.json"),
             metrics: self.dir.join("metrics.csv"),
@@ -131,14 +139,27 @@ impl OutputFiles {
             dependencies: self.dir.join("dependencies.csv"),
             cloudwatch: self.dir.join("cloudwatch.csv"),
             alarms: self.dir.join("alarms.csv"),
+            latency: self.dir.join("latency.csv"),
             dir: self.dir,
         };
+        let mut latency =
+            csv::Writer::from_writer(BufWriter::new(temp_in(&out.dir, "latency.csv")?));
+        let csv_err = |e| MetricsError::Csv(out.latency.clone(), e);
+        latency
+            .write_record(["latency_ms", "count", "cumulative_fraction"])
+            .map_err(csv_err)?;
+        for (ms, n, frac) in latency_cdf {
+            latency
+                .write_record([ms.to_string(), n.to_string(), frac.to_string()])
+                .map_err(csv_err)?;
+        }
         for (w, path) in [
             (self.metrics, &out.metrics),
             (self.events, &out.events),
             (self.dependencies, &out.dependencies),
             (self.cloudwatch, &out.cloudwatch),
             (self.alarms, &out.alarms),
+            (latency, &out.latency),
         ] {
             let tmp = w
                 .into_inner()

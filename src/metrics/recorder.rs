@@ -250,6 +250,9 @@ pub struct Recorder {
     in_flight_area: u128,
     last_change: SimTime,
     summary: Option<Summary>,
+    /// `latency.csv`'s rows: the whole run's latency distribution (successful responses
+    /// after the warm-up), filled when the summary is built.
+    latency_cdf: Vec<(f64, u64, f64)>,
 }
 
 impl Recorder {
@@ -283,6 +286,7 @@ impl Recorder {
             in_flight_area: 0,
             last_change: SimTime::ZERO,
             summary: None,
+            latency_cdf: Vec::new(),
         }
     }
 
@@ -303,7 +307,7 @@ impl Recorder {
         }
         let summary = self.summary.take().ok_or(MetricsError::NotFinished)?;
         let outputs = match self.files.take() {
-            Some(files) => Some(files.commit(&summary)?),
+            Some(files) => Some(files.commit(&summary, &self.latency_cdf)?),
             None => None,
         };
         Ok((summary, outputs))
@@ -583,6 +587,9 @@ impl Recorder {
                 }
             })
             .collect();
+        if self.files.is_some() {
+            self.latency_cdf = all_latency.cdf_rows();
+        }
         let open_ns: u128 = self
             .billing
             .values()

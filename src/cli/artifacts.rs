@@ -1,0 +1,40 @@
+//! What is drawn and written beside a run's, a sweep's or a comparison's CSV files once they
+//! are complete: plots (`plots/*.svg`) and `report.html`. Both read the files, never the
+//! model, so `lbsim plot` can redo them later.
+#![allow(dead_code)] // until sweep and compare call them
+
+use std::path::Path;
+
+/// Which artifacts to write.
+#[derive(Clone, Copy, Debug)]
+pub struct ArtifactOptions {
+    /// Write `report.html` (`--no-report` turns it off).
+    pub report: bool,
+}
+
+/// After `lbsim run`: plots and report for the run in `dir`.
+///
+/// # Errors
+/// A message naming the file that could not be read or written.
+pub fn after_run(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
+    Ok(vec![])
+}
+
+/// After `lbsim sweep` or `lbsim merge`: plots and report for the sweep in `dir`.
+///
+/// # Errors
+/// As [`after_run`].
+pub fn after_sweep(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
+    Ok(vec![])
+}
+
+/// After `lbsim compare`: plots and report for the comparison in `dir`.
+///
+/// # Errors
+/// As [`after_run`].
+pub fn after_compare(
+    _dir: &Path,
+    _opts: ArtifactOptions,
+) -> Result<Vec<std::path::PathBuf>, String> {
+    Ok(vec![])
+}
