@@ -217,6 +217,13 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(o) = &outputs
+        && let Err(e) =
+            lbsim::metrics::write_json_atomic(&o.dir.join("scenario.json"), &scenario.document)
+    {
+        eprintln!("error: writing outputs: {e}");
+        return ExitCode::from(1);
+    }
     let artifacts = match &outputs {
         Some(o) => match artifacts::after_run(
             &o.dir,
@@ -236,7 +243,7 @@ fn run(args: RunArgs) -> ExitCode {
         say(&table::render(&summary, &stats, wall));
         if let Some(o) = outputs {
             say(&format!(
-                "Wrote {}, {}, {}, {}, {}, {} and {}",
+                "Wrote {}, {}, {}, {}, {}, {}, {} and scenario.json (the scenario with its --set overrides)",
                 o.summary.display(),
                 o.metrics.display(),
                 o.events.display(),

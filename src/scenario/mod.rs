@@ -31,6 +31,10 @@ pub struct Scenario {
     pub path: PathBuf,
     /// What the model runs.
     pub spec: WorldSpec,
+    /// The scenario as read (TOML or JSON), with the `--set` overrides applied, before
+    /// defaults are filled in: what `scenario.json` beside a run's outputs holds, and what
+    /// reports show as "the resolved scenario".
+    pub document: serde_json::Value,
 }
 
 /// A problem with a scenario or a file it refers to.
@@ -191,6 +195,7 @@ pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, 
         };
         (line, String::new())
     };
+    let document = doc.clone();
     let typed: file::ScenarioFile = serde_path_to_error::deserialize(doc).map_err(|e| {
         let field = dotted(e.path());
         let (line, via) = locate(&field);
@@ -238,5 +243,6 @@ pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, 
     Ok(Scenario {
         path: path.to_path_buf(),
         spec,
+        document,
     })
 }
