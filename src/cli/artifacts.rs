@@ -1,12 +1,12 @@
 //! What is drawn and written beside a run's, a sweep's or a comparison's CSV files once they
 //! are complete: plots (`plots/*.svg`) and `report.html`. Both read the files, never the
 //! model, so `lbsim plot` can redo them later.
-#![allow(dead_code)] // until sweep and compare call them
 
 use std::path::Path;
 
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // read once the report is written
 pub struct ArtifactOptions {
     /// Write `report.html` (`--no-report` turns it off).
     pub report: bool,

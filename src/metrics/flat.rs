@@ -71,7 +71,8 @@ fn requests(out: &mut Vec<FlatMetric>, prefix: &str, r: &RequestTotals) {
 }
 
 fn latency(out: &mut Vec<FlatMetric>, prefix: &str, l: Option<&LatencySummary>) {
-    let parts: [(&str, fn(&LatencySummary) -> f64); 6] = [
+    type Part = (&'static str, fn(&LatencySummary) -> f64);
+    let parts: [Part; 6] = [
         ("latency_mean_ms", |l| l.mean),
         ("latency_p50_ms", |l| l.p50),
         ("latency_p90_ms", |l| l.p90),

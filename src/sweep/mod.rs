@@ -1,15 +1,45 @@
-//! Independent replications, run in parallel.
+//! Sweeps: a grid of parameter values, several replications each, run in parallel;
+//! sharding and merge; paired comparisons.
 //!
-//! A replication is the same [`WorldSpec`] with another master seed. Replications run on a
-//! `rayon` pool of the requested size and are collected **by index**, so the result is the
-//! same, in the same order, whatever the number of threads (each run is deterministic and
-//! shares nothing with the others: a [`World`](crate::model::World) is plain `Send` data).
-//! The future `lbsim sweep` command stands on this.
+//! A sweep directory holds (see the README's "Sweeps" section for the columns):
+//! - `sweep.json` ([`SweepPlan`]): the grid, the replications, every run's id and seed;
+//! - `runs/<id>.json`: each finished run's `summary.json`. A run's id is a hash of its
+//!   resolved scenario, seed and the lbsim version, so rerunning a sweep into the same
+//!   directory skips the runs already there (resume after an interruption) and a shard's
+//!   runs can be merged with any other shard's;
+//! - `sweep.csv` (one row per run: point, replication, seed, the varied values, every flat
+//!   metric) and `sweep_summary.csv` (per point and metric: n, mean, standard deviation,
+//!   Student's t 95 % confidence interval);
+//! - for a comparison, `compare.csv`: paired differences against the first alternative.
+//!
+//! **Common random numbers.** Replication `r` runs with seed `base_seed + r` at every point,
+//! so the runs of one replication see the same arrivals and service demands wherever the
+//! scenarios agree, and differences between points are paired: their confidence intervals
+//! are much narrower than those of independent samples (Law, *Simulation Modeling and
+//! Analysis*, §11.2).
+//!
+//! Runs execute on a `rayon` pool and each writes only its own file, so the directory's
+//! contents are the same whatever the number of threads or shards.
+
+pub mod exec;
+pub mod grid;
+pub mod merge;
+pub mod plan;
+pub mod results;
+
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::metrics::{MetricsError, Recorder, Summary};
 use crate::model::{ModelError, Simulation, WorldSpec};
+use crate::scenario::ScenarioErrors;
+
+pub use exec::{Executed, execute};
+pub use grid::{Vary, parse_vary};
+pub use merge::merge;
+pub use plan::{PlanKind, PlanPoint, PlanRun, Prepared, SweepPlan, files_plan, sweep_plan};
+pub use results::{Comparison, RunTable, Stats, comparisons, write_compare_csv, write_sweep_csvs};
 
 /// Why a replication failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +68,86 @@ pub enum SweepError {
         /// Why not.
         reason: String,
     },
+    /// A point's scenario is invalid.
+    #[error("{}invalid scenario:\n  {}", .at.as_ref().map(|a| format!("at {a}: ")).unwrap_or_default(), .errors.to_string().replace('\n', "\n  "))]
+    Scenario {
+        /// The point (`path=value, ...`) or alternative, `None` for the base scenario.
+        at: Option<String>,
+        /// What is wrong.
+        errors: ScenarioErrors,
+    },
+    /// Bad arguments.
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read, written or created.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file's contents are not what lbsim wrote.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A CSV file could not be written.
+    #[error("{0}: {1}")]
+    Csv(PathBuf, csv::Error),
+    /// Writing a file failed.
+    #[error(transparent)]
+    Output(#[from] MetricsError),
+    /// Two shard directories hold different sweeps.
+    #[error(
+        "{} and {} hold different sweeps (their sweep.json differ): merge only the shards of one sweep",
+        .a.display(), .b.display()
+    )]
+    Mismatch {
+        /// One directory.
+        a: PathBuf,
+        /// The other.
+        b: PathBuf,
+    },
+    /// Some runs have no file yet.
+    #[error(
+        "{}: {missing} of {total} runs are not finished (runs {first:?}...); with --shard K/N, run i belongs to shard i mod N: run the missing shards, or rerun the sweep into the same directory to finish them",
+        .dir.display()
+    )]
+    Missing {
+        /// The directory read.
+        dir: PathBuf,
+        /// How many runs are missing.
+        missing: usize,
+        /// Runs in the plan.
+        total: usize,
+        /// The first few missing runs' indices in the plan.
+        first: Vec<usize>,
+    },
+}
+
+impl SweepError {
+    fn io(path: &Path, source: std::io::Error) -> Self {
+        SweepError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Reads a JSON file lbsim wrote.
+///
+/// # Errors
+/// [`SweepError::Io`] or [`SweepError::Format`] naming the file.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SweepError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SweepError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| SweepError::Format {
+        path: path.to_path_buf(),
+        message: format!("not a file lbsim wrote: {e}"),
+    })
 }
 
 /// Runs `spec` once with `seed` (in memory, no files) and returns its summary.
