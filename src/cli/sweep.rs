@@ -84,6 +84,10 @@ pub struct SweepArgs {
     /// Output directory [default: out/<scenario name>-sweep].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// A metric to show in the table besides the default ones (repeatable; any flat name of
+    /// sweep.csv, e.g. requests_elb_502_deregistration_delay).
+    #[arg(long, value_name = "NAME")]
+    metric: Vec<String>,
 }
 
 /// Arguments of `lbsim merge`.
@@ -238,22 +242,23 @@ fn num(x: f64) -> String {
     }
 }
 
-fn sweep_table(plan: &SweepPlan, table: &RunTable) -> String {
-    let metrics = [
+fn sweep_table(plan: &SweepPlan, table: &RunTable, extra: &[String]) -> String {
+    let mut metrics = vec![
         "latency_p99_ms",
         "fraction_5xx",
         "throughput_rps",
         "cost_total_usd",
     ];
+    metrics.extend(extra.iter().map(String::as_str));
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    let mut header = vec!["point".to_string(), "runs".into()];
-    header.extend(metrics.iter().map(|m| format!("{m} (mean ± 95% CI)")));
+    let mut header = vec!["point".to_string()];
+    header.extend(metrics.iter().map(|m| m.to_string()));
     t.set_header(header);
     for p in &plan.points {
-        let mut row = vec![p.label.clone(), plan.replications.to_string()];
-        for m in metrics {
+        let mut row = vec![p.label.clone()];
+        for &m in &metrics {
             let s = table.column(m).map(|c| {
                 Stats::of(
                     &table
@@ -267,12 +272,15 @@ fn sweep_table(plan: &SweepPlan, table: &RunTable) -> String {
         }
         t.add_row(row);
     }
-    for c in 2..2 + metrics.len() {
+    for c in 1..1 + metrics.len() {
         if let Some(col) = t.column_mut(c) {
             col.set_cell_alignment(CellAlignment::Right);
         }
     }
-    t.to_string()
+    format!(
+        "Mean ± half-width of the 95 % confidence interval over {} replications (Student's t):\n{t}",
+        plan.replications
+    )
 }
 
 fn compare_table(plan: &SweepPlan, rows: &[Comparison], extra: &[String]) -> String {
@@ -283,7 +291,11 @@ fn compare_table(plan: &SweepPlan, rows: &[Comparison], extra: &[String]) -> Str
     let mut header = vec!["metric".to_string(), format!("{base} (baseline)")];
     for p in plan.points.iter().skip(1) {
         header.push(p.label.clone());
-        header.push(format!("{} − {} (95% CI)", p.label, base));
+        header.push(if plan.points.len() == 2 {
+            "difference (95% CI)".to_string()
+        } else {
+            format!("{} − baseline (95% CI)", p.label)
+        });
     }
     t.set_header(header);
     let wanted: Vec<&str> = KEY_METRICS
@@ -359,7 +371,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&format!("{}-sweep", prepared.plan.scenario)));
-    run_and_finish(&prepared, &out, &args.grid, shard, &[])
+    run_and_finish(&prepared, &out, &args.grid, shard, &args.metric)
 }
 
 fn run_and_finish(
@@ -407,7 +419,7 @@ fn run_and_finish(
     if !grid.quiet {
         say(&ran);
         match plan.kind {
-            PlanKind::Sweep => say(&sweep_table(plan, &table)),
+            PlanKind::Sweep => say(&sweep_table(plan, &table, extra_metrics)),
             PlanKind::Compare => say(&compare_table(
                 plan,
                 &sweep::comparisons(plan, &table),
@@ -440,7 +452,7 @@ pub fn merge(args: MergeArgs) -> ExitCode {
             started.elapsed().as_secs_f64()
         ));
         if plan.kind == PlanKind::Sweep {
-            say(&sweep_table(&plan, &table));
+            say(&sweep_table(&plan, &table, &[]));
         }
         for f in files {
             say(&format!("Wrote {}", f.display()));

@@ -25,7 +25,9 @@
 //!   `cost_alb_hours_usd`, `cost_alb_lcu_usd`, `cost_per_million_requests_usd`,
 //!   `vcpu_hours`, `task_hours`, `lcu_hours`;
 //! - auto scaling (summed over services): `scale_outs`, `scale_ins`, `first_scale_out_s`;
-//! - deployments: `deployments`, `deployments_rolled_back`, `deployment_failed_tasks`;
+//! - deployments: `deployments`, `deployments_rolled_back`, `deployment_failed_tasks`,
+//!   `deployment_duration_s` (the longest deployment's start to end; empty when one has not
+//!   ended or there is none);
 //! - with more than one target group, each group's figures again, prefixed
 //!   `tg.<name>.` (`tg.api.latency_p99_ms`); each dependency's as `dep.<name>.`
 //!   (`dep.db.latency_p99_ms`, `dep.db.calls_ok`, `dep.db.utilization_pct`).
@@ -155,6 +157,16 @@ pub fn flat_metrics(s: &Summary) -> Vec<FlatMetric> {
     push(
         "deployment_failed_tasks",
         Some(d.iter().map(|x| f64::from(x.failed_tasks)).sum()),
+    );
+    push(
+        "deployment_duration_s",
+        d.iter()
+            .map(|x| x.ended_s.map(|e| e - x.started_s))
+            .try_fold(None::<f64>, |acc, x| {
+                x.map(|x| Some(acc.map_or(x, |a: f64| a.max(x))))
+            })
+            .flatten()
+            .map(|x| super::round_to(x, 9)),
     );
     if s.target_groups.len() > 1 {
         for g in &s.target_groups {

@@ -27,7 +27,8 @@ pub enum PlanKind {
 pub struct PlanPoint {
     /// Index, from 0.
     pub point: usize,
-    /// `path=value, path=value`, or the alternative's name.
+    /// With one varied path its value; with several `name=value, name=value` (the last part
+    /// of each path); for a comparison of files, the file's name.
     pub label: String,
     /// Each varied path's value at this point, as typed.
     pub values: BTreeMap<String, String>,
@@ -88,6 +89,22 @@ pub fn run_id(spec: &WorldSpec, seed: u64) -> String {
     blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
 }
 
+/// A point's label: with one `--vary`, its value (`least_outstanding_requests`); with
+/// several, `name=value` pairs by the last part of each path (`algorithm=random, desired_count=4`).
+fn point_label(vary: &[Vary], idx: &[usize]) -> String {
+    if let [v] = vary {
+        return v.values[idx[0]].clone();
+    }
+    vary.iter()
+        .zip(idx)
+        .map(|(v, &k)| {
+            let name = v.path.rsplit('.').next().unwrap_or(&v.path);
+            format!("{name}={}", v.values[k])
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn runs_for(specs: &[WorldSpec], replications: u32, base_seed: u64) -> Vec<PlanRun> {
     let mut runs = Vec::with_capacity(specs.len() * replications as usize);
     for (point, spec) in specs.iter().enumerate() {
@@ -145,8 +162,9 @@ pub fn sweep_plan(
             values.insert(v.path.clone(), v.values[k].clone());
             label.push(text);
         }
-        let label = label.join(", ");
-        let s = scenario::load(file, &all).map_err(|e| scenario_error(e, Some(&label)))?;
+        let at = label.join(", ");
+        let s = scenario::load(file, &all).map_err(|e| scenario_error(e, Some(&at)))?;
+        let label = point_label(vary, &idx);
         specs.push(s.spec);
         points_out.push(PlanPoint {
             point: i,

@@ -114,6 +114,7 @@ fn every_readme_command_runs_and_its_figures_are_current() {
     let commands = sh_commands();
     assert!(commands.len() >= 5, "{commands:?}");
     let mut outs: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut dirs: BTreeMap<String, PathBuf> = BTreeMap::new();
     for (i, cmd) in commands.iter().enumerate() {
         let Some(mut args) = lbsim_args(cmd) else {
             assert!(
@@ -122,10 +123,20 @@ fn every_readme_command_runs_and_its_figures_are_current() {
             );
             continue;
         };
-        if args[0] == "run" {
-            let out = tmp.path().join(format!("run{i}"));
+        // Every --out goes into the temporary directory, and a later command naming the same
+        // directory (lbsim merge, lbsim plot) reads it there.
+        for a in args.iter_mut().skip(1) {
+            if let Some(mapped) = dirs.get(a.as_str()) {
+                *a = mapped.display().to_string();
+            }
+        }
+        if ["run", "sweep", "compare", "merge"].contains(&args[0].as_str()) {
+            let out = tmp.path().join(format!("out{i}"));
             match args.iter().position(|a| a == "--out") {
-                Some(k) => args[k + 1] = out.display().to_string(),
+                Some(k) => {
+                    dirs.insert(args[k + 1].clone(), out.clone());
+                    args[k + 1] = out.display().to_string();
+                }
                 None => args.extend(["--out".into(), out.display().to_string()]),
             }
             args.push("--quiet".into());
@@ -146,7 +157,7 @@ fn every_readme_command_runs_and_its_figures_are_current() {
     let rr = RunOut::read(&outs["cargo run --release -- run scenarios/nasa-jul95.toml"]);
     let lor_cmd = outs
         .keys()
-        .find(|c| c.contains("least_outstanding_requests"))
+        .find(|c| c.starts_with("lbsim run") && c.contains("least_outstanding_requests"))
         .expect("the README compares least_outstanding_requests")
         .clone();
     let lor = RunOut::read(&outs[&lor_cmd]);
@@ -199,6 +210,42 @@ fn every_readme_command_runs_and_its_figures_are_current() {
         "Its own worst minute is another one: {} (`time_s` {lt}), a quiet minute of {n} requests whose p99 of {:.0} ms",
         clock(lt),
         RunOut::num(lw, "latency_p99_ms"),
+    ));
+    // The deregistration-delay sweep of "Sweeps and comparisons".
+    let sweep_dir = outs
+        .iter()
+        .find(|(c, _)| c.starts_with("lbsim sweep scenarios/deploy-502.toml"))
+        .map(|(_, d)| d.clone())
+        .expect("the README sweeps deploy-502's deregistration delay");
+    let rows = super::support::read_metrics_csv(&sweep_dir.join("sweep_summary.csv"));
+    let at = |delay: &str, metric: &str| -> (f64, f64) {
+        let r = rows
+            .iter()
+            .find(|r| r["target_groups.0.deregistration_delay"] == delay && r["metric"] == metric)
+            .unwrap_or_else(|| panic!("no {metric} at {delay}"));
+        let mean: f64 = r["mean"].parse().unwrap();
+        let hi: f64 = r["ci95_high"].parse().unwrap();
+        (mean, hi - mean)
+    };
+    let cut = "requests_elb_502_deregistration_delay";
+    let (m0, h0) = at("0s", cut);
+    let (m10, h10) = at("10s", cut);
+    want(format!(
+        "{m0:.0} ± {h0:.0} requests cut with a 502 at 0 s, {m10:.0} ± {h10:.0} at 10 s"
+    ));
+    let first_zero = ["0s", "5s", "10s", "15s", "20s", "25s", "30s"]
+        .into_iter()
+        .find(|d| at(d, cut).0 == 0.0)
+        .expect("some delay cuts no request");
+    want(format!(
+        "none from {} s (the longest request)",
+        first_zero.trim_end_matches('s')
+    ));
+    want(format!(
+        "a deployment that takes {:.0} s at 0 s and {:.0} s from {} s",
+        at("0s", "deployment_duration_s").0,
+        at(first_zero, "deployment_duration_s").0,
+        first_zero.trim_end_matches('s')
     ));
     assert!(
         stale.is_empty(),

@@ -369,7 +369,7 @@ fn compare_pairs_replications_and_flags_significant_differences() {
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(
-        t.contains("two (baseline)") && t.contains("one − two"),
+        t.contains("two (baseline)") && t.contains("one − baseline (95% CI)"),
         "{t}"
     );
     let rows = rows(&out.join("compare.csv"));
