@@ -3,38 +3,52 @@
 //! model, so `lbsim plot` can redo them later.
 #![allow(dead_code)] // until sweep and compare call them
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use lbsim::report::plot::{self, Format};
 
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
 pub struct ArtifactOptions {
     /// Write `report.html` (`--no-report` turns it off).
     pub report: bool,
+    /// The plots' file format (SVG unless asked otherwise).
+    pub plot_format: Format,
 }
 
 /// After `lbsim run`: plots and report for the run in `dir`.
 ///
 /// # Errors
 /// A message naming the file that could not be read or written.
-pub fn after_run(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_run(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    // Plots (plots/dashboard.svg, plots/latency_cdf.svg).
+    files.extend(plot::run_plots(dir, opts.plot_format).map_err(|e| e.to_string())?);
+    Ok(files)
 }
 
 /// After `lbsim sweep` or `lbsim merge`: plots and report for the sweep in `dir`.
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_sweep(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_sweep(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    // Plots (plots/sweep_<metric>.svg, plots/sweep.svg), the default metrics.
+    files.extend(plot::sweep_plots(dir, opts.plot_format, &[]).map_err(|e| e.to_string())?);
+    Ok(files)
 }
 
 /// After `lbsim compare`: plots and report for the comparison in `dir`.
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_compare(
-    _dir: &Path,
-    _opts: ArtifactOptions,
-) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_compare(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    // Plots (the sweep's plots, then plots/compare.svg), the default metrics.
+    files.extend(
+        plot::plot_dir(dir, opts.plot_format, &[])
+            .map_err(|e| e.to_string())?
+            .1,
+    );
+    Ok(files)
 }
