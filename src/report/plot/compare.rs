@@ -248,7 +248,8 @@ fn draw_block<DB: DrawingBackend>(
         .label_style(font(16))
         .axis_desc_style(font(17))
         .bold_line_style(RGBColor(220, 220, 220).stroke_width(1))
-        .light_line_style(RGBColor(242, 242, 242).stroke_width(1))
+        .max_light_lines(1)
+        .light_line_style(RGBColor(246, 246, 246).stroke_width(1))
         .axis_style(MUTED.stroke_width(1))
         .draw()
         .map_err(de)?;

@@ -286,7 +286,7 @@ impl Dashboard {
                 p.series.push(Series::line(label(g, "mean"), color(2 * g), pts));
             }
             if let Some(pts) = column(g, "cpu_utilization_max_pct", false)? {
-                let mut s = Series::line(label(g, "max (busiest task)"), color(2 * g + 5), pts);
+                let mut s = Series::line(label(g, "max (busiest task)"), color(2 * g + 4), pts);
                 s.width = 1;
                 p.series.push(s);
             }
@@ -361,7 +361,7 @@ impl Dashboard {
             if let Some(pts) = column(g, "memory_utilization_max_pct", false)?
                 && nonzero(&pts)
             {
-                let mut s = Series::line(label(g, "max (busiest task)"), color(2 * g + 5), pts);
+                let mut s = Series::line(label(g, "max (busiest task)"), color(2 * g + 4), pts);
                 s.width = 1;
                 p.series.push(s);
             }
@@ -474,22 +474,17 @@ impl Figure for Cdf {
             .x_label_formatter(&fmt)
             .y_label_formatter(&fmt)
             .bold_line_style(RGBColor(215, 215, 215).stroke_width(1))
-            .light_line_style(RGBColor(240, 240, 240).stroke_width(1))
+            .max_light_lines(1)
+            .light_line_style(RGBColor(246, 246, 246).stroke_width(1))
             .axis_style(style::MUTED.stroke_width(1))
             .y_labels(11)
             .draw()
             .map_err(de)?;
-        // A step function: the fraction holds until the next latency.
-        let mut steps = Vec::with_capacity(self.points.len() * 2 + 1);
-        steps.push((self.points[0].0, 0.0));
-        let mut prev = 0.0;
-        for &(x, y) in &self.points {
-            steps.push((x, prev));
-            steps.push((x, y));
-            prev = y;
-        }
         chart
-            .draw_series(LineSeries::new(steps, color(0).stroke_width(3)))
+            .draw_series(LineSeries::new(
+                self.points.iter().copied(),
+                color(0).stroke_width(3),
+            ))
             .map_err(de)?;
         let base = body.get_base_pixel();
         for (q, name, c) in [(0.5, "p50", color(2)), (0.99, "p99", color(1))] {

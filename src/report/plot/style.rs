@@ -191,8 +191,11 @@ impl Panel {
         hi = hi.max(self.y_at_least);
         let span = hi - lo;
         if span <= 0.0 {
-            let pad = if hi == 0.0 { 1.0 } else { hi.abs() * 0.1 };
-            return (lo - if self.y_from_zero { 0.0 } else { pad }, hi + pad);
+            if lo >= 0.0 {
+                return (0.0, if hi == 0.0 { 1.0 } else { hi * 1.2 });
+            }
+            let pad = hi.abs() * 0.1;
+            return (lo - pad, hi + pad);
         }
         let lo = if self.y_from_zero && lo >= 0.0 {
             0.0
@@ -292,7 +295,15 @@ pub(crate) fn draw_panel<DB: DrawingBackend>(
     let (_, body) = area.split_vertically(header as u32 + 4);
     let (y0, y1) = p.y_range();
     let (x0, x1) = p.x_range;
-    let x_label_area = if p.x_desc.is_empty() { 30 } else { 56 };
+    // Category names too wide for their slot are staggered on two rows.
+    let (bw, _) = body.dim_in_pixel();
+    let slot = (bw as f64 - 120.0) / p.x_categories.len().max(1) as f64;
+    let mut stagger = false;
+    for c in &p.x_categories {
+        let (cw, _) = body.estimate_text_size(c, &font(TICK)).map_err(de)?;
+        stagger |= cw as f64 > slot * 0.95;
+    }
+    let x_label_area = if p.x_desc.is_empty() { 30 } else { 56 } + if stagger { 22 } else { 0 };
     let mut cb = ChartBuilder::on(&body);
     cb.margin_right(24)
         .margin_left(8)
@@ -311,7 +322,8 @@ pub(crate) fn draw_panel<DB: DrawingBackend>(
                 .x_label_formatter(&x_fmt)
                 .y_label_formatter(&y_fmt)
                 .bold_line_style(RGBColor(215, 215, 215).stroke_width(1))
-                .light_line_style(RGBColor(240, 240, 240).stroke_width(1))
+                .max_light_lines(1)
+                .light_line_style(RGBColor(246, 246, 246).stroke_width(1))
                 .axis_style(MUTED.stroke_width(1))
                 .x_labels(8)
                 .y_labels(6);
@@ -325,7 +337,10 @@ pub(crate) fn draw_panel<DB: DrawingBackend>(
                     let (px, py) = $chart.backend_coord(&(i as f64, ya));
                     body.draw(&Text::new(
                         c.clone(),
-                        (px - body.get_base_pixel().0, py - body.get_base_pixel().1 + 8),
+                        (
+                            px - body.get_base_pixel().0,
+                            py - body.get_base_pixel().1 + 8 + if stagger && i % 2 == 1 { 22 } else { 0 },
+                        ),
                         font(TICK).pos(Pos::new(HPos::Center, VPos::Top)),
                     ))
                     .map_err(de)?;
