@@ -77,7 +77,11 @@ pub fn compare_plots(
             .filter(|m| crate::metrics::KEY_METRICS.contains(&m.as_str()))
             .cloned()
             .collect();
-        if key.is_empty() { available.clone() } else { key }
+        if key.is_empty() {
+            available.clone()
+        } else {
+            key
+        }
     } else {
         for m in metrics {
             if !available.contains(m) {
@@ -156,7 +160,9 @@ impl Figure for Forest {
         root.draw(&Text::new(
             sub,
             (w as i32 / 2, 50),
-            font(18).color(&MUTED).pos(Pos::new(HPos::Center, VPos::Top)),
+            font(18)
+                .color(&MUTED)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
         ))
         .map_err(de)?;
         // Legend: filled = significant, hollow = not.

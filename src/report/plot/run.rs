@@ -141,7 +141,10 @@ impl Dashboard {
         }
         let start_min = start.iter().copied().fold(f64::INFINITY, f64::min);
         let (scale, unit) = time_unit(end_max);
-        let x_range = (start_min / scale, (end_max / scale).max(start_min / scale + 1e-9));
+        let x_range = (
+            start_min / scale,
+            (end_max / scale).max(start_min / scale + 1e-9),
+        );
         let mid: Vec<f64> = (0..t.rows.len())
             .map(|r| (start[r] + len[r] / 2.0) / scale)
             .collect();
@@ -177,25 +180,26 @@ impl Dashboard {
         let x_desc = format!("time ({unit})");
         let panel = |title: &str, y_desc: &str| Panel::new(title, &x_desc, y_desc, x_range);
         // Per group, one column's values (optionally divided by the interval) as points.
-        let column = |g: usize, name: &str, per_s: bool| -> Result<Option<Vec<(f64, f64)>>, PlotError> {
-            let Some(vals) = t.nums(name)? else {
-                return Ok(None);
+        let column =
+            |g: usize, name: &str, per_s: bool| -> Result<Option<Vec<(f64, f64)>>, PlotError> {
+                let Some(vals) = t.nums(name)? else {
+                    return Ok(None);
+                };
+                Ok(Some(
+                    groups.rows[g]
+                        .iter()
+                        .map(|&r| {
+                            let v = vals[r].unwrap_or(f64::NAN);
+                            let v = if per_s {
+                                if len[r] > 0.0 { v / len[r] } else { f64::NAN }
+                            } else {
+                                v
+                            };
+                            (mid[r], v)
+                        })
+                        .collect(),
+                ))
             };
-            Ok(Some(
-                groups.rows[g]
-                    .iter()
-                    .map(|&r| {
-                        let v = vals[r].unwrap_or(f64::NAN);
-                        let v = if per_s {
-                            if len[r] > 0.0 { v / len[r] } else { f64::NAN }
-                        } else {
-                            v
-                        };
-                        (mid[r], v)
-                    })
-                    .collect(),
-            ))
-        };
         let nonzero = |pts: &[(f64, f64)]| pts.iter().any(|p| p.1.is_finite() && p.1 != 0.0);
         let ngroups = groups.names.len();
         let mut panels = Vec::new();
@@ -205,7 +209,8 @@ impl Dashboard {
         for g in 0..ngroups {
             let k = if multi { 2 * g } else { 0 };
             if let Some(pts) = column(g, "arrivals", true)? {
-                p.series.push(Series::line(label(g, "offered"), color(k), pts));
+                p.series
+                    .push(Series::line(label(g, "offered"), color(k), pts));
             }
             if let Some(pts) = column(g, "responses", true)? {
                 let mut s = Series::line(label(g, "served"), color(k + 1), pts);
@@ -230,7 +235,11 @@ impl Dashboard {
             .enumerate()
             {
                 if let Some(pts) = column(g, col, false)? {
-                    all.extend(pts.iter().map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0));
+                    all.extend(
+                        pts.iter()
+                            .map(|p| p.1)
+                            .filter(|y| y.is_finite() && *y > 0.0),
+                    );
                     let mut s = Series::line(label(g, what), color(g * 3 + i), pts);
                     if *what == "p90" {
                         s.width = 1;
@@ -266,8 +275,11 @@ impl Dashboard {
                         && nonzero(&pts)
                     {
                         let cause = c.trim_start_matches("responses_");
-                        p.series
-                            .push(Series::line(label(g, &cause_label(cause)), color(k + 1), pts));
+                        p.series.push(Series::line(
+                            label(g, &cause_label(cause)),
+                            color(k + 1),
+                            pts,
+                        ));
                         k += 1;
                     }
                 }
@@ -283,7 +295,8 @@ impl Dashboard {
         p.y_at_least = 100.0;
         for g in 0..ngroups {
             if let Some(pts) = column(g, "cpu_utilization_mean_pct", false)? {
-                p.series.push(Series::line(label(g, "mean"), color(2 * g), pts));
+                p.series
+                    .push(Series::line(label(g, "mean"), color(2 * g), pts));
             }
             if let Some(pts) = column(g, "cpu_utilization_max_pct", false)? {
                 let mut s = Series::line(label(g, "max (busiest task)"), color(2 * g + 4), pts);
@@ -356,7 +369,8 @@ impl Dashboard {
             if let Some(pts) = column(g, "memory_utilization_mean_pct", false)?
                 && nonzero(&pts)
             {
-                p.series.push(Series::line(label(g, "mean"), color(2 * g), pts));
+                p.series
+                    .push(Series::line(label(g, "mean"), color(2 * g), pts));
             }
             if let Some(pts) = column(g, "memory_utilization_max_pct", false)?
                 && nonzero(&pts)
@@ -491,20 +505,10 @@ impl Figure for Cdf {
             let v = self.quantile(q);
             let guide = c.stroke_width(2);
             chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(v, 0.0), (v, q)],
-                    8,
-                    6,
-                    guide,
-                ))
+                .draw_series(DashedLineSeries::new(vec![(v, 0.0), (v, q)], 8, 6, guide))
                 .map_err(de)?;
             chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(x0, q), (v, q)],
-                    8,
-                    6,
-                    guide,
-                ))
+                .draw_series(DashedLineSeries::new(vec![(x0, q), (v, q)], 8, 6, guide))
                 .map_err(de)?;
             chart
                 .draw_series(std::iter::once(Circle::new((v, q), 7, c.filled())))

@@ -289,7 +289,14 @@ pub(crate) fn draw_panel<DB: DrawingBackend>(
     for (r, row) in rows.iter().enumerate() {
         for &(x, i) in row {
             let (name, color, dashed) = &entries[i];
-            legend_entry(area, x, 8 + row_h / 2 + r as i32 * row_h, name, *color, *dashed)?;
+            legend_entry(
+                area,
+                x,
+                8 + row_h / 2 + r as i32 * row_h,
+                name,
+                *color,
+                *dashed,
+            )?;
         }
     }
     let (_, body) = area.split_vertically(header as u32 + 4);
@@ -339,7 +346,9 @@ pub(crate) fn draw_panel<DB: DrawingBackend>(
                         c.clone(),
                         (
                             px - body.get_base_pixel().0,
-                            py - body.get_base_pixel().1 + 8 + if stagger && i % 2 == 1 { 22 } else { 0 },
+                            py - body.get_base_pixel().1
+                                + 8
+                                + if stagger && i % 2 == 1 { 22 } else { 0 },
                         ),
                         font(TICK).pos(Pos::new(HPos::Center, VPos::Top)),
                     ))
@@ -401,9 +410,7 @@ pub(crate) fn draw_panel<DB: DrawingBackend>(
                     }
                     if s.markers || run.len() == 1 {
                         $chart
-                            .draw_series(
-                                run.iter().map(|&pt| Circle::new(pt, 5, s.color.filled())),
-                            )
+                            .draw_series(run.iter().map(|&pt| Circle::new(pt, 5, s.color.filled())))
                             .map_err(de)?;
                     }
                 }
@@ -429,7 +436,14 @@ pub(crate) fn draw_panel<DB: DrawingBackend>(
                 .map_err(de)?;
             }
             if let Some(note) = &p.note {
-                let mid = ((x0 + x1) / 2.0, if p.log_y { (y0 * y1).sqrt() } else { (y0 + y1) / 2.0 });
+                let mid = (
+                    (x0 + x1) / 2.0,
+                    if p.log_y {
+                        (y0 * y1).sqrt()
+                    } else {
+                        (y0 + y1) / 2.0
+                    },
+                );
                 let (px, py) = $chart.backend_coord(&mid);
                 let base = body.get_base_pixel();
                 body.draw(&Text::new(

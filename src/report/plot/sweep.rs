@@ -16,9 +16,14 @@ use super::{Figure, Format, PlotError, plots_dir, render};
 /// each only when `available` has it.
 pub fn default_sweep_metrics(available: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for m in ["latency_p99_ms", "fraction_5xx", "cost_total_usd", "throughput_rps"]
-        .iter()
-        .chain(crate::metrics::KEY_METRICS)
+    for m in [
+        "latency_p99_ms",
+        "fraction_5xx",
+        "cost_total_usd",
+        "throughput_rps",
+    ]
+    .iter()
+    .chain(crate::metrics::KEY_METRICS)
     {
         if available.iter().any(|a| a == m) && !out.iter().any(|o| o == m) {
             out.push((*m).to_string());
@@ -177,7 +182,10 @@ pub fn sweep_plots(
     let durations = numeric && xvals.iter().any(|v| is_duration(v));
     let xname = short(&t.headers[xcol]).to_string();
     let (xscale, x_desc) = if durations {
-        let max = xvals.iter().filter_map(|v| parse_value(v)).fold(0.0, f64::max);
+        let max = xvals
+            .iter()
+            .filter_map(|v| parse_value(v))
+            .fold(0.0, f64::max);
         if max >= 1200.0 {
             (60.0, format!("{xname} (min)"))
         } else {
@@ -257,13 +265,14 @@ pub fn sweep_plots(
             let mut s = Series::line(name, color(i), pts.iter().map(|p| (p.0, p.1)).collect());
             s.markers = true;
             s.width = 3;
-            s.band = pts
-                .iter()
-                .filter_map(|p| Some((p.0, p.2?, p.3?)))
-                .collect();
+            s.band = pts.iter().filter_map(|p| Some((p.0, p.2?, p.3?))).collect();
             panel.series.push(s);
         }
-        if panel.series.iter().all(|s| s.points.iter().all(|p| !p.1.is_finite())) {
+        if panel
+            .series
+            .iter()
+            .all(|s| s.points.iter().all(|p| !p.1.is_finite()))
+        {
             panel.note = Some("no values".into());
         }
         let fig = SweepFigure {
