@@ -83,6 +83,9 @@ fn short(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path)
 }
 
+/// A point of a line: x, mean, and the confidence interval's ends (when defined).
+type Point = (f64, f64, Option<f64>, Option<f64>);
+
 /// One metric's plot.
 struct SweepFigure {
     title: String,
@@ -223,7 +226,7 @@ pub fn sweep_plots(
     for m in &chosen {
         let (title, unit) = metric_label(m);
         let mut keys: Vec<String> = Vec::new();
-        let mut lines: Vec<Vec<(f64, f64, Option<f64>, Option<f64>)>> = Vec::new();
+        let mut lines: Vec<Vec<Point>> = Vec::new();
         for r in (0..t.rows.len()).filter(|&r| t.text(r, metric) == m) {
             let k = line_key(r);
             let i = match keys.iter().position(|x| *x == k) {
