@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::data::Table;
-use super::style::{MUTED, fmt_num, font};
+use super::style::{MUTED, fmt_num, fmt_sig, font};
 use super::sweep::metric_label;
 use super::{Figure, Format, PlotError, de, plots_dir, render};
 
@@ -110,7 +110,7 @@ pub fn compare_plots(
                 None => matches!((lo, hi), (Some(l), Some(h)) if l > 0.0 || h < 0.0),
             };
             rows.push(Row {
-                alternative: t.text(r, alt).to_string(),
+                alternative: short_label(t.text(r, alt)),
                 diff: t.num(r, diff)?,
                 low: lo,
                 high: hi,
@@ -122,7 +122,7 @@ pub fn compare_plots(
             rows,
         });
     }
-    let baseline = base.map(|c| t.text(0, c).to_string()).unwrap_or_default();
+    let baseline = base.map(|c| short_label(t.text(0, c))).unwrap_or_default();
     let n = opt(0, ncol)?;
     let fig = Forest {
         baseline,
@@ -130,6 +130,17 @@ pub fn compare_plots(
         blocks,
     };
     Ok(vec![render(&plots_dir(dir)?, "compare", format, &fig)?])
+}
+
+/// An alternative's label without its parameter's path: `target_groups.0.algorithm=random`
+/// is `algorithm=random`; a scenario's label is kept whole.
+fn short_label(label: &str) -> String {
+    match label.split_once('=') {
+        Some((path, value)) if path.contains('.') && !path.contains(' ') => {
+            format!("{}={value}", path.rsplit('.').next().unwrap_or(path))
+        }
+        _ => label.to_string(),
+    }
 }
 
 impl Figure for Forest {
@@ -238,7 +249,7 @@ fn draw_block<DB: DrawingBackend>(
     let (x0, x1) = (lo - span * 0.08, hi + span * 0.08);
     let n = b.rows.len().max(1);
     let mut chart = ChartBuilder::on(&body)
-        .margin_right(250)
+        .margin_right(270)
         .x_label_area_size(46)
         .y_label_area_size(label_w)
         .build_cartesian_2d(x0..x1, -0.6f64..(n as f64 - 0.4))
@@ -309,9 +320,9 @@ fn draw_block<DB: DrawingBackend>(
         }
         let signed = |v: f64| {
             if v > 0.0 {
-                format!("+{}", fmt_num(v))
+                format!("+{}", fmt_sig(v, 3))
             } else {
-                fmt_num(v)
+                fmt_sig(v, 3)
             }
         };
         let text = match (r.diff, r.low, r.high) {

@@ -45,21 +45,59 @@ pub(crate) const TICK: u32 = 16;
 /// Text style of axis descriptions.
 pub(crate) const AXIS: u32 = 17;
 
-/// A number for an axis or a label: at most about four significant digits, no float
-/// noise (`0.30000000000000004` is `0.3`), thousands as `k`, millions as `M`.
+/// A number for an axis or a label: at most about four significant digits below 10,000,
+/// no float noise (`0.30000000000000004` is `0.3`), whole numbers with thousands separators
+/// from 10,000 on (`19,850`).
 pub(crate) fn fmt_num(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 || !v.is_finite() {
         return "0".into();
     }
-    if a >= 1e6 {
-        return format!("{}M", trim(format!("{:.2}", v / 1e6)));
-    }
     if a >= 1e4 {
-        return format!("{}k", trim(format!("{:.1}", v / 1e3)));
+        let digits = format!("{:.0}", a);
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        return if v < 0.0 { format!("-{out}") } else { out };
     }
     let decimals = (3 - a.log10().floor() as i32).clamp(0, 9) as usize;
-    trim(format!("{v:.decimals$}"))
+    let s = trim(format!("{v:.decimals$}"));
+    if s == "-0" { "0".into() } else { s }
+}
+
+/// A number with `digits` significant digits (for value labels), thousands separated from
+/// 10,000 on.
+pub(crate) fn fmt_sig(v: f64, digits: i32) -> String {
+    let a = v.abs();
+    if a == 0.0 || !v.is_finite() || a >= 1e4 {
+        return fmt_num(v);
+    }
+    let decimals = (digits - 1 - a.log10().floor() as i32).clamp(0, 12) as usize;
+    let s = trim(format!("{v:.decimals$}"));
+    if s == "-0" { "0".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_num;
+
+    #[test]
+    fn numbers_read_as_written() {
+        assert_eq!(fmt_num(0.1 + 0.2), "0.3");
+        assert_eq!(fmt_num(0.0005), "0.0005");
+        assert_eq!(fmt_num(-2.5), "-2.5");
+        assert_eq!(fmt_num(9950.0), "9950");
+        assert_eq!(fmt_num(19850.0), "19,850");
+        assert_eq!(fmt_num(-1234567.0), "-1,234,567");
+        assert_eq!(fmt_num(0.0), "0");
+        assert_eq!(fmt_num(-1e-17), "0");
+        assert_eq!(super::fmt_sig(0.00080391, 3), "0.000804");
+        assert_eq!(super::fmt_sig(-52.524, 3), "-52.5");
+    }
 }
 
 fn trim(s: String) -> String {
