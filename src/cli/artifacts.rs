@@ -7,23 +7,25 @@ use std::path::{Path, PathBuf};
 
 use lbsim::report::plot::{self, Format};
 
+/// The plots written beside the CSV files are SVG (what report.html shows); PNG copies are
+/// drawn on request by `lbsim plot DIR --format png`.
+const PLOT_FORMAT: Format = Format::Svg;
+
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
 pub struct ArtifactOptions {
     /// Write `report.html` (`--no-report` turns it off).
     pub report: bool,
-    /// The plots' file format (SVG unless asked otherwise).
-    pub plot_format: Format,
 }
 
 /// After `lbsim run`: plots and report for the run in `dir`.
 ///
 /// # Errors
 /// A message naming the file that could not be read or written.
-pub fn after_run(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+pub fn after_run(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     // Plots (plots/dashboard.svg, plots/latency_cdf.svg).
-    files.extend(plot::run_plots(dir, opts.plot_format).map_err(|e| e.to_string())?);
+    files.extend(plot::run_plots(dir, PLOT_FORMAT).map_err(|e| e.to_string())?);
     Ok(files)
 }
 
@@ -31,10 +33,10 @@ pub fn after_run(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, Stri
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_sweep(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+pub fn after_sweep(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     // Plots (plots/sweep_<metric>.svg, plots/sweep.svg), the default metrics.
-    files.extend(plot::sweep_plots(dir, opts.plot_format, &[]).map_err(|e| e.to_string())?);
+    files.extend(plot::sweep_plots(dir, PLOT_FORMAT, &[]).map_err(|e| e.to_string())?);
     Ok(files)
 }
 
@@ -42,11 +44,11 @@ pub fn after_sweep(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, St
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_compare(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+pub fn after_compare(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     // Plots (the sweep's plots, then plots/compare.svg), the default metrics.
     files.extend(
-        plot::plot_dir(dir, opts.plot_format, &[])
+        plot::plot_dir(dir, PLOT_FORMAT, &[])
             .map_err(|e| e.to_string())?
             .1,
     );

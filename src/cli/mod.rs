@@ -229,7 +229,6 @@ fn run(args: RunArgs) -> ExitCode {
             &o.dir,
             artifacts::ArtifactOptions {
                 report: !args.no_report,
-                plot_format: Default::default(),
             },
         ) {
             Ok(files) => files,

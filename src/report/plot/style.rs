@@ -45,15 +45,15 @@ pub(crate) const TICK: u32 = 16;
 /// Text style of axis descriptions.
 pub(crate) const AXIS: u32 = 17;
 
-/// A number for an axis or a label: at most about four significant digits below 10,000,
+/// A number for an axis or a label: at most about four significant digits below 1,000,
 /// no float noise (`0.30000000000000004` is `0.3`), whole numbers with thousands separators
-/// from 10,000 on (`19,850`).
+/// from 1,000 on (`19,850`).
 pub(crate) fn fmt_num(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 || !v.is_finite() {
         return "0".into();
     }
-    if a >= 1e4 {
+    if a >= 1e3 {
         let digits = format!("{:.0}", a);
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
@@ -70,10 +70,10 @@ pub(crate) fn fmt_num(v: f64) -> String {
 }
 
 /// A number with `digits` significant digits (for value labels), thousands separated from
-/// 10,000 on.
+/// 1,000 on.
 pub(crate) fn fmt_sig(v: f64, digits: i32) -> String {
     let a = v.abs();
-    if a == 0.0 || !v.is_finite() || a >= 1e4 {
+    if a == 0.0 || !v.is_finite() || a >= 1e3 {
         return fmt_num(v);
     }
     let decimals = (digits - 1 - a.log10().floor() as i32).clamp(0, 12) as usize;
@@ -90,7 +90,8 @@ mod tests {
         assert_eq!(fmt_num(0.1 + 0.2), "0.3");
         assert_eq!(fmt_num(0.0005), "0.0005");
         assert_eq!(fmt_num(-2.5), "-2.5");
-        assert_eq!(fmt_num(9950.0), "9950");
+        assert_eq!(fmt_num(9950.0), "9,950");
+        assert_eq!(fmt_num(999.5), "999.5");
         assert_eq!(fmt_num(19850.0), "19,850");
         assert_eq!(fmt_num(-1234567.0), "-1,234,567");
         assert_eq!(fmt_num(0.0), "0");
