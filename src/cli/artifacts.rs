@@ -2,7 +2,13 @@
 //! are complete: plots (`plots/*.svg`) and `report.html`. Both read the files, never the
 //! model, so `lbsim plot` can redo them later.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use lbsim::report::plot::{self, Format};
+
+/// The plots written beside the CSV files are SVG (what report.html shows); PNG copies are
+/// drawn on request by `lbsim plot DIR --format png`.
+const PLOT_FORMAT: Format = Format::Svg;
 
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
@@ -16,25 +22,35 @@ pub struct ArtifactOptions {
 ///
 /// # Errors
 /// A message naming the file that could not be read or written.
-pub fn after_run(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_run(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    // Plots (plots/dashboard.svg, plots/latency_cdf.svg).
+    files.extend(plot::run_plots(dir, PLOT_FORMAT).map_err(|e| e.to_string())?);
+    Ok(files)
 }
 
 /// After `lbsim sweep` or `lbsim merge`: plots and report for the sweep in `dir`.
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_sweep(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_sweep(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    // Plots (plots/sweep_<metric>.svg, plots/sweep.svg), the default metrics.
+    files.extend(plot::sweep_plots(dir, PLOT_FORMAT, &[]).map_err(|e| e.to_string())?);
+    Ok(files)
 }
 
 /// After `lbsim compare`: plots and report for the comparison in `dir`.
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_compare(
-    _dir: &Path,
-    _opts: ArtifactOptions,
-) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_compare(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    // Plots (the sweep's plots, then plots/compare.svg), the default metrics.
+    files.extend(
+        plot::plot_dir(dir, PLOT_FORMAT, &[])
+            .map_err(|e| e.to_string())?
+            .1,
+    );
+    Ok(files)
 }

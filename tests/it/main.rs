@@ -12,6 +12,7 @@ mod faults;
 mod invariants;
 mod lifecycle;
 mod outputs_lifecycle;
+mod plots;
 mod properties;
 mod queueing;
 mod readme;
