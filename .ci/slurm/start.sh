@@ -78,7 +78,7 @@ H=$(hostname -s)
 C=$(nproc)
 cat >"$SLURM_CONF" <<EOF
 ClusterName=lbsim-ci
-SlurmctldHost=${H}
+SlurmctldHost=${H}(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
