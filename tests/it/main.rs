@@ -26,5 +26,6 @@ mod scenario_waits;
 mod slow_start;
 mod spot;
 mod support;
+mod sweep;
 mod target_outputs;
 mod waiting;
