@@ -12,10 +12,36 @@ const PLOT_FORMAT: Format = Format::Svg;
 
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
-#[allow(dead_code)] // read once the report is written
-pub struct ArtifactOptions {
+#[allow(dead_code)] // `report` is read once the report is written
+pub struct ArtifactOptions<'a> {
     /// Write `report.html` (`--no-report` turns it off).
     pub report: bool,
+    /// Metrics the user asked for (`--metric`): a sweep's and a comparison's plots show the
+    /// headline ones (p99, 5xx fraction, cost, throughput) and these.
+    pub metrics: &'a [String],
+}
+
+/// The metrics to plot for a sweep or comparison: empty (the plot module's defaults) unless
+/// the user chose some, then the headline ones and theirs.
+fn chosen_metrics(opts: &ArtifactOptions) -> Vec<String> {
+    if opts.metrics.is_empty() {
+        return vec![];
+    }
+    let mut out: Vec<String> = [
+        "latency_p99_ms",
+        "fraction_5xx",
+        "cost_total_usd",
+        "throughput_rps",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for m in opts.metrics {
+        if !out.contains(m) {
+            out.push(m.clone());
+        }
+    }
+    out
 }
 
 /// After `lbsim run`: plots and report for the run in `dir`.
@@ -33,10 +59,12 @@ pub fn after_run(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, Str
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_sweep(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+pub fn after_sweep(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     // Plots (plots/sweep_<metric>.svg, plots/sweep.svg), the default metrics.
-    files.extend(plot::sweep_plots(dir, PLOT_FORMAT, &[]).map_err(|e| e.to_string())?);
+    files.extend(
+        plot::sweep_plots(dir, PLOT_FORMAT, &chosen_metrics(&opts)).map_err(|e| e.to_string())?,
+    );
     Ok(files)
 }
 
@@ -44,11 +72,11 @@ pub fn after_sweep(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, S
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_compare(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+pub fn after_compare(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     // Plots (the sweep's plots, then plots/compare.svg), the default metrics.
     files.extend(
-        plot::plot_dir(dir, PLOT_FORMAT, &[])
+        plot::plot_dir(dir, PLOT_FORMAT, &chosen_metrics(&opts))
             .map_err(|e| e.to_string())?
             .1,
     );

@@ -229,6 +229,7 @@ fn run(args: RunArgs) -> ExitCode {
             &o.dir,
             artifacts::ArtifactOptions {
                 report: !args.no_report,
+                metrics: &[],
             },
         ) {
             Ok(files) => files,

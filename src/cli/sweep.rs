@@ -196,6 +196,7 @@ fn finish_sweep(
     out: &Path,
     plan: &SweepPlan,
     report: bool,
+    metrics: &[String],
 ) -> Result<(RunTable, Vec<PathBuf>), ExitCode> {
     let table = RunTable::read(out, plan).map_err(|e| fail(&e))?;
     let mut files = sweep::write_sweep_csvs(out, plan, &table).map_err(|e| fail(&e))?;
@@ -203,7 +204,7 @@ fn finish_sweep(
         let rows = sweep::comparisons(plan, &table);
         files.push(sweep::write_compare_csv(out, &rows).map_err(|e| fail(&e))?);
     }
-    let opts = ArtifactOptions { report };
+    let opts = ArtifactOptions { report, metrics };
     let extra = match plan.kind {
         PlanKind::Sweep => artifacts::after_sweep(out, opts),
         PlanKind::Compare => artifacts::after_compare(out, opts),
@@ -412,7 +413,7 @@ fn run_and_finish(
         }
         return ExitCode::SUCCESS;
     }
-    let (table, files) = match finish_sweep(out, plan, !grid.no_report) {
+    let (table, files) = match finish_sweep(out, plan, !grid.no_report, extra_metrics) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -440,7 +441,7 @@ pub fn merge(args: MergeArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(&e),
     };
-    let (table, files) = match finish_sweep(&args.out, &plan, !args.no_report) {
+    let (table, files) = match finish_sweep(&args.out, &plan, !args.no_report, &[]) {
         Ok(x) => x,
         Err(c) => return c,
     };
