@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use lbsim::report::html;
+
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
 #[allow(dead_code)] // read once the report is written
@@ -16,25 +18,37 @@ pub struct ArtifactOptions {
 ///
 /// # Errors
 /// A message naming the file that could not be read or written.
-pub fn after_run(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_run(dir: &Path, opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut files = vec![];
+    // report.html last: it embeds the plots drawn above.
+    if opts.report {
+        files.push(html::run_report(dir).map_err(|e| e.to_string())?);
+    }
+    Ok(files)
 }
 
 /// After `lbsim sweep` or `lbsim merge`: plots and report for the sweep in `dir`.
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_sweep(_dir: &Path, _opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_sweep(dir: &Path, opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut files = vec![];
+    // report.html last: it embeds the plots drawn above.
+    if opts.report {
+        files.push(html::sweep_report(dir).map_err(|e| e.to_string())?);
+    }
+    Ok(files)
 }
 
 /// After `lbsim compare`: plots and report for the comparison in `dir`.
 ///
 /// # Errors
 /// As [`after_run`].
-pub fn after_compare(
-    _dir: &Path,
-    _opts: ArtifactOptions,
-) -> Result<Vec<std::path::PathBuf>, String> {
-    Ok(vec![])
+pub fn after_compare(dir: &Path, opts: ArtifactOptions) -> Result<Vec<std::path::PathBuf>, String> {
+    let mut files = vec![];
+    // report.html last: it embeds the plots drawn above.
+    if opts.report {
+        files.push(html::compare_report(dir).map_err(|e| e.to_string())?);
+    }
+    Ok(files)
 }
