@@ -8,7 +8,6 @@ use lbsim::report::html;
 
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
-#[allow(dead_code)] // read once the report is written
 pub struct ArtifactOptions {
     /// Write `report.html` (`--no-report` turns it off).
     pub report: bool,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use lbsim::report::html::{compare_report, run_report, sweep_report};
 
-use crate::report::{ensure_plot, evil_run, sweep_fixture};
+use crate::report::{ensure_plot, evil_run, evil_sweep_and_compare, sweep_fixture};
 
 /// Set to `1` to make a missing browser a failure.
 const REQUIRE: &str = "LBSIM_REQUIRE_CHROMIUM";
@@ -217,6 +217,26 @@ fn sweep_and_compare_reports_open_cleanly_with_their_plots() {
     ensure_plot(&cmp, false);
     let l = load(&browser, &compare_report(&cmp).unwrap());
     assert_clean_and_drawn("compare", &l);
+}
+
+#[test]
+fn reports_of_lbsim_sweep_and_compare_open_cleanly_with_their_plots() {
+    let Some(browser) =
+        chromium("reports_of_lbsim_sweep_and_compare_open_cleanly_with_their_plots")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (sweep, cmp) = evil_sweep_and_compare(&dir);
+    // Until `lbsim` draws plots of its own, a hand-made one.
+    if ensure_plot(&sweep, false) {
+        sweep_report(&sweep).unwrap();
+    }
+    if ensure_plot(&cmp, false) {
+        compare_report(&cmp).unwrap();
+    }
+    assert_clean_and_drawn("sweep", &load(&browser, &sweep.join("report.html")));
+    assert_clean_and_drawn("compare", &load(&browser, &cmp.join("report.html")));
 }
 
 /// The checks can fail: a script error is seen on the console, and a report whose plot is

@@ -48,6 +48,41 @@ pub fn evil_run(dir: &tempfile::TempDir) -> PathBuf {
     out
 }
 
+/// Runs `lbsim sweep` and `lbsim compare` on [`evil_run`]'s scenario (the comparison
+/// against a copy in a file named `a<i>lt.toml`); returns their output directories.
+pub fn evil_sweep_and_compare(dir: &tempfile::TempDir) -> (PathBuf, PathBuf) {
+    evil_run(dir);
+    let sc = dir.path().join("evil.toml");
+    let alt = dir.path().join("a<i>lt.toml");
+    fs::copy(&sc, &alt).unwrap();
+    let sweep = dir.path().join("sweep");
+    let o = lbsim(&[
+        "sweep",
+        p(&sc),
+        "--vary",
+        "services.0.desired_count=2,3",
+        "--replications",
+        "2",
+        "--out",
+        p(&sweep),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let cmp = dir.path().join("compare");
+    let o = lbsim(&[
+        "compare",
+        p(&sc),
+        p(&alt),
+        "--replications",
+        "2",
+        "--out",
+        p(&cmp),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    (sweep, cmp)
+}
+
 /// An SVG like plotters draws (text escaped), with a title holding [`EVIL`], axes, and
 /// unless `blank` two coloured lines. It also holds a script, which must never run.
 pub fn plot_svg(blank: bool) -> String {
@@ -315,6 +350,23 @@ fn sweep_and_compare_reports_show_user_text_as_text() {
     assert!(page.contains("id=\"comparison\""));
     // Significant rows stand out; the others do not.
     assert_eq!(page.matches("<tr class=\"sig\">").count(), 2, "{page}");
+}
+
+#[test]
+fn lbsim_sweep_and_compare_write_reports_showing_user_text_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sweep, cmp) = evil_sweep_and_compare(&dir);
+    for (what, out) in [("sweep", &sweep), ("compare", &cmp)] {
+        let page = fs::read_to_string(out.join("report.html"))
+            .unwrap_or_else(|e| panic!("{what}: no report.html: {e}"));
+        assert_escaped(&page, what);
+        assert_self_contained(&page);
+        assert!(page.contains("id=\"by-point\""), "{what}");
+    }
+    let page = fs::read_to_string(cmp.join("report.html")).unwrap();
+    assert!(page.contains("id=\"comparison\""));
+    assert!(page.contains("a&lt;i&gt;lt"), "the alternative's name");
+    assert!(!page.contains("<i>"), "an unescaped <i>");
 }
 
 #[test]

@@ -132,7 +132,7 @@ pub(super) fn number(x: f64) -> String {
         return x.to_string();
     }
     if x == x.trunc() && x.abs() < 1e15 {
-        return format!("{x:.0}");
+        return format!("{:.0}", x + 0.0);
     }
     let magnitude = x.abs().log10().floor() as i32;
     let decimals = (4 - magnitude).clamp(0, 12) as usize;
@@ -149,7 +149,8 @@ pub(super) fn number(x: f64) -> String {
 pub(super) fn cell(s: &str) -> Markup {
     match parse_number(s) {
         Some(x) => {
-            let shown = if s.contains(['.', 'e', 'E']) {
+            // `-0` (a sum of negative zeros) reads as 0.
+            let shown = if s.contains(['.', 'e', 'E']) || x == 0.0 {
                 number(x)
             } else {
                 s.to_string()
@@ -199,6 +200,7 @@ mod tests {
         assert_eq!(number(0.084269123), "0.084269");
         assert_eq!(number(12.0), "12");
         assert_eq!(number(-0.5), "-0.5");
+        assert_eq!(number(-0.0), "0");
         assert_eq!(number(0.000123456789), "0.00012346");
         assert_eq!(parse_number("inf"), None);
         assert_eq!(parse_number("30s"), None);
