@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use lbsim::report::html;
 use lbsim::report::plot::{self, Format};
 
 /// The plots written beside the CSV files are SVG (what report.html shows); PNG copies are
@@ -12,7 +13,6 @@ const PLOT_FORMAT: Format = Format::Svg;
 
 /// Which artifacts to write.
 #[derive(Clone, Copy, Debug)]
-#[allow(dead_code)] // `report` is read once the report is written
 pub struct ArtifactOptions<'a> {
     /// Write `report.html` (`--no-report` turns it off).
     pub report: bool,
@@ -48,10 +48,14 @@ fn chosen_metrics(opts: &ArtifactOptions) -> Vec<String> {
 ///
 /// # Errors
 /// A message naming the file that could not be read or written.
-pub fn after_run(dir: &Path, _opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
+pub fn after_run(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     // Plots (plots/dashboard.svg, plots/latency_cdf.svg).
     files.extend(plot::run_plots(dir, PLOT_FORMAT).map_err(|e| e.to_string())?);
+    // report.html last: it embeds the plots drawn above.
+    if opts.report {
+        files.push(html::run_report(dir).map_err(|e| e.to_string())?);
+    }
     Ok(files)
 }
 
@@ -65,6 +69,10 @@ pub fn after_sweep(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, St
     files.extend(
         plot::sweep_plots(dir, PLOT_FORMAT, &chosen_metrics(&opts)).map_err(|e| e.to_string())?,
     );
+    // report.html last: it embeds the plots drawn above.
+    if opts.report {
+        files.push(html::sweep_report(dir).map_err(|e| e.to_string())?);
+    }
     Ok(files)
 }
 
@@ -80,5 +88,9 @@ pub fn after_compare(dir: &Path, opts: ArtifactOptions) -> Result<Vec<PathBuf>, 
             .map_err(|e| e.to_string())?
             .1,
     );
+    // report.html last: it embeds the plots drawn above.
+    if opts.report {
+        files.push(html::compare_report(dir).map_err(|e| e.to_string())?);
+    }
     Ok(files)
 }

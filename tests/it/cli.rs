@@ -93,7 +93,10 @@ fn run_writes_its_files_and_no_temporaries() {
             "cloudwatch.csv",
             "dependencies.csv",
             "events.csv",
+            "latency.csv",
             "metrics.csv",
+            "report.html",
+            "scenario.json",
             "summary.json"
         ]
     );

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per concern.
 
 mod autoscaling;
+mod browser;
 mod bundled;
 mod cli;
 mod cost;
@@ -17,6 +18,7 @@ mod properties;
 mod queueing;
 mod readme;
 mod recorder;
+mod report;
 mod scenario_autoscaling;
 mod scenario_docs;
 mod scenario_faults;
