@@ -500,7 +500,10 @@ mod tests {
             f("big", Some(1e300)),
         ]);
         let text = serde_json::to_string(&figs).unwrap();
-        assert_eq!(text, r#"{"z":3,"a":0.30000000000000004,"m":null,"big":1e300}"#);
+        assert_eq!(
+            text,
+            r#"{"z":3,"a":0.30000000000000004,"m":null,"big":1e300}"#
+        );
         let back: Figures = serde_json::from_str(&text).unwrap();
         let stored: Vec<FlatMetric> = figs
             .0

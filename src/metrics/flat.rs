@@ -257,7 +257,11 @@ pub fn metric_names(target_groups: &[&str], dependencies: &[&str]) -> Vec<String
             let p = format!("tg.{g}.");
             requests(&p, &mut out);
             latency(&p, &mut out);
-            for n in ["throughput_rps", "cpu_utilization_mean_pct", "tasks_launched"] {
+            for n in [
+                "throughput_rps",
+                "cpu_utilization_mean_pct",
+                "tasks_launched",
+            ] {
                 out.push(format!("{p}{n}"));
             }
         }
@@ -356,9 +360,8 @@ mod tests {
             target_groups = [{ name = "tg" }]
             services = [{ name = "s", target_group = "tg", desired_count = 1, request = { cpu_time = "10ms" } }]
         "#;
-        let names = |s: &Summary| -> Vec<String> {
-            flat_metrics(s).into_iter().map(|(n, _)| n).collect()
-        };
+        let names =
+            |s: &Summary| -> Vec<String> { flat_metrics(s).into_iter().map(|(n, _)| n).collect() };
         assert_eq!(names(&summary_of(one)), metric_names(&["tg"], &[]));
         let two = r#"
             simulation = { duration = "5s" }

@@ -273,7 +273,10 @@ pub struct AssertSection {
 /// A number that is there when the field is: TOML's `nan` and `inf` reach the reader as
 /// null, which must be an error, not "no bound".
 fn present_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    f64::deserialize(d).map(Some)
+    use serde::de::Error;
+    Option::<f64>::deserialize(d)?
+        .map(Some)
+        .ok_or_else(|| D::Error::custom("expected a finite number (not nan, inf or null)"))
 }
 
 /// `[cloudwatch]`.

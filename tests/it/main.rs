@@ -2,6 +2,7 @@
 
 mod autoscaling;
 mod bundled;
+mod check;
 mod cli;
 mod cost;
 mod dependencies;

@@ -145,15 +145,15 @@ mod tests {
     fn bounds_are_inclusive_and_a_missing_value_breaks_it() {
         assert_eq!(a(None, Some(250.0)).broken_by(Some(250.0)), None);
         let e = a(None, Some(250.0)).broken_by(Some(250.5)).unwrap();
-        assert!(e.contains("latency_p99_ms = 250.5, above its max 250"), "{e}");
+        assert!(
+            e.contains("latency_p99_ms = 250.5, above its max 250"),
+            "{e}"
+        );
         assert_eq!(a(Some(1.0), Some(2.0)).broken_by(Some(1.0)), None);
         let e = a(Some(1.0), None).broken_by(Some(0.5)).unwrap();
         assert!(e.contains("= 0.5, below its min 1"), "{e}");
         let e = a(None, Some(1.0)).broken_by(None).unwrap();
         assert!(e.contains("has no value"), "{e}");
-        assert_eq!(
-            a(Some(1.0), Some(2.0)).describe(),
-            "1 ≤ latency_p99_ms ≤ 2"
-        );
+        assert_eq!(a(Some(1.0), Some(2.0)).describe(), "1 ≤ latency_p99_ms ≤ 2");
     }
 }
