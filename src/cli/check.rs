@@ -150,7 +150,15 @@ fn prepare(args: &CheckArgs, cli_tol: &Tolerances, file: &Path) -> Result<Job, V
         .unwrap_or("scenario")
         .to_string();
     let gp = golden_path(args, file, &stem);
-    let golden = read_golden(&gp).map_err(|e| vec![e])?;
+    let golden = match read_golden(&gp) {
+        Ok(g) => g,
+        // --bless replaces a golden it cannot read (an older format, a broken file).
+        Err(e) if args.bless => {
+            eprintln!("warning: {e}; --bless replaces it");
+            None
+        }
+        Err(e) => return Err(vec![e]),
+    };
     if golden.is_none() && !args.bless {
         return Err(vec![format!(
             "{}: no golden file for {}; create it with: lbsim check {} --bless{}",
@@ -239,6 +247,12 @@ fn num(v: Option<Option<f64>>) -> String {
     }
 }
 
+/// Decimal places of a figure as shown: a change is shown with as many as its two values,
+/// so the difference's float noise (`-42.94100000000002`) is not shown.
+fn decimals(v: Option<Option<f64>>) -> usize {
+    num(v).split_once('.').map_or(0, |(_, d)| d.len())
+}
+
 fn diff_table(rows: &[&DiffRow]) -> String {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
@@ -258,7 +272,7 @@ fn diff_table(rows: &[&DiffRow]) -> String {
             num(r.golden),
             num(r.actual),
             r.change()
-                .map(|c| format!("{c:+}"))
+                .map(|c| format!("{c:+.*}", decimals(r.golden).max(decimals(r.actual))))
                 .unwrap_or_else(|| "—".into()),
             r.change_pct()
                 .map(|p| format!("{p:+.3}%"))

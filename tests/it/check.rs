@@ -182,6 +182,10 @@ fn bad_input_exits_2_and_says_how_to_bless() {
     let o = lbsim(&["check", p(&sc), "--golden", p(&golden)]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("not a golden file"), "{}", text(&o));
+    // --bless replaces a golden it cannot read.
+    let o = lbsim(&["check", p(&sc), "--golden", p(&golden), "--bless"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(lbsim(&["check", p(&sc), "--golden", p(&golden)]).status.success());
     let o = lbsim(&["check", "no/such/dir"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
