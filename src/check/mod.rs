@@ -502,7 +502,7 @@ mod tests {
         let text = serde_json::to_string(&figs).unwrap();
         assert_eq!(
             text,
-            r#"{"z":3,"a":0.30000000000000004,"m":null,"big":1e300}"#
+            r#"{"z":3,"a":0.30000000000000004,"m":null,"big":1e+300}"#
         );
         let back: Figures = serde_json::from_str(&text).unwrap();
         let stored: Vec<FlatMetric> = figs

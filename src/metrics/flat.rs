@@ -70,8 +70,11 @@ fn requests(out: &mut Vec<FlatMetric>, prefix: &str, r: &RequestTotals) {
     push("requests_in_flight_at_end", Some(r.in_flight_at_end as f64));
 }
 
+/// A latency figure's name and how to read it.
+type LatencyPart = (&'static str, fn(&LatencySummary) -> f64);
+
 fn latency(out: &mut Vec<FlatMetric>, prefix: &str, l: Option<&LatencySummary>) {
-    let parts: [(&str, fn(&LatencySummary) -> f64); 6] = [
+    let parts: [LatencyPart; 6] = [
         ("latency_mean_ms", |l| l.mean),
         ("latency_p50_ms", |l| l.p50),
         ("latency_p90_ms", |l| l.p90),

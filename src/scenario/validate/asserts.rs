@@ -89,7 +89,7 @@ pub fn resolve_asserts(file: &ScenarioFile) -> Result<Vec<Assertion>, Vec<Issue>
 
 fn check(ctx: &mut Ctx, i: usize, a: &AssertSection, known: &[String]) -> Assertion {
     let at = |f: &str| format!("assert.{i}.{f}");
-    if !known.iter().any(|k| *k == a.metric) {
+    if !known.contains(&a.metric) {
         ctx.bad(
             at("metric"),
             format!(
