@@ -12,12 +12,14 @@
 //! - [`sweep`]: parameter grids and replications in parallel, sharding and merge, paired
 //!   comparisons;
 //! - [`report`]: plots and the HTML report, drawn from output files;
+//! - [`check`]: golden files and their comparison with a run (`lbsim check`);
 //! - `cli` (in the binary): commands, tables and exit codes.
 //!
 //! Same scenario + same seed = byte-identical outputs, on any machine and thread count.
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod engine;
 pub mod metrics;
 pub mod model;

@@ -1,7 +1,7 @@
 //! The command line: `lbsim run` and `lbsim validate`.
 //!
 //! Exit codes: 0 success; 1 a run failed (outputs could not be written, the model refused
-//! the scenario); 2 bad usage or bad input (clap's own errors, scenario errors).
+//! the scenario) or broke one of its `[[assert]]` SLOs; 2 bad usage or bad input (clap's own errors, scenario errors).
 
 mod artifacts;
 mod check;
@@ -26,7 +26,7 @@ Examples:
   lbsim run scenarios/nasa-jul95.toml --seed 7 --duration 2h --out out/short
   lbsim validate scenarios/nasa-jul95.toml
 
-Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.";
+Exit codes: 0 success, 1 runtime failure or a broken [[assert]], 2 bad usage or bad input.";
 
 /// lbsim: a deterministic discrete-event simulator of HTTP load balancing (AWS ALB) in
 /// front of ECS/Fargate services.
@@ -257,6 +257,22 @@ fn run(args: RunArgs) -> ExitCode {
                 say(&format!("Wrote {}", f.display()));
             }
         }
+    }
+    slo_verdict(&scenario, &summary, args.quiet)
+}
+
+/// Evaluates the scenario's `[[assert]]` SLOs on the run: 1 naming each broken one (measured
+/// value against its bound), else 0.
+fn slo_verdict(scenario: &Scenario, summary: &lbsim::metrics::Summary, quiet: bool) -> ExitCode {
+    let broken = check::broken_asserts(scenario, summary);
+    for b in &broken {
+        eprintln!("error: {}: broken {b}", scenario.path.display());
+    }
+    if !broken.is_empty() {
+        return ExitCode::from(1);
+    }
+    if !quiet && !scenario.asserts.is_empty() {
+        say(&format!("All {} [[assert]] hold", scenario.asserts.len()));
     }
     ExitCode::SUCCESS
 }

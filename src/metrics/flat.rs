@@ -72,9 +72,11 @@ fn requests(out: &mut Vec<FlatMetric>, prefix: &str, r: &RequestTotals) {
     push("requests_in_flight_at_end", Some(r.in_flight_at_end as f64));
 }
 
+/// A latency figure's name and how to read it.
+type LatencyPart = (&'static str, fn(&LatencySummary) -> f64);
+
 fn latency(out: &mut Vec<FlatMetric>, prefix: &str, l: Option<&LatencySummary>) {
-    type Part = (&'static str, fn(&LatencySummary) -> f64);
-    let parts: [Part; 6] = [
+    let parts: [LatencyPart; 6] = [
         ("latency_mean_ms", |l| l.mean),
         ("latency_p50_ms", |l| l.p50),
         ("latency_p90_ms", |l| l.p90),
@@ -192,6 +194,104 @@ pub fn flat_metrics(s: &Summary) -> Vec<FlatMetric> {
     out
 }
 
+/// Every flat metric name a run of a scenario with these target groups and dependencies
+/// has, in [`flat_metrics`]'s order, without running it: what a scenario's `[[assert]]`
+/// may name. `target_groups` and `dependencies` are the scenario's names, in scenario
+/// order (the `tg.<name>.` figures exist only with more than one target group).
+pub fn metric_names(target_groups: &[&str], dependencies: &[&str]) -> Vec<String> {
+    use crate::model::{CallOutcome, Cause};
+    let requests = |prefix: &str, out: &mut Vec<String>| {
+        out.push(format!("{prefix}requests_arrived"));
+        let mut outcomes: Vec<&str> = Cause::ALL.iter().map(|c| c.name()).collect();
+        outcomes.sort_unstable(); // `by_outcome` is a BTreeMap: name order
+        out.extend(outcomes.iter().map(|o| format!("{prefix}requests_{o}")));
+        for n in [
+            "requests_5xx",
+            "requests_elb_5xx",
+            "fraction_5xx",
+            "fraction_elb_5xx",
+            "requests_in_flight_at_end",
+        ] {
+            out.push(format!("{prefix}{n}"));
+        }
+    };
+    let latency = |prefix: &str, out: &mut Vec<String>| {
+        for n in [
+            "latency_mean_ms",
+            "latency_p50_ms",
+            "latency_p90_ms",
+            "latency_p99_ms",
+            "latency_p99_9_ms",
+            "latency_max_ms",
+        ] {
+            out.push(format!("{prefix}{n}"));
+        }
+    };
+    let mut out = Vec::with_capacity(96);
+    requests("", &mut out);
+    latency("", &mut out);
+    out.extend(
+        [
+            "throughput_rps",
+            "in_flight_mean",
+            "cpu_utilization_mean_pct",
+            "cpu_utilization_max_pct",
+            "memory_utilization_mean_pct",
+            "memory_utilization_max_pct",
+            "memory_peak_mib",
+            "memory_exceeded",
+            "workers_busy_mean",
+            "worker_utilization_pct",
+            "waiting_for_worker_mean",
+            "task_seconds",
+            "tasks_launched",
+            "tasks_stopped",
+            "tasks_desired_at_end",
+            "tasks_launched_spot",
+            "spot_interruptions",
+            "cost_total_usd",
+            "cost_fargate_usd",
+            "cost_fargate_spot_usd",
+            "cost_alb_hours_usd",
+            "cost_alb_lcu_usd",
+            "cost_per_million_requests_usd",
+            "vcpu_hours",
+            "task_hours",
+            "lcu_hours",
+            "scale_outs",
+            "scale_ins",
+            "first_scale_out_s",
+            "deployments",
+            "deployments_rolled_back",
+            "deployment_failed_tasks",
+        ]
+        .map(String::from),
+    );
+    if target_groups.len() > 1 {
+        for g in target_groups {
+            let p = format!("tg.{g}.");
+            requests(&p, &mut out);
+            latency(&p, &mut out);
+            for n in [
+                "throughput_rps",
+                "cpu_utilization_mean_pct",
+                "tasks_launched",
+            ] {
+                out.push(format!("{p}{n}"));
+            }
+        }
+    }
+    for d in dependencies {
+        let p = format!("dep.{d}.");
+        let mut outcomes: Vec<&str> = CallOutcome::ALL.iter().map(|c| c.name()).collect();
+        outcomes.sort_unstable(); // `calls` is a BTreeMap: name order
+        out.extend(outcomes.iter().map(|o| format!("{p}calls_{o}")));
+        latency(&p, &mut out);
+        out.push(format!("{p}utilization_pct"));
+    }
+    out
+}
+
 /// The value of one flat metric of `s`: `Ok(None)` when the run has no such figure,
 /// `Err` listing the names there are when `name` is not one of them.
 ///
@@ -253,5 +353,63 @@ mod tests {
         );
         let e = flat_metric(&s, "latency_p42_ms").unwrap_err();
         assert!(e.contains("latency_p99_ms"), "{e}");
+    }
+
+    /// A run's summary of a scenario given as TOML text.
+    fn summary_of(text: &str) -> Summary {
+        let spec = crate::scenario::load_str(std::path::Path::new("t.toml"), text, &[])
+            .expect("valid")
+            .spec;
+        let mut sim = crate::model::Simulation::new(&spec, crate::metrics::Recorder::in_memory())
+            .expect("builds");
+        sim.run();
+        sim.into_observer().finish().expect("finishes").0
+    }
+
+    #[test]
+    fn metric_names_are_the_names_a_run_has() {
+        let one = r#"
+            simulation = { duration = "5s" }
+            clients = [{ name = "c", arrivals = { process = "poisson", rate_rps = 5.0 } }]
+            load_balancer = { listeners = [{ port = 80, default_action = { type = "forward", target_group = "tg" } }] }
+            target_groups = [{ name = "tg" }]
+            services = [{ name = "s", target_group = "tg", desired_count = 1, request = { cpu_time = "10ms" } }]
+        "#;
+        let names =
+            |s: &Summary| -> Vec<String> { flat_metrics(s).into_iter().map(|(n, _)| n).collect() };
+        assert_eq!(names(&summary_of(one)), metric_names(&["tg"], &[]));
+        let two = r#"
+            simulation = { duration = "5s" }
+            clients = [{ name = "c", arrivals = { process = "poisson", rate_rps = 5.0 } }]
+            [load_balancer]
+            listeners = [
+              { port = 80, default_action = { type = "forward", target_group = "web" } },
+              { port = 81, default_action = { type = "forward", target_group = "api" } },
+            ]
+            [[target_groups]]
+            name = "web"
+            [[target_groups]]
+            name = "api"
+            [[dependencies]]
+            name = "db"
+            latency = "2ms"
+            [[dependencies]]
+            name = "cache"
+            latency = "1ms"
+            [[services]]
+            name = "w"
+            target_group = "web"
+            desired_count = 1
+            request = { cpu_time = "10ms" }
+            [[services]]
+            name = "a"
+            target_group = "api"
+            desired_count = 1
+            request = { steps = [{ call = "db" }, { cpu = "1ms" }] }
+        "#;
+        assert_eq!(
+            names(&summary_of(two)),
+            metric_names(&["web", "api"], &["db", "cache"])
+        );
     }
 }

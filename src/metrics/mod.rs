@@ -26,7 +26,7 @@ mod summary;
 use std::path::{Path, PathBuf};
 
 pub use events::{EVENTS_HEADER, event_row, format_event_time};
-pub use flat::{FlatMetric, KEY_METRICS, flat_metric, flat_metrics};
+pub use flat::{FlatMetric, KEY_METRICS, flat_metric, flat_metrics, metric_names};
 pub use latency::LatencyAcc;
 pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};

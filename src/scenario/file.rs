@@ -247,6 +247,36 @@ pub struct ScenarioFile {
     /// default AWS us-east-1 (Linux).
     #[serde(default)]
     pub pricing: PricingSection,
+    /// `[[assert]]`: service level objectives the run must meet (`lbsim run` and
+    /// `lbsim check` exit 1 naming each one broken); default none. Not part of the model:
+    /// they are checked on the run's summary.
+    #[serde(default, rename = "assert")]
+    pub asserts: Vec<AssertSection>,
+}
+
+/// One `[[assert]]`: a bound on a flat metric of the run's summary (`latency_p99_ms`,
+/// `fraction_5xx`, ...: the names of `lbsim::metrics::flat_metrics`), at least one of `min`
+/// and `max`, both inclusive.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssertSection {
+    /// The flat metric's name, e.g. `latency_p99_ms`.
+    pub metric: String,
+    /// The lowest value allowed, in the metric's unit (inclusive).
+    #[serde(default, deserialize_with = "present_number")]
+    pub min: Option<f64>,
+    /// The highest value allowed, in the metric's unit (inclusive).
+    #[serde(default, deserialize_with = "present_number")]
+    pub max: Option<f64>,
+}
+
+/// A number that is there when the field is: TOML's `nan` and `inf` reach the reader as
+/// null, which must be an error, not "no bound".
+fn present_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    use serde::de::Error;
+    Option::<f64>::deserialize(d)?
+        .map(Some)
+        .ok_or_else(|| D::Error::custom("expected a finite number (not nan, inf or null)"))
 }
 
 /// `[cloudwatch]`.

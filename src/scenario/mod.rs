@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::model::WorldSpec;
 
 pub use overrides::Override;
-pub use validate::Issue;
+pub use validate::{Assertion, Issue};
 
 /// A loaded, validated scenario: plain data, cheap to clone (traces are shared), `Send`.
 #[derive(Clone, Debug)]
@@ -35,6 +35,9 @@ pub struct Scenario {
     /// defaults are filled in: what `scenario.json` beside a run's outputs holds, and what
     /// reports show as "the resolved scenario".
     pub document: serde_json::Value,
+    /// The `[[assert]]` SLOs, in file order: checked on the run's summary by `lbsim run`
+    /// and `lbsim check`, not part of the model.
+    pub asserts: Vec<Assertion>,
 }
 
 /// A problem with a scenario or a file it refers to.
@@ -211,7 +214,15 @@ pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, 
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("scenario");
-    let spec = validate::resolve(&typed, base, stem).map_err(|issues| {
+    // Asserts are checked apart from the model's spec; their issues join the others.
+    let resolved = match (
+        validate::resolve(&typed, base, stem),
+        validate::resolve_asserts(&typed),
+    ) {
+        (Ok(spec), Ok(asserts)) => Ok((spec, asserts)),
+        (r, a) => Err([r.err(), a.err()].into_iter().flatten().flatten().collect()),
+    };
+    let (spec, asserts) = resolved.map_err(|issues: Vec<Issue>| {
         ScenarioErrors(
             issues
                 .into_iter()
@@ -244,5 +255,6 @@ pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, 
         path: path.to_path_buf(),
         spec,
         document,
+        asserts,
     })
 }

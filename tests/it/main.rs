@@ -3,6 +3,7 @@
 mod autoscaling;
 mod browser;
 mod bundled;
+mod check;
 mod cli;
 mod cost;
 mod dependencies;

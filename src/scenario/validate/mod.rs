@@ -13,7 +13,9 @@
 //! cost model);
 //! `dist` checks the delays and distributions they share, and the memory distributions.
 //! Every problem is collected, not just the first, in that order.
+//! `[[assert]]` (the scenario's SLOs, not the model) is checked by [`resolve_asserts`].
 
+mod asserts;
 mod autoscaling;
 mod clients;
 mod dependencies;
@@ -35,6 +37,7 @@ use super::file::{ScenarioFile, SignedDur};
 use crate::engine::{NANOS_PER_SEC, SimDuration};
 use crate::model::WorldSpec;
 
+pub use asserts::{Assertion, resolve_asserts};
 pub use services::{fargate_memory_range, fargate_pair_is_valid};
 
 /// One problem found in a scenario: the field's dotted path and what is wrong.
