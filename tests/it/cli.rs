@@ -95,11 +95,18 @@ fn run_writes_its_files_and_no_temporaries() {
             "events.csv",
             "latency.csv",
             "metrics.csv",
+            "plots",
             "report.html",
             "scenario.json",
             "summary.json"
         ]
     );
+    let mut plots: Vec<String> = fs::read_dir(out.join("plots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    plots.sort();
+    assert_eq!(plots, ["dashboard.svg", "latency_cdf.svg"]);
     let summary: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["scenario"], "tiny");

@@ -18,17 +18,21 @@ fn load(toml_text: &str, dir: &tempfile::TempDir) -> WorldSpec {
         .spec
 }
 
+/// Every file under `dir` (plots/ too), by relative path, with its bytes.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().into_string().unwrap(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
+    fn walk(root: &Path, d: &Path, v: &mut Vec<(String, Vec<u8>)>) {
+        for e in fs::read_dir(d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, v);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                v.push((rel, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
     v.sort();
     v
 }
@@ -73,7 +77,8 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
         assert!(o.status.success(), "{}", text(&o));
         runs.push(files(&out));
     }
-    assert_eq!(runs[0].len(), 6);
+    // summary.json, five CSV files, latency.csv, scenario.json, report.html and two plots.
+    assert_eq!(runs[0].len(), 11);
     assert_eq!(runs[0], runs[1], "same seed, different bytes");
     let metrics =
         |r: &Vec<(String, Vec<u8>)>| r.iter().find(|f| f.0 == "metrics.csv").unwrap().1.clone();
