@@ -5,18 +5,23 @@
 # error fails the script.
 #
 # Needs python3 (3.11+) with venv, and the lbsim binary: $LBSIM, else target/release/lbsim
-# (built here if missing). The virtual environment is target/notebooks-venv (reused if there).
+# (built here if missing). The packages of notebooks/requirements.txt go into a virtual
+# environment kept between runs under ~/.cache/lbsim (one per version of requirements.txt;
+# NOTEBOOKS_VENV=DIR to choose another), since installing them takes minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV="${NOTEBOOKS_VENV:-target/notebooks-venv}"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
+req_hash="$(sha256sum notebooks/requirements.txt | cut -c1-16)"
+VENV="${NOTEBOOKS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/lbsim/notebooks-venv-$req_hash}"
+if [ ! -f "$VENV/.installed" ]; then
+  echo "installing notebooks/requirements.txt into $VENV"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+  touch "$VENV/.installed"
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
 # The notebooks' kernel is this environment's Python, whatever kernels the machine has.
 "$VENV/bin/python" -m ipykernel install --prefix "$VENV" --name python3 >/dev/null
-export JUPYTER_PATH="$PWD/$VENV/share/jupyter"
+export JUPYTER_PATH="$VENV/share/jupyter"
 
 if [ -z "${LBSIM:-}" ]; then
   [ -x target/release/lbsim ] || cargo build --release
@@ -24,16 +29,10 @@ if [ -z "${LBSIM:-}" ]; then
 fi
 export LBSIM_NOTEBOOK_SMALL=1
 
+shopt -s nullglob
+notebooks=(notebooks/*.ipynb)
+[ "${#notebooks[@]}" -gt 0 ] || { echo "no notebook found in notebooks/" >&2; exit 1; }
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
-count=0
-for nb in notebooks/*.ipynb; do
-  start=$SECONDS
-  # Runs with notebooks/ as its working directory (lbsim_nb.py is imported from there).
-  "$VENV/bin/jupyter" nbconvert --to notebook --execute "$nb" --output-dir "$OUT" \
-    --ExecutePreprocessor.timeout=600 --log-level=WARN
-  echo "notebook $nb: executed without error in $((SECONDS - start)) s"
-  count=$((count + 1))
-done
-[ "$count" -gt 0 ] || { echo "no notebook found in notebooks/" >&2; exit 1; }
-echo "notebooks: $count executed on small settings"
+"$VENV/bin/python" notebooks/execute.py --out "$OUT" "${notebooks[@]}"
+echo "notebooks: ${#notebooks[@]} executed on small settings"
