@@ -135,14 +135,15 @@ pub fn flat_metrics(s: &Summary) -> Vec<FlatMetric> {
     push("vcpu_hours", Some(c.vcpu_hours));
     push("task_hours", Some(c.task_hours));
     push("lcu_hours", Some(c.lcu_hours));
+    // `+ 0.0`: the sum of no floats is −0.0, which would print as "-0".
     let a = &s.auto_scaling;
     push(
         "scale_outs",
-        Some(a.iter().map(|x| f64::from(x.scale_outs)).sum()),
+        Some(a.iter().map(|x| f64::from(x.scale_outs)).sum::<f64>() + 0.0),
     );
     push(
         "scale_ins",
-        Some(a.iter().map(|x| f64::from(x.scale_ins)).sum()),
+        Some(a.iter().map(|x| f64::from(x.scale_ins)).sum::<f64>() + 0.0),
     );
     push(
         "first_scale_out_s",
@@ -158,7 +159,7 @@ pub fn flat_metrics(s: &Summary) -> Vec<FlatMetric> {
     );
     push(
         "deployment_failed_tasks",
-        Some(d.iter().map(|x| f64::from(x.failed_tasks)).sum()),
+        Some(d.iter().map(|x| f64::from(x.failed_tasks)).sum::<f64>() + 0.0),
     );
     push(
         "deployment_duration_s",
@@ -264,6 +265,7 @@ pub fn metric_names(target_groups: &[&str], dependencies: &[&str]) -> Vec<String
             "deployments",
             "deployments_rolled_back",
             "deployment_failed_tasks",
+            "deployment_duration_s",
         ]
         .map(String::from),
     );
@@ -351,6 +353,10 @@ mod tests {
             flat_metric(&s, "latency_p99_ms"),
             Ok(s.latency_ms.as_ref().map(|l| l.p99))
         );
+        for name in ["scale_outs", "scale_ins", "deployment_failed_tasks"] {
+            let v = flat_metric(&s, name).unwrap().unwrap();
+            assert!(v == 0.0 && v.is_sign_positive(), "{name} = {v:?}");
+        }
         let e = flat_metric(&s, "latency_p42_ms").unwrap_err();
         assert!(e.contains("latency_p99_ms"), "{e}");
     }
