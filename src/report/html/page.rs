@@ -24,6 +24,7 @@ tr.sig td{font-weight:700}\
 .warn{border-left:4px solid #444;padding:0.2rem 0.6rem;background:#f2f2f2}\
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:1rem}\
 figure{margin:0}\
+.plots figure.full{grid-column:1/-1}\
 figure img{width:100%;height:auto;border:1px solid #eee}\
 figcaption{font-size:0.8rem;color:#555}\
 pre{background:#f6f6f6;border:1px solid #e4e4e4;padding:0.5rem;overflow:auto;\
@@ -62,7 +63,8 @@ pub(super) fn plots(plots: &[Plot]) -> Markup {
                 h2 { "Plots" }
                 div.plots {
                     @for p in plots {
-                        figure {
+                        // Dashboards and grids of panels take the page's width.
+                        figure.full[matches!(p.name.split('.').next(), Some("dashboard" | "sweep" | "compare"))] {
                             img src=(p.data_uri) alt=(p.name);
                             figcaption { "plots/" (p.name) }
                         }
