@@ -39,8 +39,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario; write summary.json, metrics.csv, events.csv, dependencies.csv,
-    /// cloudwatch.csv and alarms.csv; print a summary.
+    /// Run a scenario; write summary.json, the CSV files (metrics, events, dependencies,
+    /// cloudwatch, alarms, latency), scenario.json, plots/ and report.html; print a summary.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
     /// Check a scenario file (and the files it names) without running it.
