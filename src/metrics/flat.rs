@@ -326,13 +326,7 @@ mod tests {
             target_groups = [{ name = "tg" }]
             services = [{ name = "s", target_group = "tg", desired_count = 1, request = { cpu_time = "10ms" } }]
         "#;
-        let spec = crate::scenario::load_str(std::path::Path::new("t.toml"), text, &[])
-            .expect("valid")
-            .spec;
-        let mut sim = crate::model::Simulation::new(&spec, crate::metrics::Recorder::in_memory())
-            .expect("builds");
-        sim.run();
-        let (mut s, _) = sim.into_observer().finish().expect("finishes");
+        let mut s = summary_of(text);
         s.requests.by_outcome.insert("ok".into(), 90);
         s.requests.by_outcome.insert("target_5xx".into(), 6);
         s.requests.by_outcome.insert("elb_503_no_targets".into(), 4);

@@ -121,6 +121,15 @@ fn runs_for(specs: &[WorldSpec], replications: u32, base_seed: u64) -> Vec<PlanR
     runs
 }
 
+fn check_replications(replications: u32) -> Result<(), SweepError> {
+    if replications == 0 {
+        return Err(SweepError::Usage(
+            "--replications must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn scenario_error(e: scenario::ScenarioErrors, label: Option<&str>) -> SweepError {
     SweepError::Scenario {
         at: label.map(str::to_string),
@@ -143,11 +152,7 @@ pub fn sweep_plan(
     replications: u32,
     base_seed: Option<u64>,
 ) -> Result<Prepared, SweepError> {
-    if replications == 0 {
-        return Err(SweepError::Usage(
-            "--replications must be at least 1".into(),
-        ));
-    }
+    check_replications(replications)?;
     let base: Scenario = scenario::load(file, sets).map_err(|e| scenario_error(e, None))?;
     let base_seed = base_seed.unwrap_or(base.spec.seed);
     let mut points_out = Vec::new();
@@ -200,11 +205,7 @@ pub fn files_plan(
     replications: u32,
     base_seed: Option<u64>,
 ) -> Result<Prepared, SweepError> {
-    if replications == 0 {
-        return Err(SweepError::Usage(
-            "--replications must be at least 1".into(),
-        ));
-    }
+    check_replications(replications)?;
     let stems: Vec<String> = files
         .iter()
         .map(|f| {
