@@ -6,17 +6,17 @@
 mod artifacts;
 mod check;
 mod plot;
+mod progress;
+mod run;
+mod signals;
 mod sweep;
 mod table;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
-use lbsim::metrics::{Recorder, RecorderOptions};
-use lbsim::model::Simulation;
 use lbsim::scenario::{self, Override, Scenario, ScenarioErrors};
 
 const EXAMPLES: &str = "\
@@ -42,7 +42,7 @@ enum Command {
     /// Run a scenario; write summary.json, the CSV files (metrics, events, dependencies,
     /// cloudwatch, alarms, latency), scenario.json, plots/ and report.html; print a summary.
     #[command(after_help = EXAMPLES)]
-    Run(RunArgs),
+    Run(run::RunArgs),
     /// Check a scenario file (and the files it names) without running it.
     #[command(after_help = EXAMPLES)]
     Validate(ScenarioArgs),
@@ -69,32 +69,11 @@ pub(crate) struct ScenarioArgs {
     pub(crate) sets: Vec<String>,
 }
 
-#[derive(Args, Debug)]
-struct RunArgs {
-    #[command(flatten)]
-    scenario: ScenarioArgs,
-    /// Master seed (same as --set simulation.seed=N).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Simulated duration, e.g. 30m or 2h (same as --set simulation.duration=D).
-    #[arg(long, value_name = "DURATION")]
-    duration: Option<String>,
-    /// Output directory [default: out/<scenario name>].
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    quiet: bool,
-    /// Do not write report.html.
-    #[arg(long)]
-    no_report: bool,
-}
-
 /// Parses the arguments, runs the command, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run(a) => run(a),
+        Command::Run(a) => run::run(a),
         Command::Validate(a) => validate(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge(a),
@@ -178,101 +157,4 @@ fn validate(args: ScenarioArgs) -> ExitCode {
         }
         Err(code) => code,
     }
-}
-
-fn run(args: RunArgs) -> ExitCode {
-    let mut extra = Vec::new();
-    if let Some(seed) = args.seed {
-        extra.push(format!("simulation.seed={seed}"));
-    }
-    if let Some(d) = &args.duration {
-        // Quoted so that it is always read as a string and checked as a duration.
-        extra.push(format!("simulation.duration=\"{}\"", d.replace('"', "")));
-    }
-    let scenario = match load(&args.scenario, extra) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(&scenario.spec.name));
-    let recorder = Recorder::new(RecorderOptions {
-        out_dir: Some(out_dir),
-    });
-    let started = Instant::now();
-    let mut sim = match Simulation::new(&scenario.spec, recorder) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {}: {e}", scenario.path.display());
-            return ExitCode::from(1);
-        }
-    };
-    let stats = sim.run();
-    let wall = started.elapsed();
-    let (summary, outputs) = match sim.into_observer().finish() {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: writing outputs: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    if let Some(o) = &outputs
-        && let Err(e) =
-            lbsim::metrics::write_json_atomic(&o.dir.join("scenario.json"), &scenario.document)
-    {
-        eprintln!("error: writing outputs: {e}");
-        return ExitCode::from(1);
-    }
-    let artifacts = match &outputs {
-        Some(o) => match artifacts::after_run(
-            &o.dir,
-            artifacts::ArtifactOptions {
-                report: !args.no_report,
-                metrics: &[],
-            },
-        ) {
-            Ok(files) => files,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(1);
-            }
-        },
-        None => vec![],
-    };
-    if !args.quiet {
-        say(&table::render(&summary, &stats, wall));
-        if let Some(o) = outputs {
-            say(&format!(
-                "Wrote {}, {}, {}, {}, {}, {}, {} and scenario.json (the scenario with its --set overrides)",
-                o.summary.display(),
-                o.metrics.display(),
-                o.events.display(),
-                o.dependencies.display(),
-                o.cloudwatch.display(),
-                o.alarms.display(),
-                o.latency.display()
-            ));
-            for f in artifacts {
-                say(&format!("Wrote {}", f.display()));
-            }
-        }
-    }
-    slo_verdict(&scenario, &summary, args.quiet)
-}
-
-/// Evaluates the scenario's `[[assert]]` SLOs on the run: 1 naming each broken one (measured
-/// value against its bound), else 0.
-fn slo_verdict(scenario: &Scenario, summary: &lbsim::metrics::Summary, quiet: bool) -> ExitCode {
-    let broken = check::broken_asserts(scenario, summary);
-    for b in &broken {
-        eprintln!("error: {}: broken {b}", scenario.path.display());
-    }
-    if !broken.is_empty() {
-        return ExitCode::from(1);
-    }
-    if !quiet && !scenario.asserts.is_empty() {
-        say(&format!("All {} [[assert]] hold", scenario.asserts.len()));
-    }
-    ExitCode::SUCCESS
 }

@@ -63,6 +63,10 @@ pub struct RunGridArgs {
     /// Print nothing but errors (no progress bar, no table).
     #[arg(long, short)]
     quiet: bool,
+    /// Run even if a run's work estimate is over the budget (10⁹ requests or 1 GB of
+    /// output per run).
+    #[arg(long)]
+    force: bool,
 }
 
 /// Arguments of `lbsim sweep`.
@@ -382,6 +386,11 @@ fn run_and_finish(
     shard: (usize, usize),
     extra_metrics: &[String],
 ) -> ExitCode {
+    if !grid.force
+        && let Some(code) = over_budget(prepared)
+    {
+        return code;
+    }
     let started = Instant::now();
     let done = match execute(prepared, out, grid, shard) {
         Ok(d) => d,
@@ -402,6 +411,12 @@ fn run_and_finish(
         started.elapsed().as_secs_f64(),
         done.skipped
     );
+    if done.incomplete > 0 {
+        eprintln!(
+            "warning: {} run(s) stopped before their end (unstable: more requests in flight than the model's limit); their runs/<id>.json say \"complete\": false and why, and their figures cover only the time reached",
+            done.incomplete
+        );
+    }
     if shard.1 > 1 {
         if !grid.quiet {
             say(&ran);
@@ -432,6 +447,29 @@ fn run_and_finish(
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Refuses (exit 2) a plan one of whose points is over the work budget, naming the point,
+/// the estimate and `--force`.
+fn over_budget(prepared: &Prepared) -> Option<ExitCode> {
+    use lbsim::model::estimate::{Budget, estimate};
+    for (i, spec) in prepared.specs.iter().enumerate() {
+        let over = estimate(spec).over(&Budget::default());
+        if !over.is_empty() {
+            eprintln!(
+                "error: {}: a run of point {i} is over lbsim's budget:",
+                prepared.plan.scenario_file
+            );
+            for o in &over {
+                eprintln!("  {o}");
+            }
+            eprintln!(
+                "  Shorten simulation.duration, lower the rates or lengthen simulation.metrics_interval; or pass --force to run it anyway."
+            );
+            return Some(ExitCode::from(2));
+        }
+    }
+    None
 }
 
 /// Runs `lbsim merge`.

@@ -295,6 +295,14 @@ impl Recorder {
         Recorder::new(RecorderOptions::default())
     }
 
+    /// Records why the run stopped before its end, for `summary.json`'s `stop_reason`. Call
+    /// it after the simulation has run and before [`Recorder::finish`].
+    pub fn note_stop(&mut self, reason: &str) {
+        if let Some(s) = &mut self.summary {
+            s.stop_reason = Some(reason.to_string());
+        }
+    }
+
     /// Completes the outputs: writes `summary.json` and renames every file from its
     /// temporary name to its final one. Returns the summary and where the files went.
     ///
@@ -601,6 +609,7 @@ impl Recorder {
             seed: self.seed,
             lbsim_version: crate::VERSION.to_string(),
             complete: now >= self.end,
+            stop_reason: None,
             duration_s: round_to((now - SimTime::ZERO).as_secs_f64(), 9),
             warmup_s: round_to((self.warmup - SimTime::ZERO).as_secs_f64(), 9),
             requests: Self::totals(arrived, &by_cause, self.in_flight),

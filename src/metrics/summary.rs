@@ -13,8 +13,13 @@ pub struct Summary {
     pub seed: u64,
     /// The lbsim version that produced the file.
     pub lbsim_version: String,
-    /// False if the run stopped before its end (partial outputs).
+    /// False if the run stopped before its end (partial outputs); `duration_s` is then the
+    /// simulated time reached.
     pub complete: bool,
+    /// Why the run stopped before its end (`unstable: ...`, `interrupted by SIGINT at
+    /// t = ... s`); `null` for a complete run.
+    #[serde(default)]
+    pub stop_reason: Option<String>,
     /// Simulated duration, s.
     pub duration_s: f64,
     /// Warm-up excluded from latency, throughput and utilisation, s.

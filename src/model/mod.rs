@@ -29,6 +29,7 @@ pub mod dependencies;
 pub mod dist;
 pub mod ecs;
 pub mod elb;
+pub mod estimate;
 pub mod faults;
 pub mod ids;
 pub mod observer;
@@ -49,7 +50,7 @@ pub use observer::{LifecycleEvent, NoObserver, Observer, StopReason};
 pub use outcome::Cause;
 pub use request::{CallState, Request};
 pub use spec::*;
-pub use world::{Event, RunStats, Simulation, World};
+pub use world::{DEFAULT_MAX_IN_FLIGHT, Event, RunStats, RunStop, Simulation, World};
 
 /// Why a [`WorldSpec`] cannot be built or an operation cannot apply. `scenario` validation
 /// catches spec problems first with file and field; this is the model's own guard so that

@@ -538,6 +538,82 @@ pub struct Simulation<O: Observer> {
     core: Core<O>,
     sched: Scheduler<Event>,
     finished: bool,
+    /// The spec, for the offered-load and capacity figures of an unstable stop.
+    spec: WorldSpec,
+    max_in_flight: u64,
+    stopped: Option<RunStop>,
+}
+
+/// Requests in flight beyond which a run is stopped as unstable (see [`RunStop::Unstable`]),
+/// unless [`Simulation::set_max_in_flight`] says otherwise: 1,000,000. A request in flight
+/// takes about 110 bytes of the model's memory (the request, its place in a task's queue
+/// and its pending events), so the limit holds the run's memory to about 150 MB.
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 1_000_000;
+
+/// Events handled between two looks at the run (limits, progress, interruption).
+const BATCH_EVENTS: u64 = 4096;
+
+/// Why a run stopped before its end.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunStop {
+    /// More requests were in flight than the limit: the offered load exceeds what the
+    /// fleet can serve and nothing sheds it (an M/M/c queue with ρ ≥ 1 grows without bound).
+    /// Checked every few thousand events, so `in_flight` may pass the limit by that much.
+    Unstable {
+        /// When, simulated.
+        at: SimTime,
+        /// Requests in flight then.
+        in_flight: u64,
+        /// The limit it passed.
+        limit: u64,
+        /// Every client's offered rate then, requests/s.
+        offered_rps: f64,
+        /// What the running tasks could serve, requests/s: Σ of each task's vCPUs over
+        /// its service's mean CPU demand (or workers over holding time).
+        capacity_rps: f64,
+    },
+    /// The caller asked to stop (an interruption: Ctrl-C, SIGTERM).
+    Requested {
+        /// When, simulated.
+        at: SimTime,
+    },
+}
+
+impl RunStop {
+    /// The simulated time the run stopped at.
+    pub fn at(&self) -> SimTime {
+        match self {
+            RunStop::Unstable { at, .. } | RunStop::Requested { at } => *at,
+        }
+    }
+}
+
+impl std::fmt::Display for RunStop {
+    /// `unstable: 1,000,000 requests in flight at t = 12.3 s; offered 1e7/s vs capacity
+    /// 3,200/s`, or `interrupted at t = 12.3 s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::estimate::{sci, thousands};
+        match self {
+            RunStop::Unstable {
+                at,
+                in_flight,
+                limit,
+                offered_rps,
+                capacity_rps,
+            } => write!(
+                f,
+                "unstable: {} requests in flight at t = {:.1} s (limit {}); offered {}/s vs capacity {}/s",
+                thousands(*in_flight),
+                at.as_secs_f64(),
+                thousands(*limit),
+                sci(*offered_rps),
+                sci(*capacity_rps)
+            ),
+            RunStop::Requested { at } => {
+                write!(f, "interrupted at t = {:.1} s", at.as_secs_f64())
+            }
+        }
+    }
 }
 
 impl<O: Observer> Simulation<O> {
@@ -575,6 +651,9 @@ impl<O: Observer> Simulation<O> {
             core: Core { world, observer },
             sched,
             finished: false,
+            spec: spec.clone(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            stopped: None,
         })
     }
 
@@ -585,16 +664,79 @@ impl<O: Observer> Simulation<O> {
     }
 
     /// Runs to the end and tells the observer the run is over. Calling it again does
-    /// nothing more.
+    /// nothing more. Stops early, at an event boundary, if the run turns unstable (see
+    /// [`Simulation::stopped`]).
     pub fn run(&mut self) -> RunStats {
+        self.run_with(|_| true)
+    }
+
+    /// [`Simulation::run`], calling `keep_going` every few thousand events (at event
+    /// boundaries; about every millisecond of wall time) to show progress or to stop: when it
+    /// returns false the run ends there as [`RunStop::Requested`], and the observer is told
+    /// the run is over at that time (partial outputs, `complete: false`).
+    pub fn run_with<F: FnMut(&Self) -> bool>(&mut self, mut keep_going: F) -> RunStats {
         if !self.finished {
             let end = self.core.world.end;
-            engine::run_until(&mut self.sched, &mut self.core, end);
-            self.core.world.account_all(end);
-            self.core.observer.finish(end, &self.core.world);
+            loop {
+                let n = engine::run_batch(&mut self.sched, &mut self.core, end, BATCH_EVENTS);
+                if n < BATCH_EVENTS {
+                    break;
+                }
+                let in_flight = self.core.world.in_flight() as u64;
+                if in_flight > self.max_in_flight {
+                    self.stopped = Some(self.unstable(in_flight));
+                    break;
+                }
+                if !keep_going(self) {
+                    self.stopped = Some(RunStop::Requested {
+                        at: self.sched.now(),
+                    });
+                    break;
+                }
+            }
+            let at = if self.stopped.is_some() {
+                self.sched.now()
+            } else {
+                end
+            };
+            self.core.world.account_all(at);
+            self.core.observer.finish(at, &self.core.world);
             self.finished = true;
         }
         self.stats()
+    }
+
+    /// The unstable stop now.
+    fn unstable(&self, in_flight: u64) -> RunStop {
+        use super::estimate;
+        let now = self.sched.now();
+        let capacity_rps = self
+            .core
+            .world
+            .tasks
+            .iter()
+            .filter(|t| t.state == super::TaskState::Running)
+            .filter_map(|t| self.spec.services.get(t.service.0 as usize))
+            .map(|s| estimate::task_capacity_rps(&self.spec, s))
+            .sum();
+        RunStop::Unstable {
+            at: now,
+            in_flight,
+            limit: self.max_in_flight,
+            offered_rps: estimate::offered_rps(&self.spec, now),
+            capacity_rps,
+        }
+    }
+
+    /// Sets the in-flight limit of [`RunStop::Unstable`] (default
+    /// [`DEFAULT_MAX_IN_FLIGHT`]); at least 1.
+    pub fn set_max_in_flight(&mut self, limit: u64) {
+        self.max_in_flight = limit.max(1);
+    }
+
+    /// Why the run stopped before its end; `None` if it ran to the end (or has not run).
+    pub fn stopped(&self) -> Option<&RunStop> {
+        self.stopped.as_ref()
     }
 
     /// Counts so far.

@@ -19,6 +19,9 @@ pub struct Executed {
     pub skipped: usize,
     /// Of those, run now.
     pub ran: usize,
+    /// Of the runs run now, those that stopped before their end (unstable: see
+    /// `model::RunStop`); their `runs/<id>.json` says `complete: false`.
+    pub incomplete: usize,
 }
 
 /// The file of run `id` in `dir`.
@@ -76,22 +79,26 @@ pub fn execute(
             threads: jobs,
             reason: e.to_string(),
         })?;
-    let results: Vec<Result<(), SweepError>> = pool.install(|| {
+    let results: Vec<Result<bool, SweepError>> = pool.install(|| {
         todo.par_iter()
             .map(|r| {
                 let summary = run_one(&prepared.specs[r.point], r.seed)?;
                 write_json_atomic(&run_path(dir, &r.id), &summary)?;
                 done();
-                Ok(())
+                Ok(summary.complete)
             })
             .collect()
     });
+    let mut incomplete = 0;
     for r in results {
-        r?;
+        if !r? {
+            incomplete += 1;
+        }
     }
     Ok(Executed {
         in_shard: mine.len(),
         skipped,
         ran: todo.len(),
+        incomplete,
     })
 }

@@ -150,7 +150,9 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T
     })
 }
 
-/// Runs `spec` once with `seed` (in memory, no files) and returns its summary.
+/// Runs `spec` once with `seed` (in memory, no files) and returns its summary. A run that
+/// turns unstable stops early (the model's in-flight limit): its summary says
+/// `complete: false` and why, in `stop_reason`.
 ///
 /// # Errors
 /// [`SweepError`] if the model rejects the spec.
@@ -160,8 +162,12 @@ pub fn run_one(spec: &WorldSpec, seed: u64) -> Result<Summary, SweepError> {
     let mut sim = Simulation::new(&spec, Recorder::in_memory())
         .map_err(|source| SweepError::Model { seed, source })?;
     sim.run();
-    let (summary, _) = sim
-        .into_observer()
+    let stop = sim.stopped().map(|s| s.to_string());
+    let mut recorder = sim.into_observer();
+    if let Some(s) = &stop {
+        recorder.note_stop(s);
+    }
+    let (summary, _) = recorder
         .finish()
         .map_err(|source| SweepError::Metrics { seed, source })?;
     Ok(summary)

@@ -13,6 +13,7 @@ mod distributions;
 mod faults;
 mod invariants;
 mod lifecycle;
+mod limits;
 mod outputs_lifecycle;
 mod plots;
 mod properties;
