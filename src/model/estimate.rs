@@ -320,7 +320,7 @@ mod tests {
                     rate_end_rps: 4.0,
                 },
             ]),
-            period: period.map(|s| SimDuration::from_secs(s)),
+            period: period.map(SimDuration::from_secs),
         })
     }
 
