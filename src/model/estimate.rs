@@ -358,7 +358,7 @@ mod tests {
         let over = e.over(&Budget::default());
         assert_eq!(over.len(), 2, "{over:?}");
         assert!(over[0].contains("3.2e14 requests"), "{over:?}");
-        assert!(over[1].contains("TB of output"), "{over:?}");
+        assert!(over[1].contains("79.1 GB of output"), "{over:?}");
         let small = WorldSpec::default();
         assert!(estimate(&small).over(&Budget::default()).is_empty());
     }
