@@ -83,6 +83,28 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The default output directory of a scenario named `name`: `out/<name>`, with any
+/// character but ASCII letters, digits, `.`, `_` and `-` replaced by `_` and a leading `.`
+/// too, so that it is always one plain directory under `out/` (validation already refuses
+/// other names in `simulation.name`; this is the second line of defence).
+pub(crate) fn default_out(name: &str) -> PathBuf {
+    let mut safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        safe.insert(0, '_');
+    }
+    PathBuf::from("out").join(safe)
+}
+
 /// Prints a line on stdout. A closed pipe (`lbsim run ... | head -1`) is not an error worth
 /// a panic: the rest of the output is dropped.
 pub(crate) fn say(text: &str) {
@@ -156,5 +178,33 @@ fn validate(args: ScenarioArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_out;
+    use std::path::{Component, PathBuf};
+
+    #[test]
+    fn default_output_directories_are_one_plain_directory_under_out() {
+        for (name, want) in [
+            ("nasa-jul95", "out/nasa-jul95"),
+            ("/some/dir", "out/_some_dir"),
+            ("..", "out/_.."),
+            ("../../etc", "out/_.._.._etc"),
+            ("a\\b", "out/a_b"),
+            ("", "out/_"),
+            (".hidden", "out/_.hidden"),
+            ("café", "out/caf_"),
+        ] {
+            let p = default_out(name);
+            assert_eq!(p, PathBuf::from(want), "{name:?}");
+            assert_eq!(p.components().count(), 2, "{name:?}");
+            assert!(
+                p.components().all(|c| matches!(c, Component::Normal(_))),
+                "{name:?}"
+            );
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! `lbsim run`: budget check, the run (with progress, the in-flight limit and
 //! interruption), its outputs, the summary table and the `[[assert]]` verdict.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -87,7 +87,7 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     let out_dir = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("out").join(&scenario.spec.name));
+        .unwrap_or_else(|| super::default_out(&scenario.spec.name));
     let recorder = Recorder::new(RecorderOptions {
         out_dir: Some(out_dir),
     });

@@ -17,7 +17,7 @@ use lbsim::sweep::{
 };
 
 use super::artifacts::{self, ArtifactOptions};
-use super::say;
+use super::{default_out, say};
 
 const SWEEP_EXAMPLES: &str = "\
 Examples:
@@ -336,10 +336,6 @@ fn compare_table(plan: &SweepPlan, rows: &[Comparison], extra: &[String]) -> Str
         t.add_row(row);
     }
     t.to_string()
-}
-
-fn default_out(name: &str) -> PathBuf {
-    Path::new("out").join(name)
 }
 
 /// Runs `lbsim sweep`.
