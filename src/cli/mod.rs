@@ -165,6 +165,19 @@ fn validate(args: ScenarioArgs) -> ExitCode {
                     ));
                 }
             }
+            let est = lbsim::model::estimate::estimate(spec);
+            extra.push_str(&format!(
+                "; about {} requests, {} rows of metrics.csv",
+                lbsim::model::estimate::sci(est.requests),
+                lbsim::model::estimate::sci(est.metrics_rows)
+            ));
+            let over = est.over(&lbsim::model::estimate::Budget::default());
+            for o in &over {
+                eprintln!(
+                    "warning: {}: {o}: `lbsim run` will refuse it without --force",
+                    args.scenario.display()
+                );
+            }
             say(&format!(
                 "{}: ok — scenario \"{}\", {} of simulated time, {} client(s), {} target group(s), {} service(s), {} task(s){extra}",
                 args.scenario.display(),

@@ -64,6 +64,10 @@ fn runs_over_the_budget_are_refused_with_the_estimate_unless_forced() {
             assert!(t.contains(w), "expected {w:?} in {t}");
         }
         assert!(!out.exists(), "nothing is written");
+        // validate says it is valid, and that run will refuse it.
+        let o = lbsim(&["validate", p(file)]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(text(&o).contains("warning: ") && text(&o).contains("without --force"));
         // A sweep refuses it too.
         let o = lbsim(&[
             "sweep",
@@ -82,6 +86,14 @@ fn runs_over_the_budget_are_refused_with_the_estimate_unless_forced() {
     let ok = write(&dir, "ok.toml", &scenario("1e3", "1d"));
     let o = lbsim(&["run", p(&ok), "--out", p(&out), "--duration", "5s"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn the_estimate_is_close_to_the_requests_of_a_real_trace() {
+    // nasa-jul95 replays a real day (scaled 40×): 5,365,245 requests arrive with seed 1.
+    let o = lbsim(&["validate", "scenarios/nasa-jul95.toml"]);
+    let t = text(&o);
+    assert!(t.contains("about 5.4e6 requests, 1,440 rows of metrics.csv"), "{t}");
 }
 
 #[test]
