@@ -368,6 +368,38 @@ fn exchange(_a: &Path, _b: &Path) -> io::Result<bool> {
     Ok(false)
 }
 
+/// Puts `staging` in place of the existing directory `target` and removes the previous target.
+/// `try_exchange`: try the one-step exchange first (false only in tests of the fallback).
+fn swap_in(
+    staging: &Path,
+    target: &Path,
+    parent: &Path,
+    try_exchange: bool,
+) -> Result<(), StagingError> {
+    if try_exchange
+        && exchange(staging, target).map_err(io_err(target, "swap in the new outputs at"))?
+    {
+        // The previous outputs are now at the staging path.
+        let _ = fs::remove_dir_all(staging);
+        return Ok(());
+    }
+    // `.<name>.lbsim-old-<pid>-<random>`, with the staging name's `<pid>-<random>`.
+    let prefix = sibling_prefix(target.file_name().expect("a resolved target has a name"));
+    let staging_name = staging.file_name().expect("a staging directory has a name");
+    let suffix = &staging_name.as_encoded_bytes()[prefix.len()..];
+    let mut old_name = prefix;
+    old_name.push("old-");
+    old_name.push(String::from_utf8_lossy(suffix).as_ref());
+    let old = parent.join(old_name);
+    fs::rename(target, &old).map_err(io_err(target, "move aside the previous outputs at"))?;
+    if let Err(e) = fs::rename(staging, target) {
+        let _ = fs::rename(&old, target);
+        return Err(io_err(target, "rename the staging directory to")(e));
+    }
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
+}
+
 /// An output directory being written: files go into a fresh hidden directory beside the target,
 /// which replaces the target in one step when the run is complete ([`StagedDir::commit`]).
 /// Dropped without a commit (an error, a panic, an early return), it removes the staging
@@ -478,28 +510,8 @@ impl StagedDir {
         if absent {
             fs::rename(&staging, &target)
                 .map_err(io_err(&target, "rename the staging directory to"))?;
-        } else if exchange(&staging, &target)
-            .map_err(io_err(&target, "swap in the new outputs at"))?
-        {
-            // The previous outputs are now at the staging path.
-            let _ = fs::remove_dir_all(&staging);
         } else {
-            let mut old_name =
-                sibling_prefix(target.file_name().expect("resolved target has a name"));
-            old_name.push("old-");
-            let staging_name = staging.file_name().expect("staging has a name");
-            let prefix_len = sibling_prefix(target.file_name().expect("named")).len();
-            // `<pid>-<random>` of the staging name.
-            let suffix = &staging_name.as_encoded_bytes()[prefix_len..];
-            old_name.push(String::from_utf8_lossy(suffix).as_ref());
-            let old = self.parent.join(old_name);
-            fs::rename(&target, &old)
-                .map_err(io_err(&target, "move aside the previous outputs at"))?;
-            if let Err(e) = fs::rename(&staging, &target) {
-                let _ = fs::rename(&old, &target);
-                return Err(io_err(&target, "rename the staging directory to")(e));
-            }
-            let _ = fs::remove_dir_all(&old);
+            swap_in(&staging, &target, &self.parent, true)?;
         }
         self.staging = None;
         sync_dir(&self.parent);
@@ -596,6 +608,35 @@ mod tests {
             "out/x holds the outputs of scenario \"a\" seed 1; this run is scenario \"b\" seed 2: \
              choose another --out or pass --overwrite"
         );
+    }
+
+    #[test]
+    fn fallback_without_exchange_replaces_whole_and_leaves_no_debris() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("out");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("old.csv"), "old").unwrap();
+        let staging = tmp.path().join(".out.lbsim-1-abcDEF0123");
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join("new.csv"), "new").unwrap();
+        swap_in(&staging, &target, tmp.path(), false).unwrap();
+        assert_eq!(fs::read_to_string(target.join("new.csv")).unwrap(), "new");
+        assert!(!target.join("old.csv").exists());
+        let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "only the target is left: {left:?}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn exchange_swaps_two_directories_on_linux() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        fs::write(a.join("from_a"), "").unwrap();
+        // tmpfs, ext4, btrfs, xfs and overlayfs all support RENAME_EXCHANGE.
+        assert!(exchange(&a, &b).unwrap());
+        assert!(b.join("from_a").exists() && !a.join("from_a").exists());
     }
 
     #[test]
