@@ -50,7 +50,7 @@ pub const MARKER: &str = ".lbsim-output";
 /// Length of the random part of a staging directory's name.
 const RAND_LEN: usize = 10;
 
-/// Where a staging directory of a process that is gone counts as stale when the operating
+/// Age after which a staging directory counts as stale where the operating
 /// system cannot tell whether a pid is alive (not Unix).
 #[cfg(not(unix))]
 const STALE_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
