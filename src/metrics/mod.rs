@@ -21,6 +21,7 @@ mod flat;
 mod latency;
 mod output;
 mod recorder;
+pub mod staging;
 mod summary;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use flat::{FlatMetric, KEY_METRICS, flat_metric, flat_metrics, metric_names}
 pub use latency::LatencyAcc;
 pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};
+pub use staging::{StagedDir, StagingError};
 pub use summary::{
     CostSummary, CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, MemorySummary,
     PricesSummary, RequestTotals, ScalingSummary, Summary, TargetGroupSummary, TaskTotals,

@@ -30,6 +30,7 @@ mod scenario_network;
 mod scenario_waits;
 mod slow_start;
 mod spot;
+mod staging;
 mod support;
 mod sweep;
 mod target_outputs;
