@@ -363,3 +363,105 @@ pub fn load_str(path: &Path, text: &str, sets: &[Override]) -> Result<Scenario, 
         warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"[simulation]
+duration = "10s"
+seed = 3
+
+[[clients]]
+name = "c"
+arrivals = { process = "poisson", rate_rps = 10.0 }
+
+[load_balancer]
+listeners = [{ port = 80, default_action = { type = "forward", target_group = "tg" } }]
+
+[[target_groups]]
+name = "tg"
+
+[[services]]
+name = "s"
+target_group = "tg"
+desired_count = 1
+request = { cpu_time = "1ms" }
+"#;
+
+    fn load(text: &str, sets: &[&str]) -> Result<Scenario, ScenarioErrors> {
+        let sets: Vec<Override> = sets.iter().map(|s| overrides::parse(s).unwrap()).collect();
+        load_str(Path::new("t.toml"), text, &sets)
+    }
+
+    fn fields(e: &ScenarioErrors) -> Vec<(Option<u64>, String)> {
+        e.0.iter()
+            .map(|e| (e.line, e.field.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn several_type_errors_are_listed_together_in_line_order() {
+        let text = BASE
+            .replace("seed = 3", "seed = \"x\"")
+            .replace("port = 80", "port = 70000")
+            .replace("desired_count = 1", "desired_count = 1.5\nname2 = 1");
+        let e = load(&text, &[]).unwrap_err();
+        assert_eq!(
+            fields(&e),
+            [
+                (Some(3), "simulation.seed".to_string()),
+                (Some(10), "load_balancer.listeners.0.port".to_string()),
+                (Some(19), "services.0.desired_count".to_string()),
+                (Some(20), "services.0.name2".to_string()),
+            ],
+            "{e}"
+        );
+        assert!(e.0[1].message.contains("allowed 1–65535"), "{e}");
+    }
+
+    #[test]
+    fn nan_and_inf_name_their_field_and_line_once() {
+        let text = BASE
+            .replace("rate_rps = 10.0", "rate_rps = nan")
+            .replace("seed = 3", "seed = inf");
+        let e = load(&text, &[]).unwrap_err();
+        assert_eq!(
+            fields(&e),
+            [
+                (Some(3), "simulation.seed".to_string()),
+                (Some(7), "clients.0.arrivals.rate_rps".to_string()),
+            ],
+            "{e}"
+        );
+        assert!(e.0[1].message.contains("must be a finite number"), "{e}");
+        // A --set that replaces the value makes it valid.
+        let text = BASE.replace("rate_rps = 10.0", "rate_rps = nan");
+        load(&text, &["clients.0.arrivals.rate_rps=5"]).unwrap();
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_seeds_take_every_u64() {
+        let s = load(
+            &format!("\u{feff}{BASE}"),
+            &["simulation.seed=18446744073709551615"],
+        )
+        .unwrap();
+        assert_eq!(s.spec.seed, u64::MAX);
+        assert!(s.warnings.is_empty());
+        let e = load(
+            &format!("\u{feff}{}", BASE.replace("seed = 3", "seed = -3")),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.0[0].line, Some(3), "{e}");
+    }
+
+    #[test]
+    fn names_from_files_are_made_safe_and_given_names_are_checked() {
+        let s = load_str(Path::new("my scenario.toml"), BASE, &[]).unwrap();
+        assert_eq!(s.spec.name, "my_scenario");
+        let e = load(BASE, &["simulation.name=../up"]).unwrap_err();
+        assert_eq!(e.0[0].field.as_deref(), Some("simulation.name"), "{e}");
+    }
+}

@@ -11,7 +11,9 @@ use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
 use crate::model::{RateProfile, RateSegment};
 
 /// A trace as read: row `i` holds `rps[i]` over `[t[i], t[i+1])`; the last row lasts as
-/// long as the row before it (60 s for the bundled traces).
+/// long as the row before it (60 s for the bundled traces), or 60 s when it is the only row.
+/// After the trace's end the rate is 0, unless the client loops it; a scenario whose run
+/// outlasts its trace gets a warning ([`super::Scenario::warnings`]).
 #[derive(Clone, Debug)]
 pub struct Trace {
     /// Start of each row, ns from the trace's t = 0.
@@ -209,7 +211,7 @@ pub fn read_empirical(path: &Path) -> Result<Arc<[SimDuration]>, ScenarioError> 
 }
 
 /// `v` for a message: in scientific notation when very large or very small.
-fn short(v: f64) -> String {
+pub(crate) fn short(v: f64) -> String {
     if v != 0.0 && v.is_finite() && !(1e-6..1e15).contains(&v.abs()) {
         format!("{v:e}")
     } else {

@@ -68,6 +68,8 @@ pub fn deserialize(doc: &Value, poisoned: &[String]) -> Result<ScenarioFile, Vec
             "services" => list::<ServiceSection>(v, key, poisoned, e),
             "dependencies" => list::<DependencySection>(v, key, poisoned, e),
             "faults" => list::<FaultSection>(v, key, poisoned, e),
+            // Optional: null (in JSON) is "absent".
+            "subnets" if v.is_null() => {}
             "subnets" => list::<SubnetSection>(v, key, poisoned, e),
             "assert" => list::<AssertSection>(v, key, poisoned, e),
             _ => {

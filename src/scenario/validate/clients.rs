@@ -203,7 +203,10 @@ fn schedule(
         if !(r.is_finite() && *r >= 0.0 && *r <= MAX_RATE_RPS) {
             ctx.bad(
                 format!("{pp}.{i}"),
-                format!("rate {r}: must be ≥ 0 and ≤ {MAX_RATE_RPS} requests/s"),
+                format!(
+                    "rate {}: must be ≥ 0 and ≤ {MAX_RATE_RPS} requests/s",
+                    trace::short(*r)
+                ),
             );
             ok = false;
         }
