@@ -412,8 +412,8 @@ request = { cpu_time = "1ms" }
             [
                 (Some(3), "simulation.seed".to_string()),
                 (Some(10), "load_balancer.listeners.0.port".to_string()),
-                (Some(19), "services.0.desired_count".to_string()),
-                (Some(20), "services.0.name2".to_string()),
+                (Some(18), "services.0.desired_count".to_string()),
+                (Some(19), "services.0.name2".to_string()),
             ],
             "{e}"
         );
