@@ -160,12 +160,9 @@ pub(crate) fn non_finite_floats(text: &str) -> Vec<(String, u64, String)> {
             }
         };
         match v.get_ref() {
-            DeValue::Float(f) => {
-                if f.as_str().parse::<f64>().map_or(true, |x| !x.is_finite()) {
-                    let line =
-                        text[..v.span().start.min(text.len())].matches('\n').count() as u64 + 1;
-                    out.push((path.to_string(), line, f.as_str().to_string()));
-                }
+            DeValue::Float(f) if f.as_str().parse::<f64>().map_or(true, |x| !x.is_finite()) => {
+                let line = text[..v.span().start.min(text.len())].matches('\n').count() as u64 + 1;
+                out.push((path.to_string(), line, f.as_str().to_string()));
             }
             DeValue::Table(t) => {
                 for (k, x) in t.iter() {
