@@ -142,6 +142,9 @@ pub(crate) fn load(args: &ScenarioArgs, extra: Vec<String>) -> Result<Scenario, 
 fn validate(args: ScenarioArgs) -> ExitCode {
     match load(&args, vec![]) {
         Ok(s) => {
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
             let spec = &s.spec;
             let tasks: u32 = spec.services.iter().map(|s| s.desired_count).sum();
             let mut extra = String::new();

@@ -4,8 +4,9 @@
 //! `path` is dotted: table keys, and array elements by index (`services.0.desired_count`)
 //! or, for arrays of named tables, by name (`services.web.desired_count`). `value` is read
 //! as a TOML value when it parses as one (`4`, `0.5`, `true`, `"text"`,
-//! `{ dist = "exponential", mean = "10ms" }`), and as a plain string otherwise
-//! (`random`, `5m`).
+//! `{ dist = "exponential", mean = "10ms" }`, and integers up to 2^64 − 1 like the file's
+//! `seed`), and as a plain string otherwise (`random`, `5m`). `nan` and `inf` are refused:
+//! no field takes a number that is not finite.
 
 use serde_json::Value;
 
@@ -23,7 +24,8 @@ pub struct Override {
 /// Parses `path=value`.
 ///
 /// # Errors
-/// A message when there is no `=`, the path is empty or has an empty segment.
+/// A message when there is no `=`, the path is empty or has an empty segment, or the value
+/// holds a number that is not finite (`nan`, `inf`).
 pub fn parse(arg: &str) -> Result<Override, String> {
     let Some((path, value)) = arg.split_once('=') else {
         return Err(format!(
@@ -37,21 +39,28 @@ pub fn parse(arg: &str) -> Result<Override, String> {
             "--set {arg}: the path \"{path}\" has an empty part"
         ));
     }
+    let value = value.trim();
+    let doc = format!("v = {value}");
+    if !super::non_finite_floats(&doc).is_empty() {
+        return Err(format!(
+            "--set {arg}: {value} is not a finite number; write a number, or quote it (\"{value}\") for a string"
+        ));
+    }
     Ok(Override {
         path: segs,
-        value: parse_value(value.trim()),
+        value: parse_value(value),
         text: arg.to_string(),
     })
 }
 
-/// Reads a TOML value if `s` is one, else a string.
+/// Reads a TOML value if `s` is one (read as the file is, so integers up to 2^64 − 1 are
+/// numbers), else a string.
 fn parse_value(s: &str) -> Value {
-    match toml::from_str::<toml::Table>(&format!("v = {s}")) {
-        Ok(mut t) => match t.remove("v") {
-            Some(v) => serde_json::to_value(v).unwrap_or_else(|_| Value::String(s.to_string())),
-            None => Value::String(s.to_string()),
-        },
-        Err(_) => Value::String(s.to_string()),
+    match toml::from_str::<Value>(&format!("v = {s}")) {
+        Ok(Value::Object(mut t)) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(s.to_string())),
+        _ => Value::String(s.to_string()),
     }
 }
 
@@ -146,6 +155,15 @@ mod tests {
                 .value,
             json!({"dist": "exponential", "mean": "10ms"})
         );
+        assert_eq!(
+            parse("simulation.seed=18446744073709551615").unwrap().value,
+            json!(u64::MAX)
+        );
+        assert_eq!(parse("a=-3").unwrap().value, json!(-3));
+        for bad in ["a=nan", "a=inf", "a=-inf", "a=[1, nan]"] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains("not a finite number"), "{e}");
+        }
         assert!(parse("novalue").is_err());
         assert!(parse("a..b=1").is_err());
     }

@@ -6,11 +6,14 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::ScenarioError;
+use super::validate::MAX_RATE_RPS;
 use crate::engine::{NANOS_PER_SEC, SimDuration, SimTime};
 use crate::model::{RateProfile, RateSegment};
 
 /// A trace as read: row `i` holds `rps[i]` over `[t[i], t[i+1])`; the last row lasts as
-/// long as the row before it (60 s for the bundled traces).
+/// long as the row before it (60 s for the bundled traces), or 60 s when it is the only row.
+/// After the trace's end the rate is 0, unless the client loops it; a scenario whose run
+/// outlasts its trace gets a warning ([`super::Scenario::warnings`]).
 #[derive(Clone, Debug)]
 pub struct Trace {
     /// Start of each row, ns from the trace's t = 0.
@@ -23,6 +26,8 @@ pub struct Trace {
 
 /// Latest row start accepted, s (about 31 years: far beyond any trace, far from overflow).
 const MAX_T_S: f64 = 1e9;
+/// Longest duration in an empirical sample, ms (the same 1e9 s).
+const MAX_SAMPLE_MS: f64 = 1e12;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,8 +36,9 @@ struct Row {
     rps: f64,
 }
 
-/// Reads a `t_s,rps` CSV (header required; `t_s` ≥ 0 and strictly increasing; `rps` ≥ 0
-/// and finite).
+/// Reads a `t_s,rps` CSV (header required; `t_s` from 0 to 1e9 s and strictly increasing;
+/// `rps` from 0 to [`MAX_RATE_RPS`], the cap of every rate). A UTF-8 byte order mark before
+/// the header is skipped.
 ///
 /// # Errors
 /// [`ScenarioError`] naming the file and the line: missing file, wrong header, a value
@@ -76,7 +82,7 @@ pub fn read_trace(path: &Path) -> Result<Trace, ScenarioError> {
                 line,
                 format!(
                     "t_s = {}: must be a number of seconds from 0 to {MAX_T_S:e}",
-                    row.t_s
+                    short(row.t_s)
                 ),
             ));
         }
@@ -91,10 +97,13 @@ pub fn read_trace(path: &Path) -> Result<Trace, ScenarioError> {
                 ),
             ));
         }
-        if !(row.rps.is_finite() && row.rps >= 0.0) {
+        if !(row.rps.is_finite() && (0.0..=MAX_RATE_RPS).contains(&row.rps)) {
             return Err(err(
                 line,
-                format!("rps = {}: must be a finite number ≥ 0", row.rps),
+                format!(
+                    "rps = {}: must be a finite number from 0 to {MAX_RATE_RPS} requests/s (the cap of every rate)",
+                    short(row.rps)
+                ),
             ));
         }
         prev = Some(row.t_s);
@@ -160,7 +169,7 @@ pub fn window(
 }
 
 /// Reads an empirical sample: a CSV with a header and durations in milliseconds in the
-/// first column (finite, ≥ 0).
+/// first column (finite, from 0 to 1e12 ms).
 ///
 /// # Errors
 /// [`ScenarioError`] naming the file and line.
@@ -184,10 +193,13 @@ pub fn read_empirical(path: &Path) -> Result<Arc<[SimDuration]>, ScenarioError> 
         let v: f64 = field
             .parse()
             .map_err(|_| err(line, format!("\"{field}\" is not a number of milliseconds")))?;
-        if !(v.is_finite() && v >= 0.0) {
+        if !(v.is_finite() && (0.0..=MAX_SAMPLE_MS).contains(&v)) {
             return Err(err(
                 line,
-                format!("{v}: must be a finite number of milliseconds ≥ 0"),
+                format!(
+                    "{}: must be a finite number of milliseconds from 0 to {MAX_SAMPLE_MS:e}",
+                    short(v)
+                ),
             ));
         }
         out.push(SimDuration::from_secs_f64(v / 1e3));
@@ -196,6 +208,15 @@ pub fn read_empirical(path: &Path) -> Result<Arc<[SimDuration]>, ScenarioError> 
         return Err(err(None, "the sample has no rows".into()));
     }
     Ok(Arc::from(out))
+}
+
+/// `v` for a message: in scientific notation when very large or very small.
+pub(crate) fn short(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
 }
 
 fn io_message(e: &csv::Error) -> String {

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per concern.
 
 mod autoscaling;
+mod bad_inputs;
 mod browser;
 mod bundled;
 mod check;

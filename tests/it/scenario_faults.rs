@@ -246,12 +246,16 @@ fn bad_fault_values_name_the_field_and_the_allowed_range() {
             "{set}: expected {want:?} in {e}"
         );
     }
-    // A slowdown needs its factor; a NaN fraction is an error (read as no number), not a
+    // A slowdown needs its factor; a NaN fraction is an error naming the field, not a
     // panic.
     let e = load(&FAULTS.replace("factor = 3.5\n", ""), &[]).unwrap_err();
     assert!(e.to_string().contains("missing field `factor`"), "{e}");
     let e = load(&FAULTS.replace("fraction = 0.1", "fraction = nan"), &[]).unwrap_err();
-    assert!(e.to_string().contains("faults.3: invalid type"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("faults.3.fraction: nan: must be a finite number"),
+        "{e}"
+    );
     // The zones are the [[subnets]]'s.
     let e = load(
         &format!(

@@ -70,6 +70,7 @@ pub fn resolve_asserts(file: &ScenarioFile) -> Result<Vec<Assertion>, Vec<Issue>
     let mut ctx = Ctx {
         base: Path::new("."),
         issues: Vec::new(),
+        warnings: Vec::new(),
     };
     let tgs: Vec<&str> = file.target_groups.iter().map(|t| t.name.as_str()).collect();
     let deps: Vec<&str> = file.dependencies.iter().map(|d| d.name.as_str()).collect();

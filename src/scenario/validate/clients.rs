@@ -13,11 +13,13 @@ use crate::scenario::trace;
 /// Stands in for arrivals that could not be resolved (the scenario is rejected anyway).
 const FALLBACK: ArrivalSpec = ArrivalSpec::Poisson { rate_rps: 1.0 };
 
-/// Checks `[[clients]]`; `ports` maps listener ports to listener indices.
+/// Checks `[[clients]]`; `ports` maps listener ports to listener indices; `run` is the
+/// simulated duration (a trace that ends before it is a warning).
 pub(super) fn resolve(
     ctx: &mut Ctx,
     clients: &[ClientSection],
     ports: &PortIndex,
+    run: SimDuration,
 ) -> Vec<ClientSpec> {
     if clients.is_empty() || clients.len() > MAX_CLIENTS {
         ctx.bad("clients", format!("needs 1–{MAX_CLIENTS} [[clients]]"));
@@ -32,12 +34,18 @@ pub(super) fn resolve(
     clients
         .iter()
         .enumerate()
-        .map(|(i, c)| client(ctx, i, c, ports))
+        .map(|(i, c)| client(ctx, i, c, ports, run))
         .collect()
 }
 
 /// Checks client `i`.
-fn client(ctx: &mut Ctx, i: usize, c: &ClientSection, ports: &PortIndex) -> ClientSpec {
+fn client(
+    ctx: &mut Ctx,
+    i: usize,
+    c: &ClientSection,
+    ports: &PortIndex,
+    run: SimDuration,
+) -> ClientSpec {
     let p = format!("clients.{i}");
     ctx.name(&format!("{p}.name"), &c.name, "client", 64, true);
     let listener = match c.port {
@@ -52,7 +60,7 @@ fn client(ctx: &mut Ctx, i: usize, c: &ClientSection, ports: &PortIndex) -> Clie
     };
     ClientSpec {
         name: c.name.clone(),
-        arrivals: arrivals(ctx, &format!("{p}.arrivals"), &c.arrivals),
+        arrivals: arrivals(ctx, &format!("{p}.arrivals"), &c.arrivals, run),
         rtt: ctx.delay(&format!("{p}.rtt"), &c.rtt),
         listener,
         request_size: size(
@@ -78,8 +86,8 @@ fn size(ctx: &mut Ctx, path: &str, s: &Option<ByteAmount>, default: u64) -> Dist
     }
 }
 
-/// Checks an `arrivals` table at `path`.
-fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection) -> ArrivalSpec {
+/// Checks an `arrivals` table at `path`; `run` is the simulated duration.
+fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection, run: SimDuration) -> ArrivalSpec {
     match a {
         ArrivalsSection::Poisson { rate_rps } => {
             rate(ctx, path, *rate_rps);
@@ -115,15 +123,42 @@ fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection) -> ArrivalSpec {
                 );
                 return FALLBACK;
             }
-            let t = match trace::read_trace(&ctx.base.join(file)) {
+            let full = ctx.base.join(file);
+            let t = match trace::read_trace(&full) {
                 Ok(t) => t,
                 Err(e) => {
                     ctx.bad_data(format!("{path}.file"), &e);
                     return FALLBACK;
                 }
             };
+            let peak = t.rps.iter().copied().fold(0.0, f64::max);
+            if peak * scale > MAX_RATE_RPS {
+                ctx.bad(
+                    format!("{path}.scale"),
+                    format!(
+                        "{scale}: the trace's highest rate {peak} requests/s × scale = {} requests/s, above the cap of {MAX_RATE_RPS} requests/s",
+                        peak * scale
+                    ),
+                );
+                return FALLBACK;
+            }
             match trace::window(&t, start.0, duration.map(|d| d.0), *scale, *looped) {
-                Ok(p) => ArrivalSpec::Profile(p),
+                Ok(p) => {
+                    let covered = p
+                        .segments
+                        .last()
+                        .map_or(SimDuration::ZERO, |s| s.end - SimTime::ZERO);
+                    if !looped && covered < run {
+                        ctx.warnings.push(format!(
+                            "{}: the trace covers 0–{} of the {} run ({path}); the rate is 0 after {} (set loop = true to repeat it)",
+                            full.display(),
+                            covered,
+                            run,
+                            covered
+                        ));
+                    }
+                    ArrivalSpec::Profile(p)
+                }
                 Err(m) => {
                     ctx.bad(format!("{path}.start"), m);
                     FALLBACK
@@ -168,7 +203,10 @@ fn schedule(
         if !(r.is_finite() && *r >= 0.0 && *r <= MAX_RATE_RPS) {
             ctx.bad(
                 format!("{pp}.{i}"),
-                format!("rate {r}: must be ≥ 0 and ≤ {MAX_RATE_RPS} requests/s"),
+                format!(
+                    "rate {}: must be ≥ 0 and ≤ {MAX_RATE_RPS} requests/s",
+                    trace::short(*r)
+                ),
             );
             ok = false;
         }

@@ -1,13 +1,9 @@
 //! `[[dependencies]]`: names, latencies, capacities, what a full dependency does, and
 //! connection pool sizes.
 
-use super::{Ctx, DependencyIndex, MAX_DEPENDENCIES};
+use super::{Ctx, DependencyIndex, MAX_CAPACITY, MAX_DEPENDENCIES};
 use crate::model::{DependencySpec, WhenFull};
 use crate::scenario::file::{DependencySection, WhenFullSection};
-
-/// Most calls a dependency serves at once (`capacity`), and most connections in a task's
-/// pool (`pool_size`).
-const MAX_CAPACITY: u32 = 1_000_000;
 
 /// Checks `[[dependencies]]`; returns their specs and their indices by name (for the
 /// request steps and faults that refer to them).

@@ -39,6 +39,7 @@ use crate::model::WorldSpec;
 
 pub use asserts::{Assertion, resolve_asserts};
 pub use services::{fargate_memory_range, fargate_pair_is_valid};
+pub use simulation::{MAX_NAME_LEN, is_safe_name, safe_default_name};
 
 /// One problem found in a scenario: the field's dotted path and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +65,10 @@ pub const MAX_TARGET_GROUPS: usize = 100;
 /// Most clients per scenario.
 const MAX_CLIENTS: usize = 1000;
 /// Most requests a task serves at once (`task.max_concurrency`).
-const MAX_CONCURRENCY: u32 = 1_000_000;
+pub const MAX_CONCURRENCY: u32 = 1_000_000;
+/// Most calls a dependency serves at once (`capacity`), and most connections in a task's
+/// pool (`pool_size`).
+pub const MAX_CAPACITY: u32 = 1_000_000;
 /// Most dependencies per scenario.
 pub const MAX_DEPENDENCIES: usize = 100;
 /// Most faults per scenario.
@@ -131,6 +135,8 @@ type PortIndex = BTreeMap<u16, usize>;
 struct Ctx<'a> {
     base: &'a Path,
     issues: Vec<Issue>,
+    /// What is valid but probably not meant (see [`super::Scenario::warnings`]).
+    warnings: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -336,8 +342,10 @@ fn secs(d: SimDuration) -> String {
     }
 }
 
-/// Checks `file` and resolves it into a [`WorldSpec`]. `base` is the directory relative
-/// paths are read from; `default_name` names the scenario when `simulation.name` is unset.
+/// Checks `file` and resolves it into a [`WorldSpec`], with warnings: what is valid but
+/// probably not meant (a trace shorter than the run), one line each. `base` is the directory
+/// relative paths are read from; `default_name` names the scenario when `simulation.name` is
+/// unset (made safe: see [`safe_default_name`]).
 ///
 /// # Errors
 /// Every [`Issue`] found (not just the first).
@@ -345,16 +353,17 @@ pub fn resolve(
     file: &ScenarioFile,
     base: &Path,
     default_name: &str,
-) -> Result<WorldSpec, Vec<Issue>> {
+) -> Result<(WorldSpec, Vec<String>), Vec<Issue>> {
     let mut ctx = Ctx {
         base,
         issues: Vec::new(),
+        warnings: Vec::new(),
     };
     let sim = &file.simulation;
     let name = simulation::check(&mut ctx, sim, default_name);
     let (target_groups, tg_index) = target_groups::resolve(&mut ctx, &file.target_groups);
     let (load_balancer, ports) = load_balancer::resolve(&mut ctx, &file.load_balancer, &tg_index);
-    let clients = clients::resolve(&mut ctx, &file.clients, &ports);
+    let clients = clients::resolve(&mut ctx, &file.clients, &ports, sim.duration.0);
     let (dependencies, dep_index) = dependencies::resolve(&mut ctx, &file.dependencies);
     let (services, svc_index) = services::resolve(
         &mut ctx,
@@ -377,7 +386,7 @@ pub fn resolve(
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }
-    Ok(WorldSpec {
+    let spec = WorldSpec {
         name,
         seed: sim.seed,
         duration: sim.duration.0,
@@ -392,5 +401,6 @@ pub fn resolve(
         subnets,
         cloudwatch_ingestion_delay,
         pricing,
-    })
+    };
+    Ok((spec, ctx.warnings))
 }
