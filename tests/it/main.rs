@@ -11,6 +11,7 @@ mod deployments;
 mod deregistration_lag;
 mod distributions;
 mod faults;
+mod fuzz_corpus;
 mod invariants;
 mod lifecycle;
 mod outputs_lifecycle;
