@@ -55,13 +55,20 @@ fn every_saved_fuzz_input_ends_in_a_value_not_a_panic() {
             }
         }
         // Each corpus holds inputs the parser accepts and inputs it refuses.
-        assert!(accepted > 0 && refused > 0, "{t}: {accepted} accepted, {refused} refused");
+        assert!(
+            accepted > 0 && refused > 0,
+            "{t}: {accepted} accepted, {refused} refused"
+        );
         for p in inputs("regressions", t) {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let want = if name.starts_with("ok-") {
                 true
             } else {
-                assert!(name.starts_with("err-"), "{}: name it ok-* or err-*", p.display());
+                assert!(
+                    name.starts_with("err-"),
+                    "{}: name it ok-* or err-*",
+                    p.display()
+                );
                 false
             };
             match run(t, scratch.path(), &p) {
