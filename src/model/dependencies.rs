@@ -493,8 +493,9 @@ impl World {
         }
         let Some(task_id) = req.task else { return };
         let task = &self.tasks[task_id.index()];
+        // A health check probe follows the health check's profile, not the requests'.
         let Some(super::ecs::StepKind::Call(dep)) = self.services[task.service.index()]
-            .steps_of(task.revision)
+            .steps_for(serial, task.revision)
             .get(usize::from(step))
             .map(|st| st.kind)
         else {

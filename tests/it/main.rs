@@ -12,6 +12,7 @@ mod deployments;
 mod deregistration_lag;
 mod distributions;
 mod faults;
+mod fuzz_corpus;
 mod invariants;
 mod lifecycle;
 mod limits;

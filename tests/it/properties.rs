@@ -12,11 +12,11 @@
 // that a new field does not break them.
 #![allow(clippy::needless_update)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use lbsim::engine::{SimDuration, SimTime};
-use lbsim::metrics::Recorder;
+use lbsim::metrics::{Recorder, RecorderOptions};
 use lbsim::model::*;
 use proptest::prelude::*;
 
@@ -537,6 +537,9 @@ struct Checker {
     zone_of: BTreeMap<TaskId, u32>,
     /// The load balancer's idle timeout.
     idle_timeout: SimDuration,
+    /// Targets (group, task) whose drain ended (DRAINING → unused) and that were not
+    /// registered again: no request may reach them.
+    drained: BTreeSet<(usize, TaskId)>,
     violations: Vec<String>,
 }
 
@@ -665,6 +668,18 @@ impl Observer for Checker {
                 ));
             }
         }
+        if self.drained.contains(&(g, task)) {
+            self.violations.push(format!(
+                "at {now}: request {} reached {task:?} after its drain ended",
+                r.serial
+            ));
+        }
+        if r.dispatched != now || r.dispatched < r.arrived {
+            self.violations.push(format!(
+                "at {now}: request {} dispatched at {} (arrived {})",
+                r.serial, r.dispatched, r.arrived
+            ));
+        }
         if let Some(s) = self.targets[g].get_mut(&task) {
             s.outstanding += 1;
         }
@@ -688,14 +703,41 @@ impl Observer for Checker {
             self.violations
                 .push(format!("request {} started without a task", r.serial));
         }
+        if r.task
+            .is_some_and(|t| self.drained.contains(&(r.target_group.index(), t)))
+        {
+            self.violations.push(format!(
+                "at {now}: request {} started at {:?} after its drain ended",
+                r.serial, r.task
+            ));
+        }
+        if r.admitted < r.dispatched {
+            self.violations.push(format!(
+                "request {} got a worker at {} before its dispatch at {}",
+                r.serial, r.admitted, r.dispatched
+            ));
+        }
     }
     fn request_finished(&mut self, now: SimTime, r: &Request, cause: Cause) {
         self.clock(now);
         let i = r.serial as usize;
         self.ended[i] += 1;
-        if now < self.arrived_at[i] {
+        if now < self.arrived_at[i] || r.arrived != self.arrived_at[i] {
             self.violations
                 .push(format!("request {i} ended before it arrived"));
+        }
+        // Its latency is not negative, and the parts of its life (CPU steps, waits, calls
+        // queued and served) fit in the time it held a worker.
+        let held = if self.started[i] == 1 {
+            now - r.admitted
+        } else {
+            SimDuration::ZERO
+        };
+        let parts = r.cpu_wall + r.waits + r.calls_queued + r.calls;
+        if r.latency_at(now) < r.rtt || parts > held || (self.started[i] == 1 && now < r.admitted) {
+            self.violations.push(format!(
+                "at {now}: request {i} ({cause:?}) spent {parts:?} in its steps but held a worker {held:?}"
+            ));
         }
         let g = r.target_group.index();
         match cause {
@@ -704,10 +746,15 @@ impl Observer for Checker {
                     self.violations
                         .push(format!("request {i} completed without starting once"));
                 }
-                if now - r.arrived < r.work {
-                    // A request uses at most one vCPU: it cannot finish faster than its work.
-                    self.violations
-                        .push(format!("request {i} finished faster than its CPU time"));
+                if now - r.arrived < r.work || r.cpu_wall < r.work {
+                    // A request uses at most one vCPU: it cannot finish faster than its work,
+                    // nor spend less time in its CPU steps.
+                    self.violations.push(format!(
+                        "request {i} finished faster than its CPU time {:?} (latency {:?}, in CPU steps {:?})",
+                        r.work,
+                        now - r.arrived,
+                        r.cpu_wall
+                    ));
                 }
             }
             Cause::Elb503NoTargets => {
@@ -866,6 +913,11 @@ impl Observer for Checker {
                 ..
             } => {
                 let g = target_group.index();
+                if from == TargetState::Draining && to == TargetState::Unused {
+                    self.drained.insert((g, task));
+                } else if from == TargetState::Unused {
+                    self.drained.remove(&(g, task));
+                }
                 let health = &_w.target_groups()[g].health;
                 if matches!(to, TargetState::Draining | TargetState::Unused) {
                     self.last_probe.remove(&(g, task));
@@ -1057,6 +1109,67 @@ proptest! {
     }
 }
 
+/// Every file a run writes, by name.
+fn output_files(dir: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The rows of CSV `bytes` whose column `time_s` goes back in time (none when it has no
+/// such column).
+fn rows_out_of_time_order(bytes: &[u8]) -> Vec<String> {
+    let mut rdr = csv::Reader::from_reader(bytes);
+    let Some(col) = rdr.headers().unwrap().iter().position(|h| h == "time_s") else {
+        return vec![];
+    };
+    let mut last = f64::NEG_INFINITY;
+    let mut back = vec![];
+    for row in rdr.records() {
+        let row = row.unwrap();
+        let t: f64 = row[col].parse().unwrap();
+        if t < last {
+            back.push(format!("{row:?} after time {last}"));
+        }
+        last = t;
+    }
+    back
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// The same seed gives byte-identical output files (every file the recorder writes:
+    /// summary.json, the CSVs), and their rows are in time order.
+    #[test]
+    fn same_seed_same_output_bytes(spec in world(), ops in ops()) {
+        let root = tempfile::tempdir().unwrap();
+        let run = |name: &str| {
+            let dir = root.path().join(name);
+            let rec = Recorder::new(RecorderOptions { out_dir: Some(dir.clone()) });
+            run_with_ops(&spec, &ops, rec).0.finish().unwrap();
+            output_files(&dir)
+        };
+        let (a, b) = (run("a"), run("b"));
+        prop_assert!(a.contains_key("summary.json") && a.contains_key("events.csv"), "{:?}", a.keys());
+        prop_assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        for (name, bytes) in &a {
+            prop_assert!(bytes == &b[name], "{} differs between two runs of the same seed", name);
+            if name.ends_with(".csv") {
+                let back = rows_out_of_time_order(bytes);
+                prop_assert!(back.is_empty(), "{}: {:?}", name, &back[..back.len().min(3)]);
+            }
+        }
+    }
+}
+
 /// The checker is not vacuous: on a fixed busy world with every kind of fleet change, for
 /// every algorithm, it sees dispatches and lifecycle events and finds nothing wrong; and it
 /// reports a violation when the model's rule is broken (here, by feeding it a dispatch to a
@@ -1227,6 +1340,56 @@ fn the_checker_sees_work_and_catches_a_violation() {
     c.request_dispatched(SimTime(2), &req);
     assert!(
         c.violations.iter().any(|v| v.contains("went to")),
+        "{:?}",
+        c.violations
+    );
+
+    // A request that reaches a target whose drain ended, and one that completes faster
+    // than its CPU time, are caught.
+    let mut c = Checker::default();
+    c.start(sim.world());
+    for (from, to) in [
+        (TargetState::Unused, TargetState::Healthy),
+        (TargetState::Healthy, TargetState::Draining),
+        (TargetState::Draining, TargetState::Unused),
+    ] {
+        c.lifecycle(
+            SimTime(1),
+            &LifecycleEvent::TargetStateChanged {
+                task: TaskId(1),
+                target_group: TargetGroupId(0),
+                from,
+                to,
+                reason: None,
+            },
+            sim.world(),
+        );
+    }
+    let mut req = Request::new(
+        0,
+        ClientId(0),
+        0,
+        SimTime(2),
+        SimDuration::ZERO,
+        TargetGroupId(0),
+    );
+    req.task = Some(TaskId(1));
+    c.request_arrived(SimTime(2), &req);
+    c.request_dispatched(SimTime(2), &req);
+    assert!(
+        c.violations
+            .iter()
+            .any(|v| v.contains("after its drain ended")),
+        "{:?}",
+        c.violations
+    );
+    req.work = SimDuration::from_millis(5);
+    req.cpu_wall = SimDuration::from_millis(5);
+    c.request_finished(SimTime(2) + SimDuration::from_millis(4), &req, Cause::Ok);
+    assert!(
+        c.violations
+            .iter()
+            .any(|v| v.contains("faster than its CPU time")),
         "{:?}",
         c.violations
     );
@@ -1565,4 +1728,61 @@ fn a_hang_and_a_zone_outage_together_count_each_request_once() {
         assert!(c.ended.iter().all(|&n| n <= 1), "a request ended twice");
         assert_eq!(stats.arrived, c.ended.len() as u64);
     }
+}
+
+/// A deep health check whose call to one dependency times out, at a task whose requests
+/// call another (found by `same_seed_same_summary`): the timeout gives the connection back
+/// to the dependency the health check called, not to the one the request's profile names
+/// at the same step (that underflowed its pool's count).
+#[test]
+fn a_health_check_call_that_times_out_gives_back_its_own_connection() {
+    let ms = SimDuration::from_millis;
+    let spec = WorldSpec {
+        duration: SimDuration::from_secs(1),
+        metrics_interval: ms(700),
+        clients: vec![ClientSpec {
+            arrivals: ArrivalSpec::Poisson { rate_rps: 1.0 },
+            ..Default::default()
+        }],
+        target_groups: vec![TargetGroupSpec {
+            health_check: HealthCheckSpec {
+                interval: ms(50),
+                timeout: ms(5),
+                healthy_threshold: 1,
+                unhealthy_threshold: 1,
+                initial_passes: 1,
+                ..Default::default()
+            },
+            ..Default::default()
+        }],
+        services: vec![ServiceSpec {
+            desired_count: 1,
+            steps: vec![
+                StepSpec::Cpu(DistSpec::Deterministic(ms(1))),
+                StepSpec::Call { dependency: 1 },
+            ],
+            health_check_steps: vec![
+                StepSpec::Cpu(DistSpec::Deterministic(ms(1))),
+                StepSpec::Call { dependency: 0 },
+            ],
+            ..Default::default()
+        }],
+        dependencies: vec![
+            DependencySpec {
+                name: "d0".into(),
+                latency: DistSpec::Deterministic(ms(4)),
+                timeout: Some(ms(1)),
+                ..Default::default()
+            },
+            DependencySpec {
+                name: "d1".into(),
+                latency: DistSpec::Deterministic(SimDuration::ZERO),
+                ..Default::default()
+            },
+        ],
+        ..Default::default()
+    };
+    let (c, _) = run_with_ops(&spec, &[], Checker::default());
+    assert!(c.violations.is_empty(), "{:?}", c.violations);
+    assert!(c.probes > 10, "{} health checks", c.probes);
 }

@@ -299,6 +299,16 @@ impl Service {
     pub fn steps_of(&self, revision: u16) -> &[Step] {
         &self.revisions[usize::from(revision)].steps
     }
+
+    /// The profile request `serial` follows at a task of revision `revision`: the health
+    /// check's for a health check probe, else the revision's request profile.
+    pub fn steps_for(&self, serial: u64, revision: u16) -> &[Step] {
+        if is_probe(serial) {
+            &self.probe_steps
+        } else {
+            self.steps_of(revision)
+        }
+    }
 }
 
 impl World {

@@ -1,0 +1,9 @@
+//! Fuzz target `trace_csv`: see `trace_csv` in `fuzz/harness.rs`.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = harness::run("trace_csv", harness::scratch(), data);
+});
