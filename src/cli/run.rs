@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use lbsim::metrics::{Recorder, RecorderOptions};
+use lbsim::metrics::{Recorder, RecorderOptions, StagedDir};
 use lbsim::model::estimate::{self, Budget};
 use lbsim::model::{DEFAULT_MAX_IN_FLIGHT, RunStop, Simulation};
 use lbsim::scenario::Scenario;
@@ -84,12 +84,28 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
     if let Some(code) = over_budget(&scenario, "this run", args.force) {
         return code;
     }
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
     let out_dir = args
         .out
         .clone()
         .unwrap_or_else(|| super::default_out(&scenario.spec.name));
+    // Written into a hidden sibling, put in place whole at the end (see metrics::staging).
+    let staged = match StagedDir::begin(
+        &out_dir,
+        &scenario.spec.name,
+        scenario.spec.seed,
+        args.overwrite,
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let recorder = Recorder::new(RecorderOptions {
-        out_dir: Some(out_dir),
+        out_dir: Some(staged.path().to_path_buf()),
     });
     let started = Instant::now();
     let mut sim = match Simulation::new(&scenario.spec, recorder) {
@@ -149,6 +165,40 @@ pub(crate) fn run(args: RunArgs) -> ExitCode {
         },
         None => vec![],
     };
+    let target = match staged.commit() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: writing outputs: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // Name the files where they now are.
+    let moved = |p: &std::path::Path| match p.file_name() {
+        Some(n) => target.join(n),
+        None => target.clone(),
+    };
+    let outputs = outputs.map(|mut o| {
+        for f in [
+            &mut o.summary,
+            &mut o.metrics,
+            &mut o.events,
+            &mut o.dependencies,
+            &mut o.cloudwatch,
+            &mut o.alarms,
+            &mut o.latency,
+        ] {
+            *f = moved(f);
+        }
+        o.dir = target.clone();
+        o
+    });
+    let artifacts: Vec<PathBuf> = artifacts
+        .iter()
+        .map(|f| match f.parent().and_then(|d| d.file_name()) {
+            Some(d) if d == "plots" => target.join("plots").join(f.file_name().unwrap_or_default()),
+            _ => moved(f),
+        })
+        .collect();
     if !args.quiet {
         say(&table::render(&summary, &stats, wall));
         if let Some(o) = &outputs {

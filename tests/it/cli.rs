@@ -89,6 +89,7 @@ fn run_writes_its_files_and_no_temporaries() {
     assert_eq!(
         names,
         [
+            ".lbsim-output",
             "alarms.csv",
             "cloudwatch.csv",
             "dependencies.csv",
