@@ -54,15 +54,7 @@ fn root() -> &'static Path {
 
 /// Thousands separators.
 fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    lbsim::model::estimate::thousands(n)
 }
 
 /// `time_s` of a minute as the wall clock of the trace's day (t = 0 is 00:00).
