@@ -401,10 +401,10 @@ fn bad_pricing_architecture_and_sizes_are_clear_errors() {
             "must be ≥ 0 and ≤ 10 USD",
         ),
         (
-            // TOML's nan reaches the reader as null: not a number.
+            // TOML's nan is named at its field.
             "[pricing]\nalb_lcu_hour_usd = nan\n",
             "pricing.alb_lcu_hour_usd",
-            "expected f64",
+            "must be a finite number",
         ),
         (
             "[pricing]\nalb_hour_usd = 22.5\n",

@@ -77,8 +77,9 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
         assert!(o.status.success(), "{}", text(&o));
         runs.push(files(&out));
     }
-    // summary.json, five CSV files, latency.csv, scenario.json, report.html and two plots.
-    assert_eq!(runs[0].len(), 11);
+    // summary.json, five CSV files, latency.csv, scenario.json, report.html, two plots and
+    // the staging marker .lbsim-output.
+    assert_eq!(runs[0].len(), 12);
     assert_eq!(runs[0], runs[1], "same seed, different bytes");
     let metrics =
         |r: &Vec<(String, Vec<u8>)>| r.iter().find(|f| f.0 == "metrics.csv").unwrap().1.clone();
