@@ -104,12 +104,7 @@ pub fn run_until<H: Handler>(
     handler: &mut H,
     end: SimTime,
 ) -> u64 {
-    let before = sched.events_handled();
-    while let Some(ev) = sched.next_until(end) {
-        handler.handle(sched, ev);
-    }
-    sched.advance_to(end);
-    sched.events_handled() - before
+    run_batch(sched, handler, end, u64::MAX)
 }
 
 /// Runs at most `max_events` events due at or before `end`. Returns how many it handled;
