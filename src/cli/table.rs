@@ -111,8 +111,13 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
     row("algorithm", &|c| c.algorithm.to_string());
     row("targets", &|c| c.targets.clone());
     row("requests arrived", &|c| count(c.requests.arrived));
-    // One row per outcome, named with its status code.
+    // One row per outcome, named with its status code; outcomes no column saw are left
+    // out (there are 18), except `ok`.
     for cause in lbsim::model::Cause::ALL {
+        let seen = |c: &Column| c.requests.by_outcome.get(cause.name()).is_some_and(|&n| n > 0);
+        if cause != lbsim::model::Cause::Ok && !cols.iter().any(seen) {
+            continue;
+        }
         row(&format!("{} ({})", cause.name(), cause.status()), &|c| {
             count(
                 c.requests

@@ -8,10 +8,11 @@
 //!
 //! Names (whole run, after the warm-up):
 //! - requests: `requests_arrived`, `requests_<outcome>` for every outcome (`requests_ok`,
-//!   `requests_elb_503_no_targets`, ...), `requests_5xx` (every response that was not `ok`:
-//!   all of lbsim's error outcomes are 5xx), `requests_elb_5xx` (those the load balancer
-//!   generated), `fraction_5xx` and `fraction_elb_5xx` (of the responses, 0–1; empty when
-//!   there were none), `requests_in_flight_at_end`;
+//!   `requests_elb_503_no_targets`, ...), `requests_5xx` (every response with a
+//!   5xx status), `requests_elb_5xx` (those the load balancer generated), `fraction_5xx` and
+//!   `fraction_elb_5xx` (of the responses, 0–1; empty when there were none),
+//!   `requests_failed` and `fraction_failed` (5xx, 460, cut WebSockets and connections that
+//!   got no response: see [`Cause::is_failure`](crate::model::Cause::is_failure)), `requests_in_flight_at_end`;
 //! - latency of successful responses, ms: `latency_mean_ms`, `latency_p50_ms`,
 //!   `latency_p90_ms`, `latency_p99_ms`, `latency_p99_9_ms`, `latency_max_ms` (empty with no
 //!   successful response);
@@ -53,15 +54,21 @@ pub const KEY_METRICS: &[&str] = &[
 fn requests(out: &mut Vec<FlatMetric>, prefix: &str, r: &RequestTotals) {
     let mut push = |name: &str, v: Option<f64>| out.push((format!("{prefix}{name}"), v));
     push("requests_arrived", Some(r.arrived as f64));
-    let (mut all_5xx, mut elb_5xx, mut responses) = (0u64, 0u64, 0u64);
+    let (mut all_5xx, mut elb_5xx, mut failed, mut responses) = (0u64, 0u64, 0u64, 0u64);
     for (outcome, &n) in &r.by_outcome {
         push(&format!("requests_{outcome}"), Some(n as f64));
         responses += n;
-        if outcome != "ok" {
-            all_5xx += n;
+        // By status class; a name lbsim does not know (a newer file) counts as an error,
+        // as every outcome but `ok` did before redirects and fixed responses existed.
+        let cause = crate::model::Cause::from_name(outcome);
+        if cause.is_none_or(|c| c.is_failure()) {
+            failed += n;
         }
-        if outcome.starts_with("elb_") {
-            elb_5xx += n;
+        if cause.is_none_or(|c| c.status() >= 500) {
+            all_5xx += n;
+            if cause.is_none_or(|c| c.is_elb_generated()) {
+                elb_5xx += n;
+            }
         }
     }
     push("requests_5xx", Some(all_5xx as f64));
@@ -69,6 +76,8 @@ fn requests(out: &mut Vec<FlatMetric>, prefix: &str, r: &RequestTotals) {
     let frac = |n: u64| (responses > 0).then(|| super::round_to(n as f64 / responses as f64, 9));
     push("fraction_5xx", frac(all_5xx));
     push("fraction_elb_5xx", frac(elb_5xx));
+    push("requests_failed", Some(failed as f64));
+    push("fraction_failed", frac(failed));
     push("requests_in_flight_at_end", Some(r.in_flight_at_end as f64));
 }
 
@@ -211,6 +220,8 @@ pub fn metric_names(target_groups: &[&str], dependencies: &[&str]) -> Vec<String
             "requests_elb_5xx",
             "fraction_5xx",
             "fraction_elb_5xx",
+            "requests_failed",
+            "fraction_failed",
             "requests_in_flight_at_end",
         ] {
             out.push(format!("{prefix}{n}"));
