@@ -835,6 +835,11 @@ impl Observer for Checker {
                     ));
                 }
             }
+            // Rules, connections, WebSockets and front doors other than an ALB are not in
+            // the generated scenarios: these outcomes cannot happen there.
+            other => self.violations.push(format!(
+                "at {now}: request {i} ended with {other:?}, which the generated scenarios cannot produce"
+            )),
         }
         if let Some(task) = r.task
             && let Some(s) = self.targets[g].get_mut(&task)
