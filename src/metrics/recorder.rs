@@ -20,11 +20,13 @@ use super::events::{EVENTS_HEADER, event_row};
 use super::latency::LatencyAcc;
 use super::output::{OutputFiles, Outputs};
 use super::summary::{
-    CpuSummary, DependencySummary, DeploymentSummary, LatencyBreakdown, MemorySummary,
-    RequestTotals, Summary, TargetGroupSummary, TaskTotals, WorkerSummary,
+    CpuSummary, DependencySummary, DeploymentSummary, LatencyBreakdown, ListenerSummary,
+    MemorySummary, RequestTotals, RuleSummary, Summary, TargetGroupSummary, TaskTotals,
+    WorkerSummary,
 };
 use super::{MetricsError, round_to};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::elb::NO_GROUP;
 use crate::model::{
     CallEnd, CallOutcome, Cause, CpuMeter, DependencyMeter, LifecycleEvent, Observer, Request,
     ServiceId, TargetState, TaskId, TaskState, UsageMeter, World,
@@ -250,6 +252,16 @@ pub struct Recorder {
     in_flight_area: u128,
     last_change: SimTime,
     summary: Option<Summary>,
+    /// Requests no target group served (redirects, fixed responses): counted here, not by
+    /// a group.
+    front: FrontCounts,
+    /// Per-listener and per-rule counts are kept (some listener has rules or a
+    /// non-forward default action, or there are several listeners); otherwise they are
+    /// the run's totals.
+    rules_on: bool,
+    /// Per listener, per rule (in priority order, the default rule last), requests ended by
+    /// cause.
+    rule_counts: Vec<Vec<[u64; CAUSES]>>,
     /// `latency.csv`'s rows: the whole run's latency distribution (successful responses
     /// after the warm-up), filled when the summary is built.
     latency_cdf: Vec<(f64, u64, f64)>,
@@ -286,6 +298,9 @@ impl Recorder {
             in_flight_area: 0,
             last_change: SimTime::ZERO,
             summary: None,
+            front: FrontCounts::default(),
+            rules_on: false,
+            rule_counts: Vec::new(),
             latency_cdf: Vec::new(),
         }
     }
@@ -571,6 +586,12 @@ impl Recorder {
                 latency_breakdown_ms: st.breakdown.summary(st.latency.sum_ns()),
             });
         }
+        arrived += self.front.arrived;
+        for (total, n) in by_cause.iter_mut().zip(self.front.by_cause) {
+            *total += n;
+        }
+        responses += self.front.responses_measured;
+        let (listeners, rules) = self.rule_summaries(world, &by_cause);
         let dependencies = self
             .dependencies
             .iter()
@@ -637,6 +658,8 @@ impl Recorder {
             deployments: deployment_summaries(world),
             auto_scaling: self.scaling_summaries(world),
             cost: super::CostSummary::new(&world.cost(now), arrived),
+            listeners,
+            rules,
         }
     }
 }
@@ -706,7 +729,102 @@ fn deployment_summaries(world: &World) -> Vec<DeploymentSummary> {
     out
 }
 
+/// Counts of the requests that no target group served (see [`Recorder`]'s `front`).
+#[derive(Clone, Copy, Debug, Default)]
+struct FrontCounts {
+    arrived: u64,
+    by_cause: [u64; CAUSES],
+    responses_measured: u64,
+}
+
 impl Recorder {
+    /// Counts a request that ended with `cause` against its listener's rule.
+    #[cold]
+    #[inline(never)]
+    fn count_rule(&mut self, req: &Request, cause: Cause) {
+        if let Some(r) = self
+            .rule_counts
+            .get_mut(usize::from(req.listener))
+            .and_then(|l| l.get_mut(usize::from(req.rule)))
+        {
+            r[cause.index()] += 1;
+        }
+    }
+
+    /// The rest of [`Observer::request_finished`] for a request no target group served.
+    #[cold]
+    #[inline(never)]
+    fn front_finished(&mut self, cause: Cause) {
+        self.front.by_cause[cause.index()] += 1;
+        if self.measuring {
+            self.front.responses_measured += 1;
+        }
+    }
+
+    /// `summary.json`'s `listeners` and `rules`: per listener and per rule (default rules
+    /// included), the requests that ended, by outcome and by exact status code.
+    fn rule_summaries(
+        &self,
+        world: &World,
+        by_cause: &[u64; CAUSES],
+    ) -> (Vec<ListenerSummary>, Vec<RuleSummary>) {
+        let mut listeners = Vec::new();
+        let mut rules = Vec::new();
+        for (i, l) in world.load_balancer().listener_rules().iter().enumerate() {
+            let counts: Vec<[u64; CAUSES]> = if self.rules_on {
+                self.rule_counts[i].clone()
+            } else {
+                // One plain listener: every request is its default rule's.
+                vec![*by_cause]
+            };
+            let mut total = [0u64; CAUSES];
+            for (r, c) in counts.iter().enumerate() {
+                for (t, n) in total.iter_mut().zip(c) {
+                    *t += n;
+                }
+                let exact = l.action(r as u8).status();
+                let mut by_status = BTreeMap::new();
+                for cause in Cause::ALL {
+                    let n = c[cause.index()];
+                    if n > 0 {
+                        let code = match exact {
+                            Some(code)
+                                if matches!(
+                                    cause,
+                                    Cause::Redirect301
+                                        | Cause::Redirect302
+                                        | Cause::FixedResponse2xx
+                                        | Cause::FixedResponse4xx
+                                        | Cause::FixedResponse5xx
+                                ) =>
+                            {
+                                code
+                            }
+                            _ => cause.status(),
+                        };
+                        *by_status.entry(code.to_string()).or_insert(0) += n;
+                    }
+                }
+                rules.push(RuleSummary {
+                    listener_port: l.port,
+                    priority: l.priority(r as u8),
+                    requests: c.iter().sum(),
+                    by_status,
+                });
+            }
+            listeners.push(ListenerSummary {
+                port: l.port,
+                protocol: l.protocol.clone(),
+                requests: total.iter().sum(),
+                by_outcome: Cause::ALL
+                    .iter()
+                    .map(|c| (c.name().to_string(), total[c.index()]))
+                    .collect(),
+            });
+        }
+        (listeners, rules)
+    }
+
     /// The rest of [`Observer::request_finished`] for an error (out of the hot path).
     #[cold]
     #[inline(never)]
@@ -1023,6 +1141,13 @@ impl Observer for Recorder {
             .map(|s| s.target_group.index())
             .collect();
         self.initial_left = world.services().iter().map(|s| s.desired()).collect();
+        let listeners = world.load_balancer().listener_rules();
+        self.rules_on =
+            listeners.len() > 1 || listeners.iter().any(|l| l.static_forward().is_none());
+        self.rule_counts = listeners
+            .iter()
+            .map(|l| vec![[0; CAUSES]; l.rules.len() + 1])
+            .collect();
         if let Some(dir) = self.options.out_dir.clone() {
             match OutputFiles::create(
                 &dir,
@@ -1040,6 +1165,9 @@ impl Observer for Recorder {
     fn request_arrived(&mut self, now: SimTime, req: &Request) {
         self.integrate_in_flight(now);
         self.in_flight += 1;
+        if req.target_group == NO_GROUP {
+            return self.front.arrived += 1;
+        }
         let st = &mut self.groups[req.target_group.index()];
         st.iv_arrivals += 1;
         st.arrived += 1;
@@ -1050,6 +1178,12 @@ impl Observer for Recorder {
     fn request_finished(&mut self, now: SimTime, req: &Request, cause: Cause) {
         self.integrate_in_flight(now);
         self.in_flight -= 1;
+        if self.rules_on {
+            self.count_rule(req, cause);
+            if req.target_group == NO_GROUP {
+                return self.front_finished(cause);
+            }
+        }
         let measuring = self.measuring;
         let st = &mut self.groups[req.target_group.index()];
         st.in_flight -= 1;

@@ -63,6 +63,42 @@ pub struct Summary {
     /// Per service with `auto_scaling`, in scenario order: its scaling activities (whole
     /// run).
     pub auto_scaling: Vec<ScalingSummary>,
+    /// Per listener, the requests that ended, by outcome: including those no target served
+    /// (redirects, fixed responses, ELB errors).
+    #[serde(default)]
+    pub listeners: Vec<ListenerSummary>,
+    /// Per listener rule, default rules included (`priority` null), the requests it
+    /// handled that ended, by exact status code.
+    #[serde(default)]
+    pub rules: Vec<RuleSummary>,
+}
+
+/// One listener's requests (whole run, warm-up included, like `requests`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListenerSummary {
+    /// Port.
+    pub port: u16,
+    /// `HTTP` or `HTTPS`.
+    pub protocol: String,
+    /// Requests that ended.
+    pub requests: u64,
+    /// Of them, by outcome (`ok`, `redirect_301`, `fixed_response_4xx`, ...); every outcome
+    /// is listed.
+    pub by_outcome: BTreeMap<String, u64>,
+}
+
+/// One rule's requests (whole run, warm-up included).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleSummary {
+    /// Its listener's port.
+    pub listener_port: u16,
+    /// 1–50000; `null` for the listener's default rule.
+    pub priority: Option<u32>,
+    /// Requests it handled that ended.
+    pub requests: u64,
+    /// Of them, by status code as the client saw it (`"200"`, `"301"`, `"404"`, `"502"`;
+    /// a fixed response's exact code; `"0"`: no response); only codes seen.
+    pub by_status: BTreeMap<String, u64>,
 }
 
 /// What Application Auto Scaling did to one service over the run.

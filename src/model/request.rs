@@ -20,6 +20,9 @@ use super::dist::Sampler;
 use super::ids::{ClientId, NodeId, TargetGroupId, TaskId};
 use crate::engine::{SimDuration, SimTime, keyed};
 
+/// [`Request::mix`] of a request whose client has no request mix.
+pub const NO_MIX: u16 = u16::MAX;
+
 /// Where a request's current call is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CallState {
@@ -70,6 +73,13 @@ pub struct Request {
     pub call_began: SimTime,
     /// Where its current call is (for a timeout).
     pub call_state: CallState,
+    /// Its entry in its client's request mix, or [`NO_MIX`] if the client has none.
+    pub mix: u16,
+    /// Index of the listener it reached.
+    pub listener: u8,
+    /// Index of the rule that handled it in its listener's priority order (the number of
+    /// rules for the default rule).
+    pub rule: u8,
     /// Time its current (or last) call waited for a connection and capacity.
     pub call_queued: SimDuration,
     /// When it got a worker at its task (meaningless before).
@@ -115,6 +125,9 @@ impl Request {
             call_epoch: 0,
             call_began: arrived,
             call_state: CallState::None,
+            mix: NO_MIX,
+            listener: 0,
+            rule: 0,
             call_queued: SimDuration::ZERO,
             admitted: arrived,
             phase_start: arrived,

@@ -112,6 +112,13 @@ pub struct ClientSpec {
     /// `client/<name>/response_size`), read as bytes like `request_size`. Default
     /// [`DEFAULT_RESPONSE_SIZE`].
     pub response_size: DistSpec,
+    /// The request mix: each request is one entry, drawn by weight (key
+    /// `client/<name>/mix`). Empty: every request is `GET /` (no draw).
+    pub requests: Vec<MixEntrySpec>,
+    /// Pool of source addresses: each request's is drawn uniformly from the blocks'
+    /// addresses (key `client/<name>/source_ip`). Empty: every request comes from
+    /// 0.0.0.0 (no draw).
+    pub source_ips: Vec<Ipv4Cidr>,
 }
 
 /// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
@@ -132,6 +139,8 @@ impl Default for ClientSpec {
             listener: 0,
             request_size: DistSpec::Deterministic(SimDuration(DEFAULT_REQUEST_SIZE)),
             response_size: DistSpec::Deterministic(SimDuration(DEFAULT_RESPONSE_SIZE)),
+            requests: Vec::new(),
+            source_ips: Vec::new(),
         }
     }
 }
@@ -297,8 +306,11 @@ pub struct ListenerSpec {
     pub port: u16,
     /// `HTTP` or `HTTPS` (no effect on timing yet).
     pub protocol: String,
-    /// What the listener does with every request (rules come later).
+    /// The default rule's action: what the listener does with a request no rule matches.
     pub default_action: ActionSpec,
+    /// Rules, evaluated in priority order before the default action (see
+    /// [`crate::model::elb::rules`]).
+    pub rules: Vec<RuleSpec>,
 }
 
 impl Default for ListenerSpec {
@@ -308,11 +320,13 @@ impl Default for ListenerSpec {
             port: 80,
             protocol: "HTTP".into(),
             default_action: ActionSpec::Forward { target_group: 0 },
+            rules: Vec::new(),
         }
     }
 }
 
-/// A listener action.
+/// A listener action (AWS `forward`, `redirect`, `fixed-response`;
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html#rule-action-types>).
 #[derive(Clone, Debug)]
 pub enum ActionSpec {
     /// Forward to the target group with this index.
@@ -320,7 +334,40 @@ pub enum ActionSpec {
         /// Index into [`WorldSpec::target_groups`].
         target_group: usize,
     },
+    /// Forward to one of up to 5 target groups, each with probability weight / Σ weights.
+    WeightedForward {
+        /// The groups and their weights (0–999, not all 0).
+        target_groups: Vec<WeightedTargetGroup>,
+        /// Target-group stickiness (parsed; see [`GroupStickinessSpec`]).
+        stickiness: Option<GroupStickinessSpec>,
+    },
+    /// Answer with a redirect (301 or 302) to another listener of this load balancer: the
+    /// client re-sends the request there one round trip later.
+    Redirect {
+        /// Index of the listener redirected to.
+        listener: usize,
+        /// 301 or 302.
+        status_code: u16,
+    },
+    /// Answer with a fixed response.
+    FixedResponse {
+        /// 2XX, 4XX or 5XX.
+        status_code: u16,
+    },
 }
+
+impl Default for ActionSpec {
+    /// Forward to target group 0.
+    fn default() -> Self {
+        ActionSpec::Forward { target_group: 0 }
+    }
+}
+
+pub use super::clients::mix::{MixEntrySpec, TEMPLATE_MAX};
+pub use super::elb::rules::{
+    ConditionsSpec, GroupStickinessSpec, HttpHeaderCondition, QueryStringPair, RuleSpec,
+    WeightedTargetGroup,
+};
 
 /// A routing algorithm (the target group attribute `load_balancing.algorithm.type`, plus two
 /// textbook policies that AWS does not offer).

@@ -186,6 +186,18 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
+    /// Clients: a client follows a redirect: its request (the same `seed`, hence the same
+    /// mix entry, path and draws) reaches listener `listener`.
+    Redirected {
+        /// The client.
+        client: ClientId,
+        /// The listener redirected to.
+        listener: u8,
+        /// Redirects followed in a row so far, this one included.
+        hops: u8,
+        /// The request's seed.
+        seed: u64,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -335,6 +347,26 @@ impl World {
             pricing: spec.pricing,
             cost: super::cost::CostMeter::default(),
         })
+    }
+
+    /// Sets the weights of the weighted forward of listener `listener` (its index in the
+    /// scenario) rule `rule` (its index in priority order; `None`: the default action), one
+    /// per target group in the action's order, each 0–999, not all 0: requests that arrive
+    /// from now on are split by the new weights (AWS `ModifyListener` / `ModifyRule` with new
+    /// `ForwardConfig` weights; a blue/green or canary traffic shift).
+    ///
+    /// # Errors
+    /// [`ModelError::Unsupported`] naming the problem: no such listener or rule, not a
+    /// weighted forward, or bad weights.
+    pub fn set_forward_weights(
+        &mut self,
+        listener: usize,
+        rule: Option<usize>,
+        weights: &[u32],
+    ) -> Result<(), ModelError> {
+        self.lb
+            .set_forward_weights(listener, rule, weights)
+            .map_err(ModelError::Unsupported)
     }
 
     /// Scenario name.
@@ -491,6 +523,12 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
             w.on_spot_interruptions(s, o, service, count);
         }
         Event::SpotTermination { task } => w.on_spot_termination(s, o, task),
+        Event::Redirected {
+            client,
+            listener,
+            hops,
+            seed,
+        } => w.arrive_by_rules(s, o, client, seed, usize::from(listener), hops),
         Event::WarmupEnd => {
             let now = s.now();
             w.account_all(now);
@@ -761,6 +799,20 @@ impl<O: Observer> Simulation<O> {
     /// The observer.
     pub fn observer(&self) -> &O {
         &self.core.observer
+    }
+
+    /// Sets, from now on, the weights of a weighted forward: see
+    /// [`World::set_forward_weights`].
+    ///
+    /// # Errors
+    /// As [`World::set_forward_weights`].
+    pub fn set_forward_weights(
+        &mut self,
+        listener: usize,
+        rule: Option<usize>,
+        weights: &[u32],
+    ) -> Result<(), ModelError> {
+        self.core.world.set_forward_weights(listener, rule, weights)
     }
 
     /// Consumes the simulation, returning its observer.

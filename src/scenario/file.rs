@@ -415,6 +415,51 @@ pub struct ClientSection {
     /// bytes; default 10240.
     #[serde(default)]
     pub response_size: Option<ByteAmount>,
+    /// `[[clients.requests]]`: the request mix; default: every request is `GET /`.
+    #[serde(default)]
+    pub requests: Vec<MixEntrySection>,
+    /// Pool of source addresses (IPv4 CIDR blocks), drawn uniformly per request; default:
+    /// none (0.0.0.0).
+    #[serde(default)]
+    pub source_ips: Vec<String>,
+}
+
+/// `[[clients.requests]]`: one entry of a client's request mix.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixEntrySection {
+    /// Relative weight, > 0; default 1.
+    #[serde(default = "unit_weight")]
+    pub weight: f64,
+    /// HTTP method; default "GET".
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// `Host` header; default "example.com".
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Path, starting with "/"; `{name}` segments are templated; default "/".
+    #[serde(default = "default_path")]
+    pub path: String,
+    /// Query string parameters; default none.
+    #[serde(default)]
+    pub query: std::collections::BTreeMap<String, String>,
+    /// Headers; default none.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// CPU demand of this path, replacing the service's for every CPU step; default: the
+    /// service's.
+    #[serde(default)]
+    pub cpu_time: Option<Delay>,
+}
+
+fn unit_weight() -> f64 {
+    1.0
+}
+fn default_method() -> String {
+    "GET".into()
+}
+fn default_path() -> String {
+    "/".into()
 }
 
 number_or_dist!(
@@ -631,6 +676,97 @@ pub struct ListenerSection {
     pub protocol: String,
     /// `{ type = "forward", target_group = "web" }`.
     pub default_action: ActionSection,
+    /// `[[load_balancer.listeners.rules]]`: rules run in priority order before the default
+    /// action; default none.
+    #[serde(default)]
+    pub rules: Vec<RuleSection>,
+}
+
+/// `[[load_balancer.listeners.rules]]`: a listener rule.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSection {
+    /// 1–50000, unique per listener; the lowest runs first.
+    pub priority: i64,
+    /// All must match (AND); each matches if any of its values does (OR); default none
+    /// (the rule matches every request).
+    #[serde(default)]
+    pub conditions: ConditionsSection,
+    /// What the rule does with a request that matches.
+    pub action: ActionSection,
+}
+
+/// A rule's `conditions = { ... }`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionsSection {
+    /// Path patterns (case-sensitive, `*` and `?`; the path only, not the query string).
+    #[serde(default)]
+    pub path_pattern: Vec<String>,
+    /// Host names (case-insensitive, `*` and `?`).
+    #[serde(default)]
+    pub host_header: Vec<String>,
+    /// HTTP methods (case-sensitive, exact).
+    #[serde(default)]
+    pub http_request_method: Vec<String>,
+    /// Source CIDR blocks (IPv4).
+    #[serde(default)]
+    pub source_ip: Vec<String>,
+    /// Header conditions: `{ name = "X-Canary", values = ["1"] }` (name case-insensitive,
+    /// values case-insensitive with wildcards).
+    #[serde(default)]
+    pub http_header: Vec<HttpHeaderSection>,
+    /// Query string pairs: `{ key = "v", value = "2" }` (case-insensitive, wildcards; `key`
+    /// optional).
+    #[serde(default)]
+    pub query_string: Vec<QueryStringSection>,
+}
+
+/// An `http_header` condition.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpHeaderSection {
+    /// Header name (no wildcards).
+    pub name: String,
+    /// Values, any of which may match.
+    pub values: Vec<String>,
+}
+
+/// A `query_string` pair.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryStringSection {
+    /// Parameter name; omitted: any parameter with the value.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Parameter value.
+    pub value: String,
+}
+
+/// One target group of a weighted forward.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedTargetGroupSection {
+    /// Target group name.
+    pub target_group: String,
+    /// 0–999.
+    pub weight: i64,
+}
+
+/// A weighted forward's `stickiness = { enabled, duration }` (target-group stickiness).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupStickinessSection {
+    /// On or off; default false.
+    #[serde(default)]
+    pub enabled: bool,
+    /// 1s–7d (whole seconds); default "1h".
+    #[serde(default = "one_hour")]
+    pub duration: Dur,
+}
+
+fn one_hour() -> Dur {
+    Dur(SimDuration::from_secs(3600))
 }
 
 fn default_protocol() -> String {
@@ -641,10 +777,41 @@ fn default_protocol() -> String {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ActionSection {
-    /// Forward to a target group by name.
+    /// Forward to a target group by name (`target_group`), or to up to 5 by weight
+    /// (`target_groups`).
     Forward {
-        /// Target group name.
-        target_group: String,
+        /// Target group name (exactly one of `target_group`, `target_groups`).
+        #[serde(default)]
+        target_group: Option<String>,
+        /// Weighted forward: `[{ target_group = "blue", weight = 90 }, ...]`, 1–5 groups.
+        #[serde(default)]
+        target_groups: Option<Vec<WeightedTargetGroupSection>>,
+        /// Target-group stickiness of a weighted forward.
+        #[serde(default)]
+        stickiness: Option<GroupStickinessSection>,
+    },
+    /// Redirect to another listener of this load balancer (the client follows it).
+    Redirect {
+        /// "HTTP" or "HTTPS"; default: the listener's own.
+        #[serde(default)]
+        protocol: Option<String>,
+        /// Port; default: the listener's own.
+        #[serde(default)]
+        port: Option<u16>,
+        /// 301 or 302.
+        status_code: i64,
+    },
+    /// Answer with a fixed response.
+    FixedResponse {
+        /// 2XX, 4XX or 5XX.
+        status_code: i64,
+        /// "text/plain", "text/css", "text/html", "application/javascript" or
+        /// "application/json"; default "text/plain".
+        #[serde(default)]
+        content_type: Option<String>,
+        /// Body, at most 1024 characters; default empty.
+        #[serde(default)]
+        message_body: Option<String>,
     },
 }
 

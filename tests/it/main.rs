@@ -23,6 +23,7 @@ mod queueing;
 mod readme;
 mod recorder;
 mod report;
+mod rules;
 mod scenario_autoscaling;
 mod scenario_docs;
 mod scenario_faults;

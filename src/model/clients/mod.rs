@@ -4,11 +4,14 @@
 //! `client/<name>/arrivals` (the gaps between its requests), `client/<name>/requests` (one
 //! seed per request, from which every random quantity of the request is drawn: see
 //! [`request`](crate::model::request)) and the key `client/<name>/rtt` of its round-trip
-//! times.
+//! times. A request mix and a source pool add keyed draws of their own (see [`mix`]).
+
+pub mod mix;
 
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
 use super::dist::Sampler;
+use super::elb::NO_GROUP;
 use super::ids::ClientId;
 use super::observer::Observer;
 use super::request::{Request, draw};
@@ -39,6 +42,12 @@ pub struct Client {
     /// Bytes of a response (as a duration's nanoseconds) and key
     /// `client/<name>/response_size`.
     response_size: (Sampler, u64),
+    /// The request mix (one `GET /` entry if the scenario names none).
+    pub mix: mix::Mix,
+    /// The source address pool.
+    pub sources: mix::SourcePool,
+    /// No user mix and no source pool: its listener's rules see the same request every time.
+    plain: bool,
 }
 
 impl Client {
@@ -76,6 +85,9 @@ impl Client {
                     )?,
                     engine::stream_key(seed, &format!("client/{}/response_size", c.name)),
                 ),
+                mix: mix::Mix::new(seed, c)?,
+                sources: mix::SourcePool::new(seed, c),
+                plain: c.requests.is_empty() && c.source_ips.is_empty(),
             });
         }
         Ok(clients)
@@ -126,17 +138,139 @@ impl World {
             s.schedule_at(t, Event::Arrival(c));
         }
         let seed = client.requests_rng.next_u64();
-        let req = Request::new(
+        let listener = client.listener;
+        let tg = self.lb.listener_target(listener);
+        if tg == NO_GROUP || !client.plain {
+            return self.arrive_by_rules(s, o, c, seed, listener, 0);
+        }
+        let mut req = Request::new(
             self.next_serial,
             c,
             seed,
             now,
             draw(&client.rtt, client.rtt_key, seed),
-            self.lb.listener_target(client.listener),
+            tg,
         );
+        req.listener = listener as u8;
         self.next_serial += 1;
         self.cost.alb.arrived(now);
         o.request_arrived(now, &req);
         self.lb_receive(s, o, req);
     }
+
+    /// A request of client `c` (seed `seed`) reaches listener `listener` whose rules decide
+    /// what happens to it, or the client has a request mix or a source pool: draw its mix
+    /// entry, path and source address, run the listener's rules, and forward it (to the
+    /// group a weighted forward draws), or answer it at once (a redirect the client follows
+    /// one round trip later, after at most [`MAX_REDIRECTS`] redirects in a row; a fixed
+    /// response). `hops` counts the redirects that led here.
+    #[cold]
+    #[inline(never)]
+    pub(in crate::model) fn arrive_by_rules<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        c: ClientId,
+        seed: u64,
+        listener: usize,
+        hops: u8,
+    ) {
+        use super::elb::rules::Action;
+        let now = s.now();
+        let client = &self.clients[c.index()];
+        let entry = client.mix.entry_of(seed);
+        let path = client.mix.path(entry, seed);
+        let view = client.mix.view(entry, &path, client.sources.address(seed));
+        let l = &self.lb.listener_rules()[listener];
+        let (rule, action) = l.decide(&view);
+        let mut req = Request::new(
+            self.next_serial,
+            c,
+            seed,
+            now,
+            draw(&client.rtt, client.rtt_key, seed),
+            NO_GROUP,
+        );
+        req.listener = listener as u8;
+        req.rule = rule;
+        if client.mix.user {
+            req.mix = entry;
+        }
+        self.next_serial += 1;
+        self.cost.alb.arrived(now);
+        let end = match action {
+            Action::Forward(tg) => {
+                req.target_group = *tg;
+                None
+            }
+            Action::Weighted(w) => {
+                req.target_group = w.pick(seed);
+                None
+            }
+            Action::Redirect {
+                listener: to,
+                cause,
+            } => Some((*cause, Some(*to))),
+            Action::Fixed { cause, .. } => Some((*cause, None)),
+        };
+        o.request_arrived(now, &req);
+        match end {
+            None => self.lb_receive(s, o, req),
+            Some((cause, redirect)) => {
+                self.alb_request_ended(now, &req, cause);
+                o.request_finished(now, &req, cause);
+                if let Some(to) = redirect
+                    && hops < MAX_REDIRECTS
+                {
+                    let at = now + req.rtt;
+                    if at <= self.end {
+                        s.schedule_at(
+                            at,
+                            Event::Redirected {
+                                client: c,
+                                listener: to,
+                                hops: hops + 1,
+                                seed,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
+
+/// The CPU demand of one CPU step (`sampler`, `key`: the service's) of request `req`: the
+/// service's draw, unless the request's mix entry overrides it ([`mix::MixEntrySpec::cpu_time`]).
+#[inline(always)]
+pub(in crate::model) fn cpu_demand(
+    clients: &[Client],
+    req: &Request,
+    sampler: &super::dist::Sampler,
+    key: u64,
+) -> crate::engine::SimDuration {
+    if req.mix == super::request::NO_MIX {
+        draw(sampler, key, req.seed)
+    } else {
+        cpu_override(clients, req, sampler, key)
+    }
+}
+
+/// [`cpu_demand`] for a request with a mix entry.
+#[cold]
+#[inline(never)]
+fn cpu_override(
+    clients: &[Client],
+    req: &Request,
+    sampler: &super::dist::Sampler,
+    key: u64,
+) -> crate::engine::SimDuration {
+    match clients[req.client.index()].mix.cpu(req.mix) {
+        Some((s, k)) => draw(s, *k, req.seed),
+        None => draw(sampler, key, req.seed),
+    }
+}
+
+/// Most redirects a client follows in a row (lbsim's choice; browsers stop at about 20,
+/// curl at 50): beyond it the redirect is the request's last answer.
+pub const MAX_REDIRECTS: u8 = 10;

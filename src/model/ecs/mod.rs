@@ -438,7 +438,7 @@ impl World {
                 let svc = &self.services[task.service.index()];
                 let step = &svc.revisions[usize::from(task.revision)].steps[0];
                 req.phase_start = now;
-                req.work = draw(&step.sampler, step.key, req.seed);
+                req.work = super::clients::cpu_demand(&self.clients, req, &step.sampler, step.key);
                 task.start_cpu(req.serial, key, req.work);
             }
             reschedule(s, task);
@@ -531,7 +531,8 @@ impl World {
             req.phase_start = now;
             match step.kind {
                 StepKind::Cpu => {
-                    let work = draw(&step.sampler, step.key, req.seed);
+                    let work =
+                        super::clients::cpu_demand(&self.clients, req, &step.sampler, step.key);
                     req.work += work;
                     task.advance(now);
                     task.start_cpu(req.serial, key, task.slowed(work));

@@ -10,6 +10,7 @@
 pub mod algorithms;
 pub mod health;
 mod routing;
+pub mod rules;
 mod target_group;
 
 pub use routing::TargetGroupRouter;
@@ -50,8 +51,11 @@ pub struct LoadBalancer {
     processing: Sampler,
     /// Key `load_balancer/<name>/processing` of the processing time's keyed draws.
     processing_key: u64,
-    /// Target group of each listener's default forward action.
+    /// Per listener, the one target group all its requests go to when it has no rule and
+    /// forwards by default ([`NO_GROUP`] otherwise: its requests go through its rules).
     listener_targets: Vec<TargetGroupId>,
+    /// The listeners: rules and actions.
+    listeners: Vec<rules::Listener>,
     nodes: Vec<LbNode>,
     /// Per target group, this minute's response statistics, for the groups a CloudWatch
     /// series needs them for (empty when none does).
@@ -151,16 +155,50 @@ impl LoadBalancer {
     pub(in crate::model) fn build(spec: &WorldSpec) -> Result<LoadBalancer, ModelError> {
         let seed = spec.seed;
         let ntg = spec.target_groups.len();
-        let mut listener_targets = Vec::new();
+        let lb_name = &spec.load_balancer.name;
+        let mut listeners = Vec::new();
         for (i, l) in spec.load_balancer.listeners.iter().enumerate() {
-            let ActionSpec::Forward { target_group } = l.default_action;
-            if target_group >= ntg {
-                return Err(ModelError::UnknownReference(format!(
-                    "listener {i} forwards to target group #{target_group}, which does not exist"
+            let action = |a: &ActionSpec, rule: &str| {
+                compile_action(
+                    a,
+                    ntg,
+                    spec,
+                    i,
+                    engine::stream_key(
+                        seed,
+                        &format!("load_balancer/{lb_name}/listener/{}/{rule}/forward", l.port),
+                    ),
+                )
+            };
+            let mut rules = Vec::with_capacity(l.rules.len());
+            for r in &l.rules {
+                rules.push(rules::Rule {
+                    priority: r.priority,
+                    conditions: r.conditions.clone(),
+                    action: action(&r.action, &format!("rule/{}", r.priority))?,
+                });
+            }
+            rules.sort_by_key(|r| r.priority);
+            if rules.len() >= usize::from(u8::MAX) {
+                return Err(ModelError::Unsupported(format!(
+                    "listener {i}: {} rules (at most 254 per listener)",
+                    rules.len()
                 )));
             }
-            listener_targets.push(TargetGroupId(target_group as u32));
+            listeners.push(rules::Listener {
+                port: l.port,
+                protocol: l.protocol.clone(),
+                rules,
+                default: action(&l.default_action, "default")?,
+            });
         }
+        if listeners.len() > usize::from(u8::MAX) {
+            return Err(ModelError::Unsupported("more than 255 listeners".into()));
+        }
+        let listener_targets: Vec<TargetGroupId> = listeners
+            .iter()
+            .map(|l| l.static_forward().unwrap_or(NO_GROUP))
+            .collect();
         if listener_targets.is_empty() {
             return Err(ModelError::UnknownReference(
                 "the load balancer has no listener".into(),
@@ -203,6 +241,7 @@ impl LoadBalancer {
             processing_key: engine::stream_key(seed, &format!("load_balancer/{name}/processing")),
             name,
             listener_targets,
+            listeners,
             nodes: vec![node],
             responses: Vec::new(),
         })
@@ -213,16 +252,130 @@ impl LoadBalancer {
         self.listener_targets.len()
     }
 
-    /// The target group that listener `listener`'s default action forwards to.
+    /// The target group that every request of listener `listener` goes to, or
+    /// [`NO_GROUP`] if its requests go through rules (or a non-forward default action).
     #[inline]
     pub fn listener_target(&self, listener: usize) -> TargetGroupId {
         self.listener_targets[listener]
+    }
+
+    /// The listeners, with their rules and actions.
+    pub fn listener_rules(&self) -> &[rules::Listener] {
+        &self.listeners
+    }
+
+    /// Sets the weights of the weighted forward of listener `listener`'s rule `rule` (its
+    /// index in priority order; `None` for the default action), one per target group in
+    /// the action's order, 0–999, not all 0. For blue/green deployments and canaries that
+    /// shift traffic at run time.
+    ///
+    /// # Errors
+    /// A message if there is no such listener or rule, its action is not a weighted
+    /// forward, or the weights are not valid.
+    pub fn set_forward_weights(
+        &mut self,
+        listener: usize,
+        rule: Option<usize>,
+        weights: &[u32],
+    ) -> Result<(), String> {
+        let l = self
+            .listeners
+            .get_mut(listener)
+            .ok_or_else(|| format!("no listener #{listener}"))?;
+        let action = match rule {
+            None => &mut l.default,
+            Some(r) => {
+                &mut l
+                    .rules
+                    .get_mut(r)
+                    .ok_or_else(|| format!("listener #{listener} has no rule #{r}"))?
+                    .action
+            }
+        };
+        match action {
+            rules::Action::Weighted(w) => w.set_weights(weights),
+            _ => Err(format!(
+                "listener #{listener} rule {rule:?} is not a weighted forward"
+            )),
+        }
     }
 
     /// The nodes.
     pub fn nodes(&self) -> &[LbNode] {
         &self.nodes
     }
+}
+
+/// The target group of a request no target group serves (a redirect, a fixed response):
+/// such a request is counted by its listener, not by a group.
+pub const NO_GROUP: TargetGroupId = TargetGroupId(u32::MAX);
+
+/// Compiles action `a` of listener `listener` (`key`: its weighted draw's key).
+fn compile_action(
+    a: &ActionSpec,
+    ntg: usize,
+    spec: &WorldSpec,
+    listener: usize,
+    key: u64,
+) -> Result<rules::Action, ModelError> {
+    let group = |tg: usize| {
+        if tg >= ntg {
+            Err(ModelError::UnknownReference(format!(
+                "listener {listener} forwards to target group #{tg}, which does not exist"
+            )))
+        } else {
+            Ok(TargetGroupId(tg as u32))
+        }
+    };
+    Ok(match a {
+        ActionSpec::Forward { target_group } => rules::Action::Forward(group(*target_group)?),
+        ActionSpec::WeightedForward {
+            target_groups,
+            stickiness,
+        } => {
+            let groups = target_groups
+                .iter()
+                .map(|g| group(g.target_group))
+                .collect::<Result<Vec<_>, _>>()?;
+            let weights: Vec<u32> = target_groups.iter().map(|g| g.weight).collect();
+            if groups.is_empty()
+                || weights.iter().all(|&w| w == 0)
+                || weights.iter().any(|&w| w > 999)
+            {
+                return Err(ModelError::Unsupported(format!(
+                    "listener {listener}: a weighted forward needs target groups with weights 0–999, not all 0"
+                )));
+            }
+            rules::Action::Weighted(rules::WeightedForward::new(
+                groups,
+                weights,
+                key,
+                stickiness.filter(|s| s.enabled).map(|s| s.duration),
+            ))
+        }
+        ActionSpec::Redirect {
+            listener: to,
+            status_code,
+        } => {
+            if *to >= spec.load_balancer.listeners.len() {
+                return Err(ModelError::UnknownReference(format!(
+                    "listener {listener} redirects to listener #{to}, which does not exist"
+                )));
+            }
+            rules::Action::Redirect {
+                listener: *to as u8,
+                cause: if *status_code == 302 {
+                    Cause::Redirect302
+                } else {
+                    Cause::Redirect301
+                },
+            }
+        }
+        ActionSpec::FixedResponse { status_code } => rules::Action::Fixed {
+            status: *status_code,
+            cause: rules::Action::fixed_cause(*status_code),
+        },
+    })
 }
 
 impl World {

@@ -58,7 +58,10 @@ fn client(
             }
         },
     };
+    let (requests, source_ips) = super::rules::mix(ctx, &p, &c.requests, &c.source_ips);
     ClientSpec {
+        requests,
+        source_ips,
         name: c.name.clone(),
         arrivals: arrivals(ctx, &format!("{p}.arrivals"), &c.arrivals, run),
         rtt: ctx.delay(&format!("{p}.rtt"), &c.rtt),

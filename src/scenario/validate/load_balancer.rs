@@ -1,9 +1,9 @@
 //! `[load_balancer]` and `[[load_balancer.listeners]]`: type, name, processing time, idle
-//! timeout, listener ports, protocols and default actions.
+//! timeout, listener ports and protocols; their actions and rules are checked in `rules`.
 
 use super::{Ctx, IDLE_TIMEOUT, MAX_LISTENERS, PortIndex, TargetGroupIndex};
-use crate::model::{ActionSpec, ListenerSpec, LoadBalancerSpec};
-use crate::scenario::file::{ActionSection, ListenerSection, LoadBalancerSection};
+use crate::model::{ListenerSpec, LoadBalancerSpec};
+use crate::scenario::file::{ListenerSection, LoadBalancerSection};
 
 /// Checks `[load_balancer]`; returns its spec and the listeners' indices by port (for the
 /// clients that name a port).
@@ -26,12 +26,18 @@ pub(super) fn resolve(
         ctx.bad("load_balancer.listeners", format!("needs 1–{MAX_LISTENERS} listeners (ALB quota), e.g. [[load_balancer.listeners]] port = 80"));
     }
     let mut ports = PortIndex::new();
-    let listeners = lb
+    let mut listeners: Vec<ListenerSpec> = lb
         .listeners
         .iter()
         .enumerate()
-        .map(|(i, l)| listener(ctx, i, l, &mut ports, tg_index))
+        .map(|(i, l)| listener(ctx, i, l, &mut ports))
         .collect();
+    // Actions and rules, once every port is known (a redirect names another listener's).
+    for (i, l) in listeners.iter_mut().enumerate() {
+        (l.default_action, l.rules) =
+            super::rules::listener(ctx, i, &lb.listeners, &ports, tg_index);
+    }
+    super::rules::total(ctx, &lb.listeners);
     let processing_time = ctx.delay("load_balancer.processing_time", &lb.processing_time);
     ctx.signed_seconds_in(
         "load_balancer.idle_timeout",
@@ -50,13 +56,7 @@ pub(super) fn resolve(
 }
 
 /// Checks listener `i` and records its port in `ports`.
-fn listener(
-    ctx: &mut Ctx,
-    i: usize,
-    l: &ListenerSection,
-    ports: &mut PortIndex,
-    tg_index: &TargetGroupIndex,
-) -> ListenerSpec {
+fn listener(ctx: &mut Ctx, i: usize, l: &ListenerSection, ports: &mut PortIndex) -> ListenerSpec {
     let p = format!("load_balancer.listeners.{i}");
     if l.port == 0 {
         ctx.bad(format!("{p}.port"), "0: must be 1–65535");
@@ -73,15 +73,9 @@ fn listener(
             format!("\"{}\": must be \"HTTP\" or \"HTTPS\"", l.protocol),
         );
     }
-    let ActionSection::Forward { target_group } = &l.default_action;
-    let tg = ctx.target_group(
-        &format!("{p}.default_action.target_group"),
-        target_group,
-        tg_index,
-    );
     ListenerSpec {
         port: l.port,
         protocol: l.protocol.clone(),
-        default_action: ActionSpec::Forward { target_group: tg },
+        ..Default::default()
     }
 }

@@ -24,6 +24,7 @@ mod faults;
 mod load_balancer;
 mod network;
 mod pricing;
+mod rules;
 mod services;
 mod simulation;
 mod spot;
@@ -38,6 +39,7 @@ use crate::engine::{NANOS_PER_SEC, SimDuration};
 use crate::model::WorldSpec;
 
 pub use asserts::{Assertion, resolve_asserts};
+pub use rules::parse_block;
 pub use services::{fargate_memory_range, fargate_pair_is_valid};
 pub use simulation::{MAX_NAME_LEN, is_safe_name, safe_default_name};
 
