@@ -6,6 +6,8 @@
 //! [`request`](crate::model::request)) and the key `client/<name>/rtt` of its round-trip
 //! times.
 
+pub mod dns;
+
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
 use super::dist::Sampler;
