@@ -118,10 +118,9 @@ fn discovery(ctx: &mut Ctx, lb: &LoadBalancerSection) -> Option<DiscoverySpec> {
     let path = "load_balancer.service_discovery";
     if lb.kind != "none" {
         if lb.service_discovery.is_some() {
-            ctx.bad(
-                path,
-                "only with type = \"none\" (direct service discovery, no load balancer)",
-            );
+            ctx.warnings.push(format!(
+                "{path} is ignored: there is a load balancer (it applies with type = \"none\")"
+            ));
         }
         return None;
     }
