@@ -29,7 +29,7 @@ use algorithms::Feedback;
 
 /// A load balancer node: its routing state for every target group. AWS runs one node per
 /// enabled Availability Zone, each with its own state: one node per zone of
-/// `load_balancer.availability_zones`, or a single node by default (see [`nodes`]).
+/// `load_balancer.availability_zones`, or a single node by default (see `elb::nodes`).
 #[derive(Clone, Debug)]
 pub struct LbNode {
     /// This node's id.
@@ -60,7 +60,7 @@ pub struct LoadBalancer {
     /// Per target group, this minute's response statistics, for the groups a CloudWatch
     /// series needs them for (empty when none does).
     responses: Vec<Option<crate::model::cloudwatch::ResponseStats>>,
-    /// Key `load_balancer/<name>/dns` of the node each request reaches ([`nodes`]).
+    /// Key `load_balancer/<name>/dns` of the node each request reaches (`elb::nodes`).
     dns_key: u64,
     /// With `availability_zones`: per target group, cross-zone on (true) or off; empty
     /// without (one node that sees every target).
@@ -161,7 +161,7 @@ impl LoadBalancer {
             .sum()
     }
 
-    /// The load balancer of `spec`, with its nodes ([`nodes`]).
+    /// The load balancer of `spec`, with its nodes (`elb::nodes`).
     pub(in crate::model) fn build(spec: &WorldSpec) -> Result<LoadBalancer, ModelError> {
         let seed = spec.seed;
         let ntg = spec.target_groups.len();
@@ -387,7 +387,7 @@ impl World {
         changes: Changes,
     ) {
         if self.lb.zonal() {
-            // Nodes per zone: each sees its scope's targets ([`nodes`]).
+            // Nodes per zone: each sees its scope's targets (`elb::nodes`).
             if !changes.routable.is_empty() || !changes.states.is_empty() {
                 self.refresh_zonal(tg, now);
             }

@@ -38,7 +38,7 @@
 //! would take the zone's node out of DNS.
 //!
 //! **Health checks.** Every node checks every registered target
-//! ([`health`](super::health)), so the probe rate per target grows with the number of
+//! (`elb::health`), so the probe rate per target grows with the number of
 //! nodes, as AWS documents ("each load balancer node ... sends health checks"). The target
 //! group's state, which routing reads, follows node 0's verdicts.
 
