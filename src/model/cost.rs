@@ -389,7 +389,12 @@ impl World {
             all.mib_seconds += u.mib_seconds;
             all.task_seconds += u.task_seconds;
         }
-        let (alb_hours, lcu_hours, lcu_usage) = self.cost.alb.at(t);
+        let (alb_hours, lcu_hours, lcu_usage) = if self.lb.direct.is_some() {
+            // No load balancer (direct service discovery): no ALB-hours nor LCUs.
+            (0, 0.0, LcuHour::default())
+        } else {
+            self.cost.alb.at(t)
+        };
         let alb_hours_usd = alb_hours as f64 * p.alb_hour_usd;
         let alb_lcu_usd = lcu_hours * p.alb_lcu_hour_usd;
         CostReport {

@@ -281,6 +281,52 @@ pub struct LoadBalancerSpec {
     /// zone), so a healthy run pays nothing for it. AWS default 60 s, range 1–4000 s
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>).
     pub idle_timeout: SimDuration,
+    /// Issue 12, load balancer nodes per Availability Zone: the zones the load balancer is
+    /// enabled in, as indices into the network's zones (in the order they first appear in
+    /// [`WorldSpec::subnets`]). AWS runs one node per enabled zone, each with its own
+    /// routing state (round-robin position, outstanding counts), and DNS spreads clients
+    /// over the nodes (see `model::elb::nodes`). Empty (the default): one node that sees
+    /// every target, as before.
+    pub availability_zones: Vec<u32>,
+    /// The load balancer level `load_balancing.cross_zone.enabled`: on for an ALB (always:
+    /// AWS does not let it be turned off there; target groups can turn it off, see
+    /// [`TargetGroupSpec::cross_zone`])
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#cross-zone-load-balancing>).
+    pub cross_zone: bool,
+    /// Direct service discovery instead of a load balancer (`type = "none"`): clients
+    /// resolve the service's DNS name to task IPs and connect to them directly (see
+    /// `model::discovery`). `None` (the default): an ALB.
+    pub discovery: Option<DiscoverySpec>,
+}
+
+/// Direct service discovery (Cloud Map style DNS records, one per task; no load balancer):
+/// `[load_balancer] type = "none"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiscoverySpec {
+    /// The records' TTL: how long a client caches an answer. Default 60 s, Cloud Map's
+    /// default for the records ECS service discovery creates
+    /// (<https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-discovery.html>).
+    pub dns_ttl: SimDuration,
+    /// At most this many IPs per answer: 1–8, default 8 (Route 53 multivalue answer routing,
+    /// which Cloud Map uses for `MULTIVALUE`, "responds to DNS queries with up to eight
+    /// healthy records";
+    /// <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-multivalue.html>).
+    pub max_answers: u8,
+}
+
+/// Cloud Map's default record TTL for ECS service discovery: 60 s.
+pub const DEFAULT_DNS_TTL: SimDuration = SimDuration::from_secs(60);
+/// Most IPs in one multivalue DNS answer (Route 53): 8.
+pub const MAX_DNS_ANSWERS: u8 = 8;
+
+impl Default for DiscoverySpec {
+    /// A 60 s TTL, up to 8 answers.
+    fn default() -> Self {
+        DiscoverySpec {
+            dns_ttl: DEFAULT_DNS_TTL,
+            max_answers: MAX_DNS_ANSWERS,
+        }
+    }
 }
 
 /// AWS's default load balancer `idle_timeout.timeout_seconds`: 60 s.
@@ -295,6 +341,9 @@ impl Default for LoadBalancerSpec {
             processing_time: DistSpec::default(),
             listeners: vec![ListenerSpec::default()],
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            availability_zones: Vec::new(),
+            cross_zone: true,
+            discovery: None,
         }
     }
 }
@@ -444,6 +493,13 @@ pub struct TargetGroupSpec {
     /// configuration, which lbsim takes from here). 1–65535; default 80 (HTTP)
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-target-group.html>).
     pub port: u16,
+    /// `load_balancing.cross_zone.enabled`: `Some(false)` keeps each load balancer node to
+    /// the targets in its own Availability Zone, `Some(true)` lets it use every zone's;
+    /// `None` (AWS's default `use_load_balancer_configuration`) follows
+    /// [`LoadBalancerSpec::cross_zone`]. Only matters with several nodes
+    /// ([`LoadBalancerSpec::availability_zones`])
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#cross-zone-load-balancing>).
+    pub cross_zone: Option<bool>,
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -515,6 +571,7 @@ impl Default for TargetGroupSpec {
             slow_start: SimDuration::ZERO,
             deregistration_propagation_lag: SimDuration::ZERO,
             port: DEFAULT_TARGET_PORT,
+            cross_zone: None,
         }
     }
 }

@@ -271,8 +271,24 @@ impl World {
     pub fn build(spec: &WorldSpec) -> Result<World, ModelError> {
         let network = super::ecs::network::Network::build(&spec.subnets)?;
         // Load balancer nodes probing each target: one per Availability Zone of the network
-        // (AWS runs a node per enabled AZ).
-        let nodes = network.availability_zones().len().min(usize::from(u8::MAX)) as u8;
+        // (AWS runs a node per enabled AZ), or per zone of `load_balancer.availability_zones`.
+        let zones = network.availability_zones().len().min(usize::from(u8::MAX)) as u8;
+        let lb_zones = spec.load_balancer.availability_zones.len();
+        if let Some(&z) = spec
+            .load_balancer
+            .availability_zones
+            .iter()
+            .find(|&&z| z >= u32::from(zones))
+        {
+            return Err(ModelError::UnknownReference(format!(
+                "load balancer zone #{z}: the network has {zones} Availability Zones"
+            )));
+        }
+        let nodes = if lb_zones == 0 {
+            zones
+        } else {
+            lb_zones.min(usize::from(u8::MAX)) as u8
+        };
         let target_groups: Vec<TargetGroup> = spec
             .target_groups
             .iter()
@@ -286,7 +302,8 @@ impl World {
                 g.health = super::elb::health::HealthChecks::new(
                     spec.seed,
                     &t.name,
-                    t.health_check.clone(),
+                    // No load balancer (direct service discovery): no ELB health checks.
+                    super::clients::dns::health_check(spec, &t.health_check),
                     nodes,
                 );
                 g
@@ -340,7 +357,7 @@ impl World {
             probe_results: Vec::new(),
             deferred: false,
             oom_killed: Vec::new(),
-            az_down: vec![0; nodes.into()],
+            az_down: vec![0; zones.into()],
             idle_timeout: spec.load_balancer.idle_timeout,
             cloudwatch,
             scaling,

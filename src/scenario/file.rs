@@ -635,7 +635,9 @@ pub struct LoadBalancerSection {
     /// Name; default "alb".
     #[serde(default = "default_lb_name")]
     pub name: String,
-    /// Load balancer type; only "application" for now.
+    /// Load balancer type: "application" (an ALB, the default), or "none": no load
+    /// balancer, clients resolve the service's DNS name to task IPs (direct service
+    /// discovery, see `service_discovery`).
     #[serde(rename = "type", default = "default_lb_type")]
     pub kind: String,
     /// Time from receiving a request to sending it to a target; default "0s".
@@ -649,6 +651,31 @@ pub struct LoadBalancerSection {
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>.
     #[serde(default = "default_idle_timeout")]
     pub idle_timeout: SignedDur,
+    /// The Availability Zones the load balancer is enabled in, one node per zone (names of
+    /// zones of the `[[subnets]]`, e.g. `["us-east-1a", "us-east-1b"]`); default: one node
+    /// that sees every target.
+    #[serde(default)]
+    pub availability_zones: Option<Vec<String>>,
+    /// `load_balancing.cross_zone.enabled` of the load balancer: always true for an ALB
+    /// (AWS does not let it be turned off there); default true.
+    #[serde(default)]
+    pub cross_zone: Option<bool>,
+    /// With `type = "none"`: the DNS records' TTL and answer size.
+    #[serde(default)]
+    pub service_discovery: Option<ServiceDiscoverySection>,
+}
+
+/// `service_discovery = { dns_ttl = "60s", max_answers = 8 }` (with `type = "none"`).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDiscoverySection {
+    /// The records' TTL: how long a client caches an answer; 0s–86400s, default "60s"
+    /// (Cloud Map's default for ECS service discovery).
+    #[serde(default)]
+    pub dns_ttl: Option<Dur>,
+    /// At most this many IPs per answer, 1–8; default 8 (Route 53 multivalue answers).
+    #[serde(default)]
+    pub max_answers: Option<i64>,
 }
 
 fn default_idle_timeout() -> SignedDur {
@@ -855,6 +882,21 @@ pub struct TargetGroupSection {
     /// 1-65535, default 80 (HTTP).
     #[serde(default)]
     pub port: Option<i64>,
+    /// `load_balancing.cross_zone.enabled`: true, false (each load balancer node routes
+    /// only to the targets in its own zone) or "use_load_balancer_configuration" (the
+    /// default).
+    #[serde(default)]
+    pub cross_zone: Option<CrossZone>,
+}
+
+/// A target group's `cross_zone`: a boolean or `"use_load_balancer_configuration"`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CrossZone {
+    /// `true` or `false`.
+    Enabled(bool),
+    /// `"use_load_balancer_configuration"` (or `"true"`/`"false"` as text).
+    Text(String),
 }
 
 /// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):

@@ -8,6 +8,8 @@
 
 pub mod mix;
 
+pub mod dns;
+
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
 use super::dist::Sampler;

@@ -450,6 +450,12 @@ impl World {
         if keys.is_empty() {
             return;
         }
+        // No load balancer (direct service discovery): the client's connection is reset.
+        let cause = if self.lb.direct.is_some() {
+            Cause::ConnectionFailed
+        } else {
+            cause
+        };
         let task = &mut self.tasks[id.index()];
         if task.stopped.is_none() {
             task.advance(now);

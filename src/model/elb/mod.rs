@@ -9,6 +9,7 @@
 
 pub mod algorithms;
 pub mod health;
+mod nodes;
 mod routing;
 pub mod rules;
 mod target_group;
@@ -28,11 +29,14 @@ use crate::engine::{self, Scheduler, SimTime};
 use algorithms::Feedback;
 
 /// A load balancer node: its routing state for every target group. AWS runs one node per
-/// enabled Availability Zone, each with its own state; the model has one node for now.
+/// enabled Availability Zone, each with its own state: one node per zone of
+/// `load_balancer.availability_zones`, or a single node by default (see `elb::nodes`).
 #[derive(Clone, Debug)]
 pub struct LbNode {
     /// This node's id.
     pub id: NodeId,
+    /// Its Availability Zone (index into the network's zones).
+    zone: u32,
     routers: Vec<TargetGroupRouter>,
 }
 
@@ -60,6 +64,16 @@ pub struct LoadBalancer {
     /// Per target group, this minute's response statistics, for the groups a CloudWatch
     /// series needs them for (empty when none does).
     responses: Vec<Option<crate::model::cloudwatch::ResponseStats>>,
+    /// Key `load_balancer/<name>/dns` of the node each request reaches (`elb::nodes`).
+    dns_key: u64,
+    /// With `availability_zones`: per target group, cross-zone on (true) or off; empty
+    /// without (one node that sees every target).
+    zonal: Vec<bool>,
+    /// Several nodes, or direct service discovery: requests take the cold path of
+    /// [`World::lb_receive`].
+    extra: bool,
+    /// Direct service discovery (`type = "none"`): the clients' DNS caches.
+    pub(in crate::model) direct: Option<Box<crate::model::clients::dns::Dns>>,
 }
 
 impl LoadBalancer {
@@ -151,7 +165,7 @@ impl LoadBalancer {
             .sum()
     }
 
-    /// The load balancer of `spec`, with one node.
+    /// The load balancer of `spec`, with its nodes (`elb::nodes`).
     pub(in crate::model) fn build(spec: &WorldSpec) -> Result<LoadBalancer, ModelError> {
         let seed = spec.seed;
         let ntg = spec.target_groups.len();
@@ -219,19 +233,11 @@ impl LoadBalancer {
                 )));
             }
         }
-        let node = LbNode {
-            id: NodeId(0),
-            routers: spec
-                .target_groups
-                .iter()
-                .map(|t| {
-                    TargetGroupRouter::new(
-                        t.algorithm,
-                        engine::stream(seed, &format!("target_group/{}/routing", t.name)),
-                    )
-                })
-                .collect(),
-        };
+        let built = nodes::build(spec);
+        let direct = spec
+            .load_balancer
+            .discovery
+            .map(|d| Box::new(crate::model::clients::dns::Dns::new(spec, d)));
         let name = spec.load_balancer.name.clone();
         Ok(LoadBalancer {
             processing: Sampler::new(
@@ -242,8 +248,12 @@ impl LoadBalancer {
             name,
             listener_targets,
             listeners,
-            nodes: vec![node],
+            extra: built.nodes.len() > 1 || direct.is_some(),
+            nodes: built.nodes,
             responses: Vec::new(),
+            dns_key: built.dns_key,
+            zonal: built.zonal,
+            direct,
         })
     }
 
@@ -387,6 +397,14 @@ impl World {
         o: &mut O,
         req: Request,
     ) {
+        let mut req = req;
+        if self.lb.extra {
+            // Several nodes, or no load balancer at all: out of the common path.
+            match self.lb_receive_extra(s, o, req) {
+                Some(r) => req = r,
+                None => return,
+            }
+        }
         let delay = draw(&self.lb.processing, self.lb.processing_key, req.seed);
         let serial = req.serial;
         let key = self.requests.insert(req);
@@ -395,6 +413,25 @@ impl World {
         } else {
             s.schedule_in(delay, Event::Forward { key, serial });
         }
+    }
+
+    /// [`World::lb_receive`] for a load balancer with several nodes (the request is given
+    /// its node, and returned) or direct service discovery (the request is handled, and
+    /// `None` returned).
+    #[cold]
+    #[inline(never)]
+    fn lb_receive_extra<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        mut req: Request,
+    ) -> Option<Request> {
+        if self.lb.direct.is_some() {
+            self.direct_receive(s, o, req);
+            return None;
+        }
+        req.node = self.lb.pick_node(req.seed);
+        Some(req)
     }
 
     /// The processing time of request `serial` is over: route it, unless it has ended.
@@ -502,11 +539,18 @@ impl World {
         tg: TargetGroupId,
         changes: Changes,
     ) {
-        let group = &self.target_groups[tg.index()];
-        for &(slot, routable) in &changes.routable {
-            let weight = group.targets()[slot as usize].weight;
-            for node in &mut self.lb.nodes {
-                node.routers[tg.index()].set_routable(slot, routable, weight, now);
+        if self.lb.zonal() {
+            // Nodes per zone: each sees its scope's targets (`elb::nodes`).
+            if !changes.routable.is_empty() || !changes.states.is_empty() {
+                self.refresh_zonal(tg, now);
+            }
+        } else {
+            let group = &self.target_groups[tg.index()];
+            for &(slot, routable) in &changes.routable {
+                let weight = group.targets()[slot as usize].weight;
+                for node in &mut self.lb.nodes {
+                    node.routers[tg.index()].set_routable(slot, routable, weight, now);
+                }
             }
         }
         for &(slot, ramp) in &changes.ramps {

@@ -164,6 +164,17 @@ impl TargetGroupRouter {
         Some(slot)
     }
 
+    /// Counts one request sent to `slot` without choosing it (direct service discovery: the
+    /// client chose the task), so that its end and the target's draining are accounted as
+    /// for a routed one.
+    pub fn count(&mut self, slot: u32) {
+        self.ensure(slot);
+        self.dispatched += 1;
+        let o = &mut self.outstanding[slot as usize];
+        *o += 1;
+        self.policy.outstanding_changed(slot, *o - 1, *o);
+    }
+
     /// The choice while some targets are in slow start: drops the ramps that have ended,
     /// then lets the policy weigh the others.
     #[cold]

@@ -1,24 +1,34 @@
 //! `[load_balancer]` and `[[load_balancer.listeners]]`: type, name, processing time, idle
-//! timeout, listener ports and protocols; their actions and rules are checked in `rules`.
+//! timeout, Availability Zones and cross-zone, direct service discovery, listener ports and
+//! protocols; their actions and rules are checked in `rules`.
 
 use super::{Ctx, IDLE_TIMEOUT, MAX_LISTENERS, PortIndex, TargetGroupIndex};
-use crate::model::{ListenerSpec, LoadBalancerSpec};
+use crate::model::{DiscoverySpec, ListenerSpec, LoadBalancerSpec, MAX_DNS_ANSWERS};
 use crate::scenario::file::{ListenerSection, LoadBalancerSection};
 
 /// Checks `[load_balancer]`; returns its spec and the listeners' indices by port (for the
-/// clients that name a port).
+/// clients that name a port). `zones` lists the network's Availability Zones.
 pub(super) fn resolve(
     ctx: &mut Ctx,
     lb: &LoadBalancerSection,
     tg_index: &TargetGroupIndex,
+    zones: &[String],
 ) -> (LoadBalancerSpec, PortIndex) {
-    if lb.kind != "application" {
+    if lb.kind != "application" && lb.kind != "none" {
         ctx.bad(
             "load_balancer.type",
             format!(
-                "\"{}\": only \"application\" (an ALB) is supported",
+                "\"{}\": allowed \"application\" (an ALB) or \"none\" (direct service discovery)",
                 lb.kind
             ),
+        );
+    }
+    let availability_zones = availability_zones(ctx, lb, zones);
+    let discovery = discovery(ctx, lb);
+    if lb.cross_zone == Some(false) && lb.kind == "application" {
+        ctx.bad(
+            "load_balancer.cross_zone",
+            "false: an ALB always has cross-zone load balancing on at the load balancer level (AWS); turn it off per target group with target_groups[].cross_zone = false",
         );
     }
     ctx.name("load_balancer.name", &lb.name, "load balancer", 32, false);
@@ -51,9 +61,108 @@ pub(super) fn resolve(
         processing_time,
         listeners,
         idle_timeout: lb.idle_timeout.magnitude,
+        availability_zones,
+        cross_zone: lb.cross_zone.unwrap_or(true),
+        discovery,
     };
     (spec, ports)
 }
+
+/// Checks `load_balancer.availability_zones`: distinct zones of the network (not with
+/// `type = "none"`); returns their indices among `zones`.
+fn availability_zones(ctx: &mut Ctx, lb: &LoadBalancerSection, zones: &[String]) -> Vec<u32> {
+    let Some(names) = &lb.availability_zones else {
+        return Vec::new();
+    };
+    let path = "load_balancer.availability_zones";
+    if lb.kind == "none" {
+        ctx.bad(
+            path,
+            "not with type = \"none\": there is no load balancer node",
+        );
+    }
+    if names.is_empty() {
+        ctx.bad(
+            path,
+            "empty: list one or more zones of the [[subnets]], or leave it out (one node)",
+        );
+    }
+    let mut out = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        match zones.iter().position(|z| z == n) {
+            Some(z) if out.contains(&(z as u32)) => {
+                ctx.bad(format!("{path}.{i}"), format!("\"{n}\" is listed twice"));
+            }
+            Some(z) => out.push(z as u32),
+            None => ctx.bad(
+                format!("{path}.{i}"),
+                format!(
+                    "\"{n}\" is not a zone of the network (its [[subnets]]'s zones: {})",
+                    zones.join(", ")
+                ),
+            ),
+        }
+    }
+    let unused: Vec<&str> = zones
+        .iter()
+        .enumerate()
+        .filter(|&(z, _)| !out.is_empty() && !out.contains(&(z as u32)))
+        .map(|(_, n)| n.as_str())
+        .collect();
+    if !unused.is_empty() {
+        ctx.warnings.push(format!(
+            "{path}: tasks in {} get no traffic: the load balancer is not enabled in that zone (AWS Target.NotInUse)",
+            unused.join(", ")
+        ));
+    }
+    out
+}
+
+/// Checks `load_balancer.service_discovery` (only with `type = "none"`, where it defaults
+/// to a 60 s TTL and 8 answers).
+fn discovery(ctx: &mut Ctx, lb: &LoadBalancerSection) -> Option<DiscoverySpec> {
+    let path = "load_balancer.service_discovery";
+    if lb.kind != "none" {
+        if lb.service_discovery.is_some() {
+            ctx.warnings.push(format!(
+                "{path} is ignored: there is a load balancer (it applies with type = \"none\")"
+            ));
+        }
+        return None;
+    }
+    if lb.processing_time.is_some() {
+        ctx.warnings.push(
+            "load_balancer.processing_time is ignored with type = \"none\" (no load balancer)"
+                .into(),
+        );
+    }
+    let sd = lb.service_discovery.clone().unwrap_or_default();
+    let mut d = DiscoverySpec::default();
+    if let Some(ttl) = sd.dns_ttl {
+        ctx.whole_seconds(
+            &format!("{path}.dns_ttl"),
+            ttl.0,
+            MAX_DNS_TTL,
+            "the DNS record TTL",
+        );
+        d.dns_ttl = ttl.0.min(MAX_DNS_TTL);
+    }
+    if let Some(m) = sd.max_answers {
+        if (1..=i64::from(MAX_DNS_ANSWERS)).contains(&m) {
+            d.max_answers = m as u8;
+        } else {
+            ctx.bad(
+                format!("{path}.max_answers"),
+                format!("{m}: allowed 1–{MAX_DNS_ANSWERS} (Route 53 multivalue answers hold up to eight records)"),
+            );
+        }
+    }
+    Some(d)
+}
+
+/// Longest `service_discovery.dns_ttl` lbsim accepts: one day (Cloud Map accepts up to
+/// 2147483647 s; a day is plenty for a simulation).
+const MAX_DNS_TTL: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(86_400);
 
 /// Checks listener `i` and records its port in `ports`.
 fn listener(ctx: &mut Ctx, i: usize, l: &ListenerSection, ports: &mut PortIndex) -> ListenerSpec {

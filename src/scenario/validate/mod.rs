@@ -364,7 +364,12 @@ pub fn resolve(
     let sim = &file.simulation;
     let name = simulation::check(&mut ctx, sim, default_name);
     let (target_groups, tg_index) = target_groups::resolve(&mut ctx, &file.target_groups);
-    let (load_balancer, ports) = load_balancer::resolve(&mut ctx, &file.load_balancer, &tg_index);
+    let (load_balancer, ports) = load_balancer::resolve(
+        &mut ctx,
+        &file.load_balancer,
+        &tg_index,
+        &faults::zones(file.subnets.as_deref()),
+    );
     let clients = clients::resolve(&mut ctx, &file.clients, &ports, sim.duration.0);
     let (dependencies, dep_index) = dependencies::resolve(&mut ctx, &file.dependencies);
     let (services, svc_index) = services::resolve(

@@ -104,6 +104,32 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         slow_start,
         deregistration_propagation_lag: lag.min(MAX_PROPAGATION_LAG),
         port,
+        cross_zone: cross_zone(ctx, i, t),
+    }
+}
+
+/// Checks target group `i`'s `cross_zone`: `true`, `false` or
+/// `"use_load_balancer_configuration"` (AWS's values of
+/// `load_balancing.cross_zone.enabled`; `None` for the last, the default).
+fn cross_zone(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> Option<bool> {
+    use crate::scenario::file::CrossZone;
+    match &t.cross_zone {
+        None => None,
+        Some(CrossZone::Enabled(b)) => Some(*b),
+        Some(CrossZone::Text(v)) => match v.as_str() {
+            "use_load_balancer_configuration" => None,
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                ctx.bad(
+                    format!("target_groups.{i}.cross_zone"),
+                    format!(
+                        "\"{v}\": allowed true, false or \"use_load_balancer_configuration\" (AWS load_balancing.cross_zone.enabled)"
+                    ),
+                );
+                None
+            }
+        },
     }
 }
 
