@@ -85,6 +85,10 @@ pub struct Request {
     pub calls_queued: SimDuration,
     /// Time its calls spent being served by dependencies.
     pub calls: SimDuration,
+    /// Its session (numbered densely over all clients), or
+    /// [`NO_SESSION`](crate::model::clients::users::NO_SESSION): see
+    /// [`crate::model::clients::users`]. Fits the struct's padding (no growth).
+    pub session: u32,
 }
 
 impl Request {
@@ -122,6 +126,7 @@ impl Request {
             waits: SimDuration::ZERO,
             calls_queued: SimDuration::ZERO,
             calls: SimDuration::ZERO,
+            session: u32::MAX,
         }
     }
 

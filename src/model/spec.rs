@@ -10,6 +10,12 @@ use std::sync::Arc;
 
 use crate::engine::{SimDuration, SimTime};
 
+pub use super::clients::users::{ClosedLoopSpec, MAX_USERS, NO_SESSION};
+pub use super::elb::stickiness::{
+    DEFAULT_STICKINESS_DURATION, MAX_STICKINESS_DURATION, MIN_STICKINESS_DURATION, StickinessKind,
+    StickinessSpec,
+};
+
 /// Everything needed to build one simulation run.
 ///
 /// Every spec type implements [`Default`], so a program (a test, an importer) names only
@@ -112,6 +118,11 @@ pub struct ClientSpec {
     /// `client/<name>/response_size`), read as bytes like `request_size`. Default
     /// [`DEFAULT_RESPONSE_SIZE`].
     pub response_size: DistSpec,
+    /// Open-loop clients only: the number of sessions (cookie jars) its requests are spread
+    /// over, each request belonging to a session drawn uniformly (keyed draw
+    /// `client/<name>/session`); 0 (the default): requests carry no session. Closed-loop
+    /// users are sessions of their own and ignore it. See [`crate::model::clients::users`].
+    pub sessions: u32,
 }
 
 /// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
@@ -132,6 +143,7 @@ impl Default for ClientSpec {
             listener: 0,
             request_size: DistSpec::Deterministic(SimDuration(DEFAULT_REQUEST_SIZE)),
             response_size: DistSpec::Deterministic(SimDuration(DEFAULT_RESPONSE_SIZE)),
+            sessions: 0,
         }
     }
 }
@@ -154,6 +166,10 @@ pub enum ArrivalSpec {
     /// Non-homogeneous Poisson process whose rate follows a piecewise profile (a schedule or
     /// a replayed trace).
     Profile(RateProfile),
+    /// Closed loop: a fixed population of users, each sending its next request only once
+    /// the previous one has ended and it has thought (see
+    /// [`crate::model::clients::users`]).
+    ClosedLoop(ClosedLoopSpec),
 }
 
 impl Default for ArrivalSpec {
@@ -397,6 +413,8 @@ pub struct TargetGroupSpec {
     /// configuration, which lbsim takes from here). 1–65535; default 80 (HTTP)
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/create-target-group.html>).
     pub port: u16,
+    /// `stickiness.*`: sticky sessions, if enabled (`None`: off, the AWS default).
+    pub stickiness: Option<StickinessSpec>,
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -468,6 +486,7 @@ impl Default for TargetGroupSpec {
             slow_start: SimDuration::ZERO,
             deregistration_propagation_lag: SimDuration::ZERO,
             port: DEFAULT_TARGET_PORT,
+            stickiness: None,
         }
     }
 }

@@ -129,6 +129,13 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
+    /// Clients: user `user` of closed-loop client `client` sends its next request.
+    UserArrival {
+        /// The client.
+        client: ClientId,
+        /// The user, from 0.
+        user: u32,
+    },
     /// Faults: a fault starts.
     FaultStart(FaultId),
     /// Faults: a fault ends.
@@ -238,6 +245,12 @@ pub struct World {
     pub(in crate::model) az_down: Vec<u32>,
     /// The load balancer's `idle_timeout`.
     pub(in crate::model) idle_timeout: SimDuration,
+    /// Some client has sessions (closed-loop users, or open-loop `sessions`): request ends
+    /// go through [`World::session_ended`].
+    pub(in crate::model) sessions_on: bool,
+    /// Closed-loop users woken during the current handler: (when, client, user), scheduled
+    /// once it returns.
+    pub(in crate::model) wakeups: Vec<(SimTime, ClientId, u32)>,
     /// CloudWatch: the series the scalers watch, their datapoints and the alarms.
     pub(in crate::model) cloudwatch: super::cloudwatch::CloudWatch,
     /// Per service (by index), its scalable target, if it has `auto_scaling`.
@@ -282,6 +295,9 @@ impl World {
             .collect();
         let lb = LoadBalancer::build(spec)?;
         let clients = Client::build_all(spec, lb.listeners())?;
+        let sessions: u32 = clients.iter().map(Client::session_count).sum();
+        let mut lb = lb;
+        lb.build_stickiness(spec, sessions);
         let services = Service::build_all(spec)?;
         let dependencies = Dependency::build_all(spec)?;
         let faults = Fault::build_all(spec)?;
@@ -330,6 +346,8 @@ impl World {
             oom_killed: Vec::new(),
             az_down: vec![0; nodes.into()],
             idle_timeout: spec.load_balancer.idle_timeout,
+            sessions_on: sessions > 0,
+            wakeups: Vec::new(),
             cloudwatch,
             scaling,
             pricing: spec.pricing,
@@ -491,6 +509,7 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
             w.on_spot_interruptions(s, o, service, count);
         }
         Event::SpotTermination { task } => w.on_spot_termination(s, o, task),
+        Event::UserArrival { client, user } => w.on_user_arrival(s, o, client, user),
         Event::WarmupEnd => {
             let now = s.now();
             w.account_all(now);

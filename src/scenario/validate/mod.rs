@@ -27,6 +27,7 @@ mod pricing;
 mod services;
 mod simulation;
 mod spot;
+mod stickiness;
 mod target_groups;
 
 use std::collections::BTreeMap;
