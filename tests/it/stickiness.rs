@@ -201,7 +201,8 @@ fn a_session_falls_back_when_its_target_is_unhealthy_or_draining_and_stays_there
 #[test]
 fn a_cookie_expires_after_its_duration_and_each_response_renews_it() {
     let short = r#"{ enabled = true, duration = "1s" }"#;
-    let mut s = sim(&sticky(6, "2s", short, "round_robin"));
+    // 7 users: with constant times, 6 would cycle in step with the 3 targets.
+    let mut s = sim(&sticky(7, "2s", short, "round_robin"));
     s.run();
     let table = s
         .world()
@@ -210,7 +211,7 @@ fn a_cookie_expires_after_its_duration_and_each_response_renews_it() {
         .unwrap();
     let requests = s.observer().0.len() as u64;
     assert_eq!(table.hits, 0);
-    assert_eq!(table.expired, requests - 6);
+    assert_eq!(table.expired, requests - 7);
     assert!(s.observer().tasks(0.0, 120.0).values().all(|t| t.len() > 1));
 
     let renewed = r#"{ enabled = true, duration = "3s" }"#;
@@ -325,4 +326,70 @@ fn bad_stickiness_input_names_the_field() {
     )
     .unwrap();
     assert!(off.target_groups[0].stickiness.is_none());
+}
+
+/// `scenarios/sticky-sessions.toml`'s headline: after the scale-out to 4 tasks the busiest
+/// task stays as loaded as before (the users' cookies name the first two) while the mean
+/// over the tasks halves; without stickiness every task carries the same share.
+#[test]
+fn sticky_sessions_scenario_a_scale_out_leaves_the_new_tasks_idle() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = root.join("scenarios/sticky-sessions.toml");
+    let run = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut args = vec![
+            "run",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--no-report",
+        ];
+        args.extend_from_slice(extra);
+        let o = super::cli::lbsim(&args);
+        assert!(o.status.success(), "{}", super::cli::text(&o));
+        super::support::read_metrics_csv(&out.join("metrics.csv"))
+    };
+    let last = |rows: &[BTreeMap<String, String>], c: &str| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| r["time_s"].parse::<f64>().unwrap() >= 480.0)
+            .map(|r| r[c].parse::<f64>().unwrap())
+            .collect()
+    };
+    let sticky = run(&[]);
+    for r in sticky
+        .iter()
+        .filter(|r| r["time_s"].parse::<f64>().unwrap() >= 480.0)
+    {
+        assert_eq!(r["tasks_running"], "4");
+    }
+    let (max, mean) = (
+        last(&sticky, "cpu_utilization_max_pct"),
+        last(&sticky, "cpu_utilization_mean_pct"),
+    );
+    for (mx, mn) in max.iter().zip(&mean) {
+        assert!(*mx > 65.0, "the busiest task stays busy: {max:?}");
+        assert!(
+            *mn < 0.6 * mx,
+            "the new tasks idle: mean {mean:?} max {max:?}"
+        );
+    }
+    let plain = run(&["--set", "target_groups.web.stickiness.enabled=false"]);
+    for (mx, mn) in last(&plain, "cpu_utilization_max_pct")
+        .iter()
+        .zip(&last(&plain, "cpu_utilization_mean_pct"))
+    {
+        assert!(*mx < 45.0 && *mx < 1.2 * mn, "spread evenly: {mx} vs {mn}");
+    }
+    let p99 = |rows: &[BTreeMap<String, String>]| {
+        let v = last(rows, "latency_p99_ms");
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(
+        p99(&sticky) > 1.8 * p99(&plain),
+        "{} vs {}",
+        p99(&sticky),
+        p99(&plain)
+    );
 }
