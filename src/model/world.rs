@@ -317,7 +317,6 @@ impl World {
             .map(|s| s.auto_scaling.clone())
             .collect();
         let scaling = super::autoscaling::build(&specs, &names, &mut cloudwatch);
-        let mut lb = lb;
         lb.keep_responses(&cloudwatch, target_groups.len());
         Ok(World {
             name: spec.name.clone(),
