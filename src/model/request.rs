@@ -235,3 +235,13 @@ impl Requests {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A request is copied into and out of the store: the session id fits the padding
+    /// that was there (152 bytes with or without it).
+    #[test]
+    fn a_request_is_152_bytes() {
+        assert_eq!(std::mem::size_of::<super::Request>(), 152);
+    }
+}
