@@ -38,6 +38,9 @@ pub enum ArrivalProcess {
         /// Start of the current repetition of a periodic profile, ns.
         cycle_start: u64,
     },
+    /// Closed loop: no arrival process of its own (its users send when their previous
+    /// response is in and they have thought; see [`crate::model::clients::users`]).
+    ClosedLoop,
 }
 
 impl ArrivalProcess {
@@ -56,6 +59,7 @@ impl ArrivalProcess {
                 cursor: 0,
                 cycle_start: 0,
             },
+            ArrivalSpec::ClosedLoop(_) => ArrivalProcess::ClosedLoop,
         }
     }
 
@@ -87,6 +91,7 @@ impl ArrivalProcess {
                 let e = standard_exponential(rng);
                 invert(profile, cursor, cycle_start, now.0, e).map(SimTime)
             }
+            ArrivalProcess::ClosedLoop => None,
         }
     }
 }

@@ -170,6 +170,8 @@ pub fn expected_arrivals(arrivals: &ArrivalSpec, end: SimTime) -> f64 {
             rate_rps * secs
         }
         ArrivalSpec::Profile(p) => profile_integral(p, end),
+        // An upper bound: N / Z̄ (responses taking no time).
+        ArrivalSpec::ClosedLoop(c) => c.max_rate_rps() * secs,
     }
 }
 
@@ -188,6 +190,7 @@ pub fn rate_at(arrivals: &ArrivalSpec, t: SimTime) -> f64 {
                     s.rate_start_rps + (s.rate_end_rps - s.rate_start_rps) * f
                 })
         }
+        ArrivalSpec::ClosedLoop(c) => c.max_rate_rps(),
     }
 }
 
@@ -200,6 +203,7 @@ pub fn peak_rate(arrivals: &ArrivalSpec) -> f64 {
             .iter()
             .map(|s| s.rate_start_rps.max(s.rate_end_rps))
             .fold(0.0, f64::max),
+        ArrivalSpec::ClosedLoop(c) => c.max_rate_rps(),
     }
 }
 

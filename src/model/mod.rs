@@ -22,7 +22,7 @@
 
 pub mod arrivals;
 pub mod autoscaling;
-mod clients;
+pub mod clients;
 pub mod cloudwatch;
 pub mod cost;
 pub mod dependencies;

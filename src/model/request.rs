@@ -95,6 +95,10 @@ pub struct Request {
     pub calls_queued: SimDuration,
     /// Time its calls spent being served by dependencies.
     pub calls: SimDuration,
+    /// Its session (numbered densely over all clients), or
+    /// [`NO_SESSION`](crate::model::clients::users::NO_SESSION): see
+    /// [`crate::model::clients::users`]. Fits the struct's padding (no growth).
+    pub session: u32,
 }
 
 impl Request {
@@ -135,6 +139,7 @@ impl Request {
             waits: SimDuration::ZERO,
             calls_queued: SimDuration::ZERO,
             calls: SimDuration::ZERO,
+            session: u32::MAX,
         }
     }
 
@@ -241,5 +246,15 @@ impl Requests {
             .filter(|(_, r)| r.task.is_none())
             .map(|(k, _)| k as u32)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A request is copied into and out of the store: the session id fits the padding
+    /// that was there (152 bytes with or without it).
+    #[test]
+    fn a_request_is_152_bytes() {
+        assert_eq!(std::mem::size_of::<super::Request>(), 152);
     }
 }

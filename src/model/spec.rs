@@ -10,6 +10,12 @@ use std::sync::Arc;
 
 use crate::engine::{SimDuration, SimTime};
 
+pub use super::clients::users::{ClosedLoopSpec, MAX_USERS, NO_SESSION};
+pub use super::elb::stickiness::{
+    DEFAULT_STICKINESS_DURATION, MAX_STICKINESS_DURATION, MIN_STICKINESS_DURATION, StickinessKind,
+    StickinessSpec,
+};
+
 /// Everything needed to build one simulation run.
 ///
 /// Every spec type implements [`Default`], so a program (a test, an importer) names only
@@ -119,6 +125,11 @@ pub struct ClientSpec {
     /// addresses (key `client/<name>/source_ip`). Empty: every request comes from
     /// 0.0.0.0 (no draw).
     pub source_ips: Vec<Ipv4Cidr>,
+    /// Open-loop clients only: the number of sessions (cookie jars) its requests are spread
+    /// over, each request belonging to a session drawn uniformly (keyed draw
+    /// `client/<name>/session`); 0 (the default): requests carry no session. Closed-loop
+    /// users are sessions of their own and ignore it. See [`crate::model::clients::users`].
+    pub sessions: u32,
 }
 
 /// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
@@ -141,6 +152,7 @@ impl Default for ClientSpec {
             response_size: DistSpec::Deterministic(SimDuration(DEFAULT_RESPONSE_SIZE)),
             requests: Vec::new(),
             source_ips: Vec::new(),
+            sessions: 0,
         }
     }
 }
@@ -163,6 +175,10 @@ pub enum ArrivalSpec {
     /// Non-homogeneous Poisson process whose rate follows a piecewise profile (a schedule or
     /// a replayed trace).
     Profile(RateProfile),
+    /// Closed loop: a fixed population of users, each sending its next request only once
+    /// the previous one has ended and it has thought (see
+    /// [`crate::model::clients::users`]).
+    ClosedLoop(ClosedLoopSpec),
 }
 
 impl Default for ArrivalSpec {
@@ -500,6 +516,8 @@ pub struct TargetGroupSpec {
     /// ([`LoadBalancerSpec::availability_zones`])
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#cross-zone-load-balancing>).
     pub cross_zone: Option<bool>,
+    /// `stickiness.*`: sticky sessions, if enabled (`None`: off, the AWS default).
+    pub stickiness: Option<StickinessSpec>,
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -572,6 +590,7 @@ impl Default for TargetGroupSpec {
             deregistration_propagation_lag: SimDuration::ZERO,
             port: DEFAULT_TARGET_PORT,
             cross_zone: None,
+            stickiness: None,
         }
     }
 }

@@ -129,6 +129,13 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
+    /// Clients: user `user` of closed-loop client `client` sends its next request.
+    UserArrival {
+        /// The client.
+        client: ClientId,
+        /// The user, from 0.
+        user: u32,
+    },
     /// Faults: a fault starts.
     FaultStart(FaultId),
     /// Faults: a fault ends.
@@ -195,8 +202,8 @@ pub enum Event {
         listener: u8,
         /// Redirects followed in a row so far, this one included.
         hops: u8,
-        /// The request's seed.
-        seed: u64,
+        /// Key in [`World`]'s `redirects` of the request's seed and session.
+        key: u32,
     },
     /// Run: the end of a metrics interval.
     MetricsTick,
@@ -250,6 +257,15 @@ pub struct World {
     pub(in crate::model) az_down: Vec<u32>,
     /// The load balancer's `idle_timeout`.
     pub(in crate::model) idle_timeout: SimDuration,
+    /// Some client has sessions (closed-loop users, or open-loop `sessions`): request ends
+    /// go through [`World::session_ended`].
+    pub(in crate::model) sessions_on: bool,
+    /// Closed-loop users woken during the current handler: (when, client, user), scheduled
+    /// once it returns.
+    pub(in crate::model) wakeups: Vec<(SimTime, ClientId, u32)>,
+    /// Redirects the clients have yet to follow: (request seed, session), keyed by the
+    /// [`Event::Redirected`] that follows each (a side table keeps the event at 16 bytes).
+    pub(in crate::model) redirects: slab::Slab<(u64, u32)>,
     /// CloudWatch: the series the scalers watch, their datapoints and the alarms.
     pub(in crate::model) cloudwatch: super::cloudwatch::CloudWatch,
     /// Per service (by index), its scalable target, if it has `auto_scaling`.
@@ -311,6 +327,9 @@ impl World {
             .collect();
         let lb = LoadBalancer::build(spec)?;
         let clients = Client::build_all(spec, lb.listeners())?;
+        let sessions: u32 = clients.iter().map(Client::session_count).sum();
+        let mut lb = lb;
+        lb.build_stickiness(spec, sessions);
         let services = Service::build_all(spec)?;
         let dependencies = Dependency::build_all(spec)?;
         let faults = Fault::build_all(spec)?;
@@ -330,7 +349,6 @@ impl World {
             .map(|s| s.auto_scaling.clone())
             .collect();
         let scaling = super::autoscaling::build(&specs, &names, &mut cloudwatch);
-        let mut lb = lb;
         lb.keep_responses(&cloudwatch, target_groups.len());
         Ok(World {
             name: spec.name.clone(),
@@ -359,6 +377,9 @@ impl World {
             oom_killed: Vec::new(),
             az_down: vec![0; zones.into()],
             idle_timeout: spec.load_balancer.idle_timeout,
+            sessions_on: sessions > 0,
+            wakeups: Vec::new(),
+            redirects: slab::Slab::new(),
             cloudwatch,
             scaling,
             pricing: spec.pricing,
@@ -544,8 +565,12 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
             client,
             listener,
             hops,
-            seed,
-        } => w.arrive_by_rules(s, o, client, seed, usize::from(listener), hops),
+            key,
+        } => {
+            let (seed, session) = w.redirects.remove(key as usize);
+            w.arrive_by_rules(s, o, client, seed, usize::from(listener), hops, session);
+        }
+        Event::UserArrival { client, user } => w.on_user_arrival(s, o, client, user),
         Event::WarmupEnd => {
             let now = s.now();
             w.account_all(now);

@@ -415,6 +415,11 @@ pub struct ClientSection {
     /// bytes; default 10240.
     #[serde(default)]
     pub response_size: Option<ByteAmount>,
+    /// Open-loop arrivals only: spread the requests over a pool of sessions (cookie jars,
+    /// for sticky target groups), `sessions = { count = 100 }`; default: no sessions.
+    /// Closed-loop users are sessions already.
+    #[serde(default)]
+    pub sessions: Option<SessionsSection>,
     /// `[[clients.requests]]`: the request mix; default: every request is `GET /`.
     #[serde(default)]
     pub requests: Vec<MixEntrySection>,
@@ -462,6 +467,24 @@ fn default_path() -> String {
     "/".into()
 }
 
+/// `sessions = { count = K }`: each request of an open-loop client belongs to one of `K`
+/// sessions, drawn uniformly.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionsSection {
+    /// Number of sessions, 1–1000000.
+    pub count: i64,
+}
+
+number_or_dist!(
+    /// A number of requests: a constant, or a distribution table whose values are numbers
+    /// of requests (rounded, at least 1).
+    RequestCount,
+    "requests",
+    "Requests: a number (20) or a distribution table of numbers of requests ({ dist = \"exponential\", mean = 20 }).",
+    "a number of requests like 20 or a distribution like {{ dist = \"exponential\", mean = 20 }}"
+);
+
 number_or_dist!(
     /// A number of bytes: a constant number, or a distribution table whose values are
     /// numbers of bytes (the same tables as memory amounts).
@@ -497,6 +520,20 @@ pub enum ArrivalsSection {
         /// default false: the last rate holds to the end.
         #[serde(default)]
         repeat: bool,
+    },
+    /// Closed loop: `users` users, each sending a request, waiting for its response
+    /// (whatever the outcome), thinking `think_time` and sending the next; a session is
+    /// `session_length` requests, after which the user starts a new one (new cookies).
+    ClosedLoop {
+        /// Number of users, 1–1000000.
+        users: i64,
+        /// Think time between a response and the next request: a duration or a
+        /// distribution table.
+        think_time: Delay,
+        /// Requests per session: a number or a distribution table of numbers; default:
+        /// one session per user for the whole run.
+        #[serde(default)]
+        session_length: Option<RequestCount>,
     },
     /// A replayed `t_s,rps` trace.
     Trace {
@@ -882,6 +919,11 @@ pub struct TargetGroupSection {
     /// 1-65535, default 80 (HTTP).
     #[serde(default)]
     pub port: Option<i64>,
+    /// `stickiness.*`: sticky sessions,
+    /// `stickiness = { enabled = true, type = "lb_cookie", duration = "1d" }`; default off.
+    /// Source: <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/sticky-sessions.html>.
+    #[serde(default)]
+    pub stickiness: Option<StickinessSection>,
     /// `load_balancing.cross_zone.enabled`: true, false (each load balancer node routes
     /// only to the targets in its own zone) or "use_load_balancer_configuration" (the
     /// default).
@@ -897,6 +939,39 @@ pub enum CrossZone {
     Enabled(bool),
     /// `"use_load_balancer_configuration"` (or `"true"`/`"false"` as text).
     Text(String),
+}
+
+/// `stickiness = { ... }`: a target group's sticky sessions (AWS target group attributes
+/// `stickiness.enabled`, `stickiness.type`, `stickiness.lb_cookie.duration_seconds`,
+/// `stickiness.app_cookie.cookie_name`, `stickiness.app_cookie.duration_seconds`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StickinessSection {
+    /// `stickiness.enabled`; default false.
+    #[serde(default)]
+    pub enabled: bool,
+    /// `stickiness.type`: "lb_cookie" (default) or "app_cookie".
+    #[serde(default, rename = "type")]
+    pub kind: StickinessType,
+    /// How long the cookie stays valid after the last response: whole seconds, 1s–7d;
+    /// default "1d" (the AWS default).
+    #[serde(default)]
+    pub duration: Option<Dur>,
+    /// `app_cookie` only: the application's cookie name; must not start with "AWSALB",
+    /// "AWSALBAPP" or "AWSALBTG".
+    #[serde(default)]
+    pub cookie_name: Option<String>,
+}
+
+/// `stickiness.type`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StickinessType {
+    /// The load balancer's cookie `AWSALB`.
+    #[default]
+    LbCookie,
+    /// The application's cookie (plus the load balancer's `AWSALBAPP-*`).
+    AppCookie,
 }
 
 /// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):

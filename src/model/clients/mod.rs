@@ -4,11 +4,13 @@
 //! `client/<name>/arrivals` (the gaps between its requests), `client/<name>/requests` (one
 //! seed per request, from which every random quantity of the request is drawn: see
 //! [`request`](crate::model::request)) and the key `client/<name>/rtt` of its round-trip
-//! times. A request mix and a source pool add keyed draws of their own (see [`mix`]).
-
-pub mod mix;
+//! times. A request mix and a source pool add keyed draws of their own (see [`mix`]). A
+//! closed-loop client also has `client/<name>/sessions` and the key `client/<name>/think`
+//! (see [`users`]); an open-loop client with sessions the key `client/<name>/session`.
 
 pub mod dns;
+pub mod mix;
+pub mod users;
 
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
@@ -16,10 +18,12 @@ use super::dist::Sampler;
 use super::elb::NO_GROUP;
 use super::ids::ClientId;
 use super::observer::Observer;
+use super::outcome::Cause;
 use super::request::{Request, draw};
-use super::spec::WorldSpec;
+use super::spec::{ArrivalSpec, WorldSpec};
 use super::world::{Event, World};
 use crate::engine::{self, Scheduler, SimRng, SimTime};
+use users::{NO_SESSION, Users};
 
 /// A client: its arrival process and its random streams.
 #[derive(Clone, Debug)]
@@ -50,6 +54,13 @@ pub struct Client {
     pub sources: mix::SourcePool,
     /// No user mix and no source pool: its listener's rules see the same request every time.
     plain: bool,
+    /// Its closed-loop users, if its arrivals are `closed_loop`.
+    users: Option<Box<Users>>,
+    /// Number of its first session over all clients (sessions are numbered densely).
+    session_base: u32,
+    /// Open loop: sessions its requests are spread over (0: none), and key
+    /// `client/<name>/session` of the draw.
+    sessions: (u32, u64),
 }
 
 impl Client {
@@ -60,7 +71,14 @@ impl Client {
     ) -> Result<Vec<Client>, ModelError> {
         let seed = spec.seed;
         let mut clients = Vec::with_capacity(spec.clients.len());
+        let mut session_base = 0u32;
         for (i, c) in spec.clients.iter().enumerate() {
+            let users = match &c.arrivals {
+                ArrivalSpec::ClosedLoop(cl) => Some(Box::new(Users::new(cl, &c.name, seed)?)),
+                _ => None,
+            };
+            let sessions = if users.is_some() { 0 } else { c.sessions };
+            let count = users.as_ref().map_or(sessions, |u| u.count());
             if c.listener >= listeners {
                 return Err(ModelError::UnknownReference(format!(
                     "client {} sends to listener #{}, which does not exist",
@@ -90,13 +108,32 @@ impl Client {
                 mix: mix::Mix::new(seed, c)?,
                 sources: mix::SourcePool::new(seed, c),
                 plain: c.requests.is_empty() && c.source_ips.is_empty(),
+                users,
+                session_base,
+                sessions: (
+                    sessions,
+                    engine::stream_key(seed, &format!("client/{}/session", c.name)),
+                ),
             });
+            session_base = session_base.checked_add(count).ok_or_else(|| {
+                ModelError::Unsupported("more than 4e9 sessions over all clients".into())
+            })?;
         }
         Ok(clients)
     }
 }
 
 impl Client {
+    /// Its closed-loop users, if its arrivals are `closed_loop`.
+    pub fn users(&self) -> Option<&Users> {
+        self.users.as_deref()
+    }
+
+    /// Sessions it has (closed loop: its users; open loop: `sessions.count`, or 0).
+    pub fn session_count(&self) -> u32 {
+        self.users.as_ref().map_or(self.sessions.0, |u| u.count())
+    }
+
     /// The bytes of the request whose seed is `seed` (a keyed draw).
     #[inline]
     pub(in crate::model) fn request_bytes(&self, seed: u64) -> u64 {
@@ -111,10 +148,27 @@ impl Client {
 }
 
 impl World {
-    /// Schedules every client's first arrival.
+    /// Schedules every client's first arrival (a closed-loop client: each user's, staggered
+    /// as [`users`] documents).
     pub(in crate::model) fn schedule_first_arrivals(&mut self, s: &mut Scheduler<Event>) {
         let end = self.end;
         for c in &mut self.clients {
+            if let Some(u) = &c.users {
+                let offsets = users::stagger(u.count(), u.mean_think, &mut c.arrivals_rng);
+                for (user, d) in offsets.into_iter().enumerate() {
+                    let t = SimTime::ZERO + d;
+                    if t <= end {
+                        s.schedule_at(
+                            t,
+                            Event::UserArrival {
+                                client: c.id,
+                                user: user as u32,
+                            },
+                        );
+                    }
+                }
+                continue;
+            }
             if let Some(t) = c.process.next_after(SimTime::ZERO, &mut c.arrivals_rng)
                 && t <= end
             {
@@ -131,7 +185,6 @@ impl World {
         o: &mut O,
         c: ClientId,
     ) {
-        use rand::Rng;
         let now = s.now();
         let client = &mut self.clients[c.index()];
         if let Some(t) = client.process.next_after(now, &mut client.arrivals_rng)
@@ -139,11 +192,31 @@ impl World {
         {
             s.schedule_at(t, Event::Arrival(c));
         }
+        self.send(s, o, c, NO_SESSION);
+    }
+
+    /// Sends a request of client `c` now, in session `session` (an open-loop client with
+    /// sessions draws one instead of [`NO_SESSION`]).
+    #[inline]
+    fn send<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        c: ClientId,
+        session: u32,
+    ) {
+        use rand::Rng;
+        let now = s.now();
+        let client = &mut self.clients[c.index()];
         let seed = client.requests_rng.next_u64();
+        let mut session = session;
+        if client.sessions.0 > 0 {
+            session = client.session_base + open_session(client.sessions, seed);
+        }
         let listener = client.listener;
         let tg = self.lb.listener_target(listener);
         if tg == NO_GROUP || !client.plain {
-            return self.arrive_by_rules(s, o, c, seed, listener, 0);
+            return self.arrive_by_rules(s, o, c, seed, listener, 0, session);
         }
         let mut req = Request::new(
             self.next_serial,
@@ -154,6 +227,7 @@ impl World {
             tg,
         );
         req.listener = listener as u8;
+        req.session = session;
         self.next_serial += 1;
         self.cost.alb.arrived(now);
         o.request_arrived(now, &req);
@@ -176,6 +250,7 @@ impl World {
         seed: u64,
         listener: usize,
         hops: u8,
+        session: u32,
     ) {
         use super::elb::rules::Action;
         let now = s.now();
@@ -195,6 +270,7 @@ impl World {
         );
         req.listener = listener as u8;
         req.rule = rule;
+        req.session = session;
         if client.mix.user {
             req.mix = entry;
         }
@@ -220,26 +296,130 @@ impl World {
             None => self.lb_receive(s, o, req),
             Some((cause, redirect)) => {
                 self.alb_request_ended(now, &req, cause);
-                o.request_finished(now, &req, cause);
-                if let Some(to) = redirect
-                    && hops < MAX_REDIRECTS
-                {
-                    let at = now + req.rtt;
-                    if at <= self.end {
+                let at = now + req.rtt;
+                match redirect {
+                    Some(to) if hops < MAX_REDIRECTS && at <= self.end => {
+                        // The client follows it, in the same session: a closed-loop user
+                        // waits for the redirected request, not for this answer.
+                        let key = self.redirects.insert((seed, session)) as u32;
                         s.schedule_at(
                             at,
                             Event::Redirected {
                                 client: c,
                                 listener: to,
                                 hops: hops + 1,
-                                seed,
+                                key,
                             },
                         );
                     }
+                    _ => self.session_ended(now, &req, cause),
                 }
+                o.request_finished(now, &req, cause);
             }
         }
     }
+
+    /// User `user` of closed-loop client `c` sends its next request; starting a new session
+    /// clears its cookies.
+    pub(in crate::model) fn on_user_arrival<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        c: ClientId,
+        user: u32,
+    ) {
+        let client = &mut self.clients[c.index()];
+        let session = client.session_base + user;
+        let Some(users) = client.users.as_mut() else {
+            return;
+        };
+        if users.send(user) {
+            self.lb.clear_cookies(session);
+        }
+        self.send(s, o, c, session);
+    }
+
+    /// Request `req` ended at `now` with `cause`: its session's cookie is written (sticky
+    /// target groups), and a closed-loop user thinks and is woken for its next request.
+    /// A predictable branch when no client has sessions.
+    #[inline(always)]
+    pub(in crate::model) fn session_ended(&mut self, now: SimTime, req: &Request, cause: Cause) {
+        if self.sessions_on && req.session != NO_SESSION {
+            self.session_ended_slow(now, req, cause);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn session_ended_slow(&mut self, now: SimTime, req: &Request, cause: Cause) {
+        session_end(
+            SessionParts {
+                lb: &mut self.lb,
+                clients: &self.clients,
+                wakeups: &mut self.wakeups,
+                deferred: &mut self.deferred,
+                end: self.end,
+            },
+            now,
+            req,
+            cause,
+        );
+    }
+
+    /// Schedules the closed-loop users woken during the current handler.
+    pub(in crate::model) fn schedule_wakeups(&mut self, s: &mut Scheduler<Event>) {
+        for (at, client, user) in self.wakeups.drain(..) {
+            s.schedule_at(at, Event::UserArrival { client, user });
+        }
+    }
+}
+
+/// The parts of the world a session's end touches (borrowed apart, for a caller that holds
+/// a task).
+pub(in crate::model) struct SessionParts<'a> {
+    /// The load balancer (its cookie tables).
+    pub lb: &'a mut super::elb::LoadBalancer,
+    /// The clients.
+    pub clients: &'a [Client],
+    /// [`World`]'s `wakeups`.
+    pub wakeups: &'a mut Vec<(SimTime, ClientId, u32)>,
+    /// [`World`]'s `deferred`.
+    pub deferred: &'a mut bool,
+    /// The end of the run.
+    pub end: SimTime,
+}
+
+/// [`World::session_ended`] on borrowed parts, for a request of a session.
+#[cold]
+#[inline(never)]
+pub(in crate::model) fn session_end(
+    p: SessionParts<'_>,
+    now: SimTime,
+    req: &Request,
+    cause: Cause,
+) {
+    if req.session == NO_SESSION {
+        return;
+    }
+    if let Some(task) = req.task {
+        p.lb.cookie_written(req.target_group, req.session, task, req.slot, now, cause);
+    }
+    let client = &p.clients[req.client.index()];
+    if let Some(u) = &client.users {
+        let think = draw(&u.think.0, u.think.1, req.seed);
+        let at = now.checked_add(req.rtt + think).unwrap_or(SimTime::MAX);
+        if at <= p.end {
+            p.wakeups
+                .push((at, req.client, req.session - client.session_base));
+            *p.deferred = true;
+        }
+    }
+}
+
+/// The session, in `0..count`, of the open-loop request whose seed is `seed`: a keyed draw.
+#[inline]
+fn open_session((count, key): (u32, u64), seed: u64) -> u32 {
+    rand::RngExt::random_range(&mut engine::keyed(key, seed), 0..count)
 }
 
 /// The CPU demand of one CPU step (`sampler`, `key`: the service's) of request `req`: the

@@ -528,6 +528,8 @@ impl World {
                 self.oom_kill(s, o, id);
             } else if !self.propagating.is_empty() {
                 self.schedule_propagations(s);
+            } else if !self.wakeups.is_empty() {
+                self.schedule_wakeups(s);
             } else {
                 self.deferred = false;
                 return;

@@ -648,6 +648,7 @@ impl World {
         }
         let drained = self.lb.request_ended(&self.target_groups, now, req, cause);
         self.alb_request_ended(now, req, cause);
+        self.session_ended(now, req, cause);
         o.request_finished(now, req, cause);
         drained
     }
@@ -762,6 +763,20 @@ impl World {
             }
             let bytes = crate::model::cost::request_bytes(&self.clients, &req, Cause::Ok);
             self.cost.alb.ended(now, bytes);
+            if self.sessions_on {
+                crate::model::clients::session_end(
+                    crate::model::clients::SessionParts {
+                        lb: &mut self.lb,
+                        clients: &self.clients,
+                        wakeups: &mut self.wakeups,
+                        deferred: &mut self.deferred,
+                        end: self.end,
+                    },
+                    now,
+                    &req,
+                    Cause::Ok,
+                );
+            }
             o.request_finished(now, &req, Cause::Ok);
             if let Some(next) = next {
                 let r = self.requests.get_mut(next);

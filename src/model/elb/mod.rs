@@ -12,6 +12,7 @@ pub mod health;
 mod nodes;
 mod routing;
 pub mod rules;
+pub mod stickiness;
 mod target_group;
 
 pub use routing::TargetGroupRouter;
@@ -74,6 +75,9 @@ pub struct LoadBalancer {
     extra: bool,
     /// Direct service discovery (`type = "none"`): the clients' DNS caches.
     pub(in crate::model) direct: Option<Box<crate::model::clients::dns::Dns>>,
+    /// Per target group, its sessions' cookies if it is sticky; empty when no group is
+    /// (or no client has sessions).
+    sticky: Vec<Option<stickiness::StickyTable>>,
 }
 
 impl LoadBalancer {
@@ -254,7 +258,52 @@ impl LoadBalancer {
             dns_key: built.dns_key,
             zonal: built.zonal,
             direct,
+            sticky: Vec::new(),
         })
+    }
+
+    /// Builds the cookie tables of the sticky target groups of `spec`, for `sessions`
+    /// sessions over all clients (none when there is no session).
+    pub(in crate::model) fn build_stickiness(&mut self, spec: &WorldSpec, sessions: u32) {
+        if sessions > 0 && spec.target_groups.iter().any(|t| t.stickiness.is_some()) {
+            self.sticky = spec
+                .target_groups
+                .iter()
+                .map(|t| {
+                    t.stickiness
+                        .as_ref()
+                        .map(|st| stickiness::StickyTable::new(st, sessions))
+                })
+                .collect();
+        }
+    }
+
+    /// Target group `tg`'s cookies, if it is sticky and some client has sessions.
+    pub fn stickiness(&self, tg: TargetGroupId) -> Option<&stickiness::StickyTable> {
+        self.sticky.get(tg.index()).and_then(Option::as_ref)
+    }
+
+    /// Session `session` starts over: its cookies are gone.
+    pub(in crate::model) fn clear_cookies(&mut self, session: u32) {
+        for t in self.sticky.iter_mut().flatten() {
+            t.clear(session);
+        }
+    }
+
+    /// The response to a request of `session` routed to `tg`'s `slot` (`task`) ends at
+    /// `now` with `cause`: its cookie is written if `tg` is sticky.
+    pub(in crate::model) fn cookie_written(
+        &mut self,
+        tg: TargetGroupId,
+        session: u32,
+        task: TaskId,
+        slot: u32,
+        now: SimTime,
+        cause: Cause,
+    ) {
+        if let Some(Some(t)) = self.sticky.get_mut(tg.index()) {
+            t.responded(session, task, slot, now, cause);
+        }
     }
 
     /// Number of listeners.
@@ -454,12 +503,20 @@ impl World {
         let req = self.requests.get_mut(key);
         let tg = req.target_group;
         let router = &mut self.lb.nodes[req.node.index()].routers[tg.index()];
-        let Some(slot) = router.dispatch(now) else {
+        let chosen = if self.lb.sticky.is_empty() {
+            router.dispatch(now)
+        } else {
+            let (node, session) = (req.node, req.session);
+            self.sticky_dispatch(now, tg, node, session)
+        };
+        let Some(slot) = chosen else {
             let req = self.requests.remove(key);
             self.alb_request_ended(now, &req, Cause::Elb503NoTargets);
+            self.session_ended(now, &req, Cause::Elb503NoTargets);
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };
+        let req = self.requests.get_mut(key);
         let task = self.target_groups[tg.index()].task_at(slot);
         req.task = Some(task);
         req.slot = slot;
@@ -475,6 +532,38 @@ impl World {
             return;
         }
         self.serve(s, o, key);
+    }
+
+    /// Routing with sticky target groups: the target the session's valid cookie names, if
+    /// it is still that task's registration and routable (the algorithm is not asked, as
+    /// AWS documents for every algorithm, `least_outstanding_requests` included); else the
+    /// algorithm's choice (the cookie is rewritten when the response ends). See
+    /// [`stickiness`].
+    #[cold]
+    #[inline(never)]
+    fn sticky_dispatch(
+        &mut self,
+        now: SimTime,
+        tg: TargetGroupId,
+        node: NodeId,
+        session: u32,
+    ) -> Option<u32> {
+        let router = &mut self.lb.nodes[node.index()].routers[tg.index()];
+        if let Some(Some(table)) = self.lb.sticky.get_mut(tg.index())
+            && session != crate::model::clients::users::NO_SESSION
+            && let Some((task, slot)) = table.lookup(session, now)
+        {
+            let targets = self.target_groups[tg.index()].targets();
+            if targets.get(slot as usize).is_some_and(|t| t.task == task)
+                && router.is_routable(slot)
+            {
+                table.hits += 1;
+                router.dispatch_to(slot);
+                return Some(slot);
+            }
+            table.fallbacks += 1;
+        }
+        router.dispatch(now)
     }
 
     /// Completes the deregistration of `tg`'s draining `slot`, whose last request has just

@@ -175,6 +175,23 @@ impl TargetGroupRouter {
         self.policy.outstanding_changed(slot, *o - 1, *o);
     }
 
+    /// Sends one request to `slot` (routable) without asking the policy (a sticky session)
+    /// and counts it as outstanding.
+    #[inline]
+    pub fn dispatch_to(&mut self, slot: u32) {
+        debug_assert!(self.is_routable(slot), "sent to an unroutable slot");
+        self.dispatched += 1;
+        let o = &mut self.outstanding[slot as usize];
+        *o += 1;
+        self.policy.outstanding_changed(slot, *o - 1, *o);
+    }
+
+    /// True when this node may send new requests to `slot`.
+    #[inline]
+    pub fn is_routable(&self, slot: u32) -> bool {
+        self.pos.get(slot as usize).is_some_and(|&p| p != NONE)
+    }
+
     /// The choice while some targets are in slow start: drops the ramps that have ended,
     /// then lets the policy weigh the others.
     #[cold]

@@ -7,7 +7,9 @@ use crate::model::{
     ArrivalSpec, ClientSpec, DEFAULT_REQUEST_SIZE, DEFAULT_RESPONSE_SIZE, DistSpec, RateProfile,
     RateSegment,
 };
-use crate::scenario::file::{ArrivalsSection, ByteAmount, ClientSection, Dur, Shape};
+use crate::scenario::file::{
+    ArrivalsSection, ByteAmount, ClientSection, Dur, MemoryDistSection, RequestCount, Shape,
+};
 use crate::scenario::trace;
 
 /// Stands in for arrivals that could not be resolved (the scenario is rejected anyway).
@@ -59,11 +61,24 @@ fn client(
         },
     };
     let (requests, source_ips) = super::rules::mix(ctx, &p, &c.requests, &c.source_ips);
+    let arrivals = arrivals(ctx, &format!("{p}.arrivals"), &c.arrivals, run);
+    let sessions = match &c.sessions {
+        None => 0,
+        Some(_) if matches!(arrivals, ArrivalSpec::ClosedLoop(_)) => {
+            ctx.bad(
+                format!("{p}.sessions"),
+                "closed-loop users are sessions already: remove `sessions` (or use an open arrival process)",
+            );
+            0
+        }
+        Some(sc) => users(ctx, &format!("{p}.sessions.count"), sc.count, "sessions"),
+    };
     ClientSpec {
         requests,
         source_ips,
         name: c.name.clone(),
-        arrivals: arrivals(ctx, &format!("{p}.arrivals"), &c.arrivals, run),
+        arrivals,
+        sessions,
         rtt: ctx.delay(&format!("{p}.rtt"), &c.rtt),
         listener,
         request_size: size(
@@ -109,6 +124,17 @@ fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection, run: SimDuration) ->
             points,
             repeat,
         } => schedule(ctx, path, *shape, points, *repeat),
+        ArrivalsSection::ClosedLoop {
+            users: n,
+            think_time,
+            session_length,
+        } => ArrivalSpec::ClosedLoop(crate::model::ClosedLoopSpec {
+            users: users(ctx, &format!("{path}.users"), *n, "users"),
+            think_time: ctx.required_delay(&format!("{path}.think_time"), think_time),
+            session_length: session_length
+                .as_ref()
+                .map(|l| requests(ctx, &format!("{path}.session_length"), l)),
+        }),
         ArrivalsSection::Trace {
             file,
             scale,
@@ -168,6 +194,77 @@ fn arrivals(ctx: &mut Ctx, path: &str, a: &ArrivalsSection, run: SimDuration) ->
                 }
             }
         }
+    }
+}
+
+/// Checks a number of users or sessions at `path`: 1 to [`MAX_USERS`](crate::model::MAX_USERS).
+fn users(ctx: &mut Ctx, path: &str, n: i64, what: &str) -> u32 {
+    let max = crate::model::MAX_USERS;
+    if !(1..=i64::from(max)).contains(&n) {
+        ctx.bad(path, format!("{n}: allowed 1–{max} {what}"));
+        return 1;
+    }
+    n as u32
+}
+
+/// The most requests per session.
+const MAX_SESSION_REQUESTS: f64 = 1e9;
+
+/// Checks a number of requests per session at `path` (a number ≥ 1, or a distribution
+/// whose mean is ≥ 1) and resolves it into a distribution whose nanoseconds are requests.
+fn requests(ctx: &mut Ctx, path: &str, r: &RequestCount) -> DistSpec {
+    let n = |ctx: &mut Ctx, path: &str, v: f64, low: f64| -> SimDuration {
+        if !(v.is_finite() && v >= low && v <= MAX_SESSION_REQUESTS) {
+            ctx.bad(
+                path,
+                format!("{v}: must be ≥ {low} and ≤ {MAX_SESSION_REQUESTS} requests"),
+            );
+            return SimDuration(1);
+        }
+        SimDuration(v.round() as u64)
+    };
+    match r {
+        RequestCount::Constant(v) => DistSpec::Deterministic(n(ctx, path, *v, 1.0)),
+        RequestCount::Dist(d) => match d {
+            MemoryDistSection::Deterministic { value } => {
+                DistSpec::Deterministic(n(ctx, &format!("{path}.value"), *value, 1.0))
+            }
+            MemoryDistSection::Exponential { mean } => DistSpec::Exponential {
+                mean: n(ctx, &format!("{path}.mean"), *mean, 1.0),
+            },
+            MemoryDistSection::Uniform { min, max } => {
+                let lo = n(ctx, &format!("{path}.min"), *min, 1.0);
+                let hi = n(ctx, &format!("{path}.max"), *max, 1.0);
+                if max < min {
+                    ctx.bad(
+                        format!("{path}.max"),
+                        format!("{max} is below min = {min}: need min ≤ max"),
+                    );
+                }
+                DistSpec::Uniform { min: lo, max: hi }
+            }
+            MemoryDistSection::Lognormal { mean, cv } => {
+                ctx.cv(path, *cv);
+                DistSpec::LogNormal {
+                    mean: n(ctx, &format!("{path}.mean"), *mean, 1.0),
+                    cv: *cv,
+                }
+            }
+            MemoryDistSection::Gamma { mean, cv } => {
+                ctx.cv(path, *cv);
+                DistSpec::Gamma {
+                    mean: n(ctx, &format!("{path}.mean"), *mean, 1.0),
+                    cv: *cv,
+                }
+            }
+            MemoryDistSection::Pareto { mean, alpha } => {
+                ctx.alpha(path, *alpha);
+                DistSpec::Pareto {
+                    mean: n(ctx, &format!("{path}.mean"), *mean, 1.0),
+                    alpha: *alpha,
+                }
+            }
+        },
     }
 }
 

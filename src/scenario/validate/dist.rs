@@ -143,12 +143,12 @@ impl Ctx<'_> {
     }
 
     /// Checks `{path}.cv` in (0, 100].
-    fn cv(&mut self, path: &str, cv: f64) {
+    pub(super) fn cv(&mut self, path: &str, cv: f64) {
         self.positive_finite(&format!("{path}.cv"), cv, 100.0, "(σ/mean)");
     }
 
     /// Checks a Pareto's `{path}.alpha` in (1, 100].
-    fn alpha(&mut self, path: &str, alpha: f64) {
+    pub(super) fn alpha(&mut self, path: &str, alpha: f64) {
         if !(alpha.is_finite() && alpha > 1.0 && alpha <= 100.0) {
             self.bad(
                 format!("{path}.alpha"),

@@ -28,6 +28,7 @@ mod rules;
 mod services;
 mod simulation;
 mod spot;
+mod stickiness;
 mod target_groups;
 
 use std::collections::BTreeMap;

@@ -104,6 +104,11 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         slow_start,
         deregistration_propagation_lag: lag.min(MAX_PROPAGATION_LAG),
         port,
+        stickiness: super::stickiness::resolve(
+            ctx,
+            &format!("target_groups.{i}.stickiness"),
+            &t.stickiness,
+        ),
         cross_zone: cross_zone(ctx, i, t),
     }
 }
