@@ -149,6 +149,7 @@ impl World {
             }
         });
         let Some((task, slot)) = task else {
+            self.session_ended(now, &req, Cause::ConnectionFailed);
             o.request_finished(now, &req, Cause::ConnectionFailed);
             return;
         };
