@@ -33,9 +33,9 @@ pub use output::{Outputs, write_json_atomic};
 pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};
 pub use staging::{StagedDir, StagingError};
 pub use summary::{
-    CostSummary, CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, MemorySummary,
-    PricesSummary, RequestTotals, ScalingSummary, Summary, TargetGroupSummary, TaskTotals,
-    WorkerSummary,
+    CostSummary, CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, ListenerSummary,
+    MemorySummary, PricesSummary, RequestTotals, RuleSummary, ScalingSummary, Summary,
+    TargetGroupSummary, TaskTotals, WorkerSummary,
 };
 
 /// Why outputs could not be written.

@@ -164,13 +164,7 @@ path = "/img"
 "#;
     let s = json(&run(&scenario(listeners, mix)));
     let rules = rule_counts(&s);
-    let by_priority = |p: Option<u64>| {
-        rules
-            .iter()
-            .find(|r| r.1 == p)
-            .map(|r| r.2 as f64)
-            .unwrap()
-    };
+    let by_priority = |p: Option<u64>| rules.iter().find(|r| r.1 == p).map(|r| r.2 as f64).unwrap();
     let total: f64 = rules.iter().map(|r| r.2 as f64).sum();
     let share = |p| by_priority(p) / total;
     // Priority order in the output, the default last.
@@ -195,7 +189,11 @@ path = "/img"
     near("host rule: case-insensitive", share(Some(20)), eighth);
     near("priority 5 before 30", share(Some(5)), eighth);
     near("/api/* takes /api/orders", share(Some(30)), eighth);
-    near("query: case-insensitive; POST misses", share(Some(40)), eighth);
+    near(
+        "query: case-insensitive; POST misses",
+        share(Some(40)),
+        eighth,
+    );
     near("header AND source ip", share(Some(50)), eighth);
     // Default: /search by POST, /img (no trailing slash: /img/* does not match).
     near("default rule", share(None), 2.0 * eighth);
@@ -282,7 +280,10 @@ default_action = { type = "forward", target_group = "a" }
     // Every redirect but those whose follow-up falls after the end arrives at 443 and is
     // served (≈ 200 rps × 20 ms at the end).
     let served = f(&l443["by_outcome"]["ok"]);
-    assert!(redirects - served >= 0.0 && redirects - served < 20.0, "{redirects} vs {served}");
+    assert!(
+        redirects - served >= 0.0 && redirects - served < 20.0,
+        "{redirects} vs {served}"
+    );
     assert_eq!(f(&s["requests"]["by_outcome"]["redirect_302"]), redirects);
     assert_eq!(
         s["rules"][0]["by_status"]["302"].as_u64().unwrap() as f64,
@@ -366,7 +367,9 @@ fn validation_enforces_the_aws_limits() {
         )
     };
     let rule = |cond: &str, action: &str| {
-        format!("[[load_balancer.listeners.rules]]\npriority = 1\nconditions = {cond}\naction = {action}\n")
+        format!(
+            "[[load_balancer.listeners.rules]]\npriority = 1\nconditions = {cond}\naction = {action}\n"
+        )
     };
     let fwd = r#"{ type = "forward", target_group = "a" }"#;
     let cases: Vec<(String, &str, &str)> = vec![
@@ -407,7 +410,10 @@ fn validation_enforces_the_aws_limits() {
             "6 wildcards",
         ),
         (
-            one(&rule(&format!("{{ path_pattern = [\"/{}\"] }}", "x".repeat(128)), fwd)),
+            one(&rule(
+                &format!("{{ path_pattern = [\"/{}\"] }}", "x".repeat(128)),
+                fwd,
+            )),
             "load_balancer.listeners.0.rules.0.conditions.path_pattern.0",
             "1–128 characters",
         ),
@@ -462,7 +468,10 @@ fn validation_enforces_the_aws_limits() {
             "exactly one",
         ),
         (
-            one(&rule("{}", r#"{ type = "fixed_response", status_code = 302 }"#)),
+            one(&rule(
+                "{}",
+                r#"{ type = "fixed_response", status_code = 302 }"#,
+            )),
             "load_balancer.listeners.0.rules.0.action.status_code",
             "2XX, 4XX or 5XX",
         ),
@@ -475,12 +484,18 @@ fn validation_enforces_the_aws_limits() {
             "application/json",
         ),
         (
-            one(&rule("{}", r#"{ type = "redirect", port = 81, status_code = 307 }"#)),
+            one(&rule(
+                "{}",
+                r#"{ type = "redirect", port = 81, status_code = 307 }"#,
+            )),
             "load_balancer.listeners.0.rules.0.action.status_code",
             "301 or 302",
         ),
         (
-            one(&rule("{}", r#"{ type = "redirect", port = 81, status_code = 301 }"#)),
+            one(&rule(
+                "{}",
+                r#"{ type = "redirect", port = 81, status_code = 301 }"#,
+            )),
             "load_balancer.listeners.0.rules.0.action.port",
             "no listener",
         ),
@@ -599,7 +614,10 @@ fn microservices_routes_by_path_and_answers_the_rest_itself() {
     let s: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     let l = s["listeners"].as_array().unwrap();
-    assert_eq!((l[0]["port"].as_u64(), l[1]["port"].as_u64()), (Some(80), Some(443)));
+    assert_eq!(
+        (l[0]["port"].as_u64(), l[1]["port"].as_u64()),
+        (Some(80), Some(443))
+    );
     // Port 80: nothing but redirects.
     assert_eq!(f(&l[0]["requests"]), f(&l[0]["by_outcome"]["redirect_301"]));
     assert_eq!(f(&l[0]["by_outcome"]["redirect_301"]), 1204.0);
@@ -640,6 +658,9 @@ fn microservices_routes_by_path_and_answers_the_rest_itself() {
     // The three services, by path, with every redirected request served by users.
     let tg = |n: &str| group_requests(&s, n);
     let (users, orders, payments) = (tg("users"), tg("orders"), tg("payments"));
-    assert!(users > 2.0 * orders && orders > 1.5 * payments, "{users} {orders} {payments}");
+    assert!(
+        users > 2.0 * orders && orders > 1.5 * payments,
+        "{users} {orders} {payments}"
+    );
     assert_eq!(s["target_groups"].as_array().unwrap().len(), 3);
 }
