@@ -1200,6 +1200,7 @@ impl Observer for Recorder {
             | LifecycleEvent::DeploymentStarted { .. }
             | LifecycleEvent::DeploymentCompleted { .. }
             | LifecycleEvent::DeploymentFailed { .. }
+            | LifecycleEvent::TargetAnomaly { .. }
             | LifecycleEvent::ScalableTargetUpdated { .. } => {}
             LifecycleEvent::ScalingActivity {
                 service, from, to, ..

@@ -186,6 +186,12 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
+    /// ELB: every node judges target group `tg`'s targets for anomalies (a
+    /// `weighted_random` group with anomaly mitigation; see `model::elb::anomaly`).
+    AnomalyEvaluation {
+        /// The target group (a `u16` keeps the event at 16 bytes).
+        tg: u16,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -491,6 +497,7 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
             w.on_spot_interruptions(s, o, service, count);
         }
         Event::SpotTermination { task } => w.on_spot_termination(s, o, task),
+        Event::AnomalyEvaluation { tg } => w.on_anomaly_evaluation(s, o, tg),
         Event::WarmupEnd => {
             let now = s.now();
             w.account_all(now);
@@ -645,6 +652,7 @@ impl<O: Observer> Simulation<O> {
         world.schedule_deployments(&mut sched);
         world.schedule_scaling(&mut sched);
         world.schedule_spot_interruptions(&mut sched);
+        world.schedule_anomaly_evaluations(&mut sched);
         // The initial targets' health checks start now.
         world.run_deferred(&mut sched, &mut observer);
         Ok(Simulation {
