@@ -6,6 +6,12 @@
 //! Random choices use the node's stream for the target group,
 //! `target_group/<name>/routing`.
 //!
+//! AWS's algorithms: `round_robin`, `least_outstanding_requests`, `weighted_random` (with
+//! optional anomaly mitigation, `super::anomaly`). lbsim's extensions: `random`,
+//! `power_of_two_choices`, `weighted_round_robin` (NGINX's smooth weighted round robin) and
+//! `least_response_time` (Finagle's peak EWMA, as NGINX Plus `least_time`); each file cites
+//! its source.
+//!
 //! A policy sees what AWS's algorithms see: the **routable** targets only (healthy ones, or
 //! every unhealthy one when the group fails open; never `initial`, `draining` or `unused`
 //! ones), each target's weight, this node's count of its outstanding requests, the time,
