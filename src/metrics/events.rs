@@ -256,6 +256,35 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
             };
             (kind, svc, name, tg, code, detail)
         }
+        LifecycleEvent::TargetAnomaly {
+            task,
+            target_group,
+            anomalous,
+        } => {
+            let tg = world.target_groups()[target_group.index()].name.clone();
+            let name = task_name(task);
+            let (kind, state, what) = if anomalous {
+                (
+                    "target_anomalous",
+                    "Anomalous",
+                    "its error ratio stands out from its peers'; anomaly mitigation cuts its weight",
+                )
+            } else {
+                (
+                    "target_normal",
+                    "Normal",
+                    "its error ratio is back in line; anomaly mitigation restores its weight gradually",
+                )
+            };
+            (
+                kind,
+                service_of(task),
+                name.clone(),
+                tg.clone(),
+                state,
+                format!("target {name} in (target-group {tg}) is {state}: {what}."),
+            )
+        }
         LifecycleEvent::MemoryExceeded {
             task,
             used_kib,

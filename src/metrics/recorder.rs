@@ -1334,6 +1334,7 @@ impl Observer for Recorder {
             | LifecycleEvent::DeploymentStarted { .. }
             | LifecycleEvent::DeploymentCompleted { .. }
             | LifecycleEvent::DeploymentFailed { .. }
+            | LifecycleEvent::TargetAnomaly { .. }
             | LifecycleEvent::ScalableTargetUpdated { .. } => {}
             LifecycleEvent::ScalingActivity {
                 service, from, to, ..

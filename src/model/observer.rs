@@ -194,6 +194,17 @@ pub enum LifecycleEvent {
         /// Its service.
         service: ServiceId,
     },
+    /// Anomaly detection (a `weighted_random` group with anomaly mitigation) judged a
+    /// target `Anomalous` (its weight is being cut) or `Normal` again (its weight is being
+    /// restored); see `model::elb::anomaly`.
+    TargetAnomaly {
+        /// The task registered as the target.
+        task: TaskId,
+        /// The target group.
+        target_group: TargetGroupId,
+        /// True: `Anomalous`; false: `Normal`.
+        anomalous: bool,
+    },
     /// The circuit breaker failed a deployment: `failures` tasks of its revision failed.
     DeploymentFailed {
         /// The service.

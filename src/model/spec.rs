@@ -448,16 +448,24 @@ pub enum Algorithm {
     WeightedRandom,
     /// Power of two choices (not an AWS setting).
     PowerOfTwoChoices,
+    /// Smooth weighted round robin, NGINX's algorithm (not an AWS setting): see
+    /// [`crate::model::elb::algorithms::WeightedRoundRobin`].
+    WeightedRoundRobin,
+    /// Least response time, peak EWMA as in Finagle (not an AWS setting): see
+    /// [`crate::model::elb::algorithms::LeastResponseTime`].
+    LeastResponseTime,
 }
 
 impl Algorithm {
     /// Every algorithm, in documentation order.
-    pub const ALL: [Algorithm; 5] = [
+    pub const ALL: [Algorithm; 7] = [
         Algorithm::RoundRobin,
         Algorithm::LeastOutstandingRequests,
         Algorithm::Random,
         Algorithm::WeightedRandom,
         Algorithm::PowerOfTwoChoices,
+        Algorithm::WeightedRoundRobin,
+        Algorithm::LeastResponseTime,
     ];
 
     /// The scenario-file spelling (`round_robin`...).
@@ -468,6 +476,8 @@ impl Algorithm {
             Algorithm::Random => "random",
             Algorithm::WeightedRandom => "weighted_random",
             Algorithm::PowerOfTwoChoices => "power_of_two_choices",
+            Algorithm::WeightedRoundRobin => "weighted_round_robin",
+            Algorithm::LeastResponseTime => "least_response_time",
         }
     }
 }
@@ -518,6 +528,57 @@ pub struct TargetGroupSpec {
     pub cross_zone: Option<bool>,
     /// `stickiness.*`: sticky sessions, if enabled (`None`: off, the AWS default).
     pub stickiness: Option<StickinessSpec>,
+    /// `load_balancing.algorithm.anomaly_mitigation`: `Some` (on) only with
+    /// [`Algorithm::WeightedRandom`]; `None` (off, the AWS default) otherwise. See
+    /// [`crate::model::elb::anomaly`].
+    pub anomaly_mitigation: Option<AnomalyMitigationSpec>,
+    /// The decay time τ of [`Algorithm::LeastResponseTime`]'s moving average of latency
+    /// (Finagle's `decayTime`, default 10 s); unused by the other algorithms.
+    pub response_time_decay: SimDuration,
+}
+
+/// The default decay time of `least_response_time`'s peak EWMA: 10 s, Finagle's default
+/// (`Balancers.p2cPeakEwma(decayTime = 10.seconds)`).
+pub const DEFAULT_RESPONSE_TIME_DECAY: SimDuration = SimDuration::from_secs(10);
+
+/// Anomaly mitigation (ALB "Automatic Target Weights") on a `weighted_random` target group.
+/// AWS publishes none of these constants
+/// (<https://aws.amazon.com/blogs/networking-and-content-delivery/improving-availability-with-application-load-balancer-automatic-target-weights/>):
+/// each is an lbsim parameter, and [`Default`] gives lbsim's choices.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnomalyMitigationSpec {
+    /// How often each node judges its targets (and each judgement's window): 10 s.
+    pub interval: SimDuration,
+    /// Responses a target needs since it was last judged before it is judged: 20.
+    pub min_requests: u32,
+    /// A target is anomalous when its error ratio is at least this much above its peers'
+    /// (an absolute difference of ratios): 0.1 (10 points).
+    pub margin: f64,
+    /// ... and at least this many times its peers' ratio: 2.
+    pub factor: f64,
+    /// An anomalous target's weight is multiplied by this at each judgement: 0.5.
+    pub cut: f64,
+    /// Its weight never goes below this fraction of its own weight: 0.01.
+    pub floor: f64,
+    /// A recovered target's weight is multiplied by this at each judgement until it is
+    /// whole again: 2.
+    pub restore: f64,
+}
+
+impl Default for AnomalyMitigationSpec {
+    /// lbsim's choices: every 10 s, 20 responses, 10 points and 2× above the peers, halve
+    /// to 1 %, double back.
+    fn default() -> Self {
+        AnomalyMitigationSpec {
+            interval: SimDuration::from_secs(10),
+            min_requests: 20,
+            margin: 0.1,
+            factor: 2.0,
+            cut: 0.5,
+            floor: 0.01,
+            restore: 2.0,
+        }
+    }
 }
 
 /// A target group's health checks (ALB, target type `ip`), with AWS's defaults and ranges
@@ -591,6 +652,8 @@ impl Default for TargetGroupSpec {
             port: DEFAULT_TARGET_PORT,
             cross_zone: None,
             stickiness: None,
+            anomaly_mitigation: None,
+            response_time_decay: DEFAULT_RESPONSE_TIME_DECAY,
         }
     }
 }
@@ -647,6 +710,11 @@ pub struct ServiceSpec {
     /// ECS `runtimePlatform`: the CPU architecture its tasks run on (what Fargate charges
     /// per vCPU-hour and GB-hour depends on it).
     pub runtime_platform: RuntimePlatformSpec,
+    /// Not an AWS setting: the routing weight of this service's targets (1–999, default 1),
+    /// read by the `weighted_round_robin` and `weighted_random` algorithms, so that in a
+    /// mixed fleet (two services of different task sizes in one target group) a bigger
+    /// task gets a bigger share, as NGINX's `server ... weight=N` does.
+    pub target_weight: u32,
 }
 
 /// ECS `runtimePlatform` of a task definition
@@ -901,6 +969,7 @@ impl Default for ServiceSpec {
             capacity_provider_strategy: Vec::new(),
             spot_interruptions: SpotInterruptionsSpec::default(),
             runtime_platform: RuntimePlatformSpec::default(),
+            target_weight: 1,
         }
     }
 }

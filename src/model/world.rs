@@ -205,6 +205,12 @@ pub enum Event {
         /// Key in [`World`]'s `redirects` of the request's seed and session.
         key: u32,
     },
+    /// ELB: every node judges target group `tg`'s targets for anomalies (a
+    /// `weighted_random` group with anomaly mitigation; see `model::elb::anomaly`).
+    AnomalyEvaluation {
+        /// The target group (a `u16` keeps the event at 16 bytes).
+        tg: u16,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -571,6 +577,7 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
             w.arrive_by_rules(s, o, client, seed, usize::from(listener), hops, session);
         }
         Event::UserArrival { client, user } => w.on_user_arrival(s, o, client, user),
+        Event::AnomalyEvaluation { tg } => w.on_anomaly_evaluation(s, o, tg),
         Event::WarmupEnd => {
             let now = s.now();
             w.account_all(now);
@@ -725,6 +732,7 @@ impl<O: Observer> Simulation<O> {
         world.schedule_deployments(&mut sched);
         world.schedule_scaling(&mut sched);
         world.schedule_spot_interruptions(&mut sched);
+        world.schedule_anomaly_evaluations(&mut sched);
         // The initial targets' health checks start now.
         world.run_deferred(&mut sched, &mut observer);
         Ok(Simulation {

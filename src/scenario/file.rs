@@ -919,6 +919,19 @@ pub struct TargetGroupSection {
     /// 1-65535, default 80 (HTTP).
     #[serde(default)]
     pub port: Option<i64>,
+    /// `load_balancing.algorithm.anomaly_mitigation`: true turns on Automatic Target
+    /// Weights' mitigation (an anomalous target's weight is cut, then restored); only with
+    /// `algorithm = "weighted_random"`; default false (the AWS default).
+    #[serde(default)]
+    pub anomaly_mitigation: Option<bool>,
+    /// lbsim's parameters of anomaly mitigation (AWS publishes none); every field
+    /// optional; only with `anomaly_mitigation = true`.
+    #[serde(default)]
+    pub anomaly_mitigation_parameters: Option<AnomalyMitigationSection>,
+    /// `least_response_time`'s decay time τ of the latency average (Finagle's
+    /// `decayTime`); default "10s"; "100ms"–"1h"; only with that algorithm.
+    #[serde(default)]
+    pub response_time_decay: Option<Dur>,
     /// `stickiness.*`: sticky sessions,
     /// `stickiness = { enabled = true, type = "lb_cookie", duration = "1d" }`; default off.
     /// Source: <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/sticky-sessions.html>.
@@ -972,6 +985,36 @@ pub enum StickinessType {
     LbCookie,
     /// The application's cookie (plus the load balancer's `AWSALBAPP-*`).
     AppCookie,
+}
+
+/// `anomaly_mitigation_parameters = { interval = "10s", ... }`: lbsim's parameters of
+/// anomaly detection and mitigation (AWS publishes no constants).
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalyMitigationSection {
+    /// How often targets are judged; "1s"–"10m", default "10s".
+    #[serde(default)]
+    pub interval: Option<Dur>,
+    /// Responses a target needs since its last judgement to be judged; 1–100000, default 20.
+    #[serde(default)]
+    pub min_requests: Option<i64>,
+    /// How far above its peers' error ratio a target's must be (absolute); 0–1, default 0.1.
+    #[serde(default)]
+    pub margin: Option<f64>,
+    /// How many times its peers' error ratio a target's must be; ≥ 1, default 2.
+    #[serde(default)]
+    pub factor: Option<f64>,
+    /// The multiplier of an anomalous target's weight at each judgement; 0–1 exclusive,
+    /// default 0.5.
+    #[serde(default)]
+    pub cut: Option<f64>,
+    /// The lowest fraction of its weight an anomalous target keeps; 0.001–1, default 0.01.
+    #[serde(default)]
+    pub floor: Option<f64>,
+    /// The multiplier of a recovered target's weight at each evaluation until whole; > 1,
+    /// at most 100, default 2.
+    #[serde(default)]
+    pub restore: Option<f64>,
 }
 
 /// `health_check = { interval = "10s", ... }` (or a `[target_groups.health_check]` table):
@@ -1180,6 +1223,11 @@ pub struct ServiceSection {
     /// ECS `runtimePlatform`: `{ cpu_architecture = "X86_64" | "ARM64" }`; default X86_64.
     #[serde(default)]
     pub runtime_platform: Option<RuntimePlatformSection>,
+    /// Not an AWS setting: the routing weight of this service's targets for
+    /// `weighted_round_robin` and `weighted_random` (e.g. 2 for tasks twice the size of
+    /// another service's in the same target group); 1–999, default 1.
+    #[serde(default)]
+    pub target_weight: Option<i64>,
 }
 
 /// `[services.auto_scaling]`: the service as an Application Auto Scaling scalable target

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a module per concern.
 
+mod algorithms;
 mod autoscaling;
 mod bad_inputs;
 mod browser;

@@ -956,6 +956,7 @@ impl Observer for Checker {
             }
             LifecycleEvent::ScalingActivity { .. } => self.scalings += 1,
             LifecycleEvent::TaskLaunchFailed { .. }
+            | LifecycleEvent::TargetAnomaly { .. }
             | LifecycleEvent::ScalableTargetUpdated { .. } => {}
             LifecycleEvent::FaultStarted { fault, task }
             | LifecycleEvent::FaultEnded { fault, task } => {

@@ -90,6 +90,8 @@ pub struct Service {
     pub cpu_architecture: crate::model::spec::CpuArchitecture,
     /// Its task definition's size and the application's concurrency.
     pub task: TaskSpec,
+    /// The routing weight of its targets (`target_weight`, 1 by default).
+    pub target_weight: u32,
     /// Its task definition revisions (index 0: the scenario's; then one per deployment):
     /// a task runs its own revision's request profile.
     pub(in crate::model) revisions: Box<[deployment::Revision]>,
@@ -266,6 +268,7 @@ impl Service {
                 name: s.name.clone(),
                 target_group: TargetGroupId(s.target_group as u32),
                 cpu_architecture: s.runtime_platform.cpu_architecture,
+                target_weight: s.target_weight.max(1),
                 task: s.task,
                 memory_base_kib: s.memory.base_kib,
                 memory: Sampler::new(

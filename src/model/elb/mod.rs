@@ -8,6 +8,7 @@
 //! target the load balancer answers 503 itself.
 
 pub mod algorithms;
+pub mod anomaly;
 pub mod health;
 mod nodes;
 mod routing;
@@ -96,6 +97,7 @@ impl LoadBalancer {
             now,
             latency: now - req.dispatched,
             success: cause.is_success(),
+            cause,
         };
         let tg = req.target_group.index();
         if !self.responses.is_empty() {
@@ -694,9 +696,12 @@ impl World {
         if t.target.is_some() || t.stopped.is_some() || t.state > super::ecs::TaskState::Running {
             return;
         }
-        let tg = self.services[t.service.index()].target_group;
+        let svc = &self.services[t.service.index()];
+        let (tg, weight) = (svc.target_group, svc.target_weight);
         let mut changes = Changes::default();
-        self.target_groups[tg.index()].register_as(task, healthy, now, &mut changes);
+        let group = &mut self.target_groups[tg.index()];
+        let slot = group.register_as(task, healthy, now, &mut changes);
+        group.set_weight(slot, weight);
         self.apply_target_changes(now, o, tg, changes);
     }
 

@@ -83,7 +83,7 @@ pub(super) fn build(spec: &WorldSpec) -> Nodes {
                     } else {
                         format!("target_group/{}/routing/node{n}", t.name)
                     };
-                    TargetGroupRouter::new(t.algorithm, engine::stream(seed, &name))
+                    TargetGroupRouter::for_group(t, engine::stream(seed, &name))
                 })
                 .collect(),
         })

@@ -35,15 +35,49 @@ pub struct TargetGroupRouter {
 impl TargetGroupRouter {
     /// A router with no routable target; `rng` is the node's stream for the group.
     pub fn new(algorithm: Algorithm, rng: SimRng) -> Self {
+        Self::with_policy(Router::new(algorithm), rng)
+    }
+
+    /// The router of target group `t` (its algorithm and the algorithm's parameters), with
+    /// no routable target; `rng` is the node's stream for the group.
+    pub fn for_group(t: &crate::model::spec::TargetGroupSpec, rng: SimRng) -> Self {
+        Self::with_policy(Router::for_group(t), rng)
+    }
+
+    fn with_policy(policy: Router, rng: SimRng) -> Self {
         TargetGroupRouter {
             routable: Vec::new(),
             pos: Vec::new(),
             outstanding: Vec::new(),
             weights: Vec::new(),
             ramps: Vec::new(),
-            policy: Router::new(algorithm),
+            policy,
             rng,
             dispatched: 0,
+        }
+    }
+
+    /// The routing policy (its state, for probes and tests).
+    pub fn policy(&self) -> &Router {
+        &self.policy
+    }
+
+    /// Runs an anomaly evaluation (`weighted_random` with anomaly mitigation; nothing
+    /// otherwise) and pushes the targets that changed state to `out`.
+    pub fn evaluate_anomalies(
+        &mut self,
+        now: SimTime,
+        out: &mut Vec<super::anomaly::AnomalyChange>,
+    ) {
+        if let Router::WeightedRandom(p) = &mut self.policy {
+            let c = Candidates {
+                routable: &self.routable,
+                outstanding: &self.outstanding,
+                weights: &self.weights,
+                ramps: &self.ramps,
+                now,
+            };
+            p.evaluate(&c, out);
         }
     }
 

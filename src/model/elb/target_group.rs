@@ -385,6 +385,12 @@ impl TargetGroup {
         slot
     }
 
+    /// Sets `slot`'s routing weight (its service's `target_weight`); the caller tells the
+    /// nodes (a registration's routability flip carries it).
+    pub fn set_weight(&mut self, slot: u32, weight: u32) {
+        self.targets[slot as usize].weight = weight;
+    }
+
     /// Marks a registered target healthy or unhealthy (`Target.FailedHealthChecks`). A
     /// draining or unused target is left alone.
     pub fn set_health(&mut self, slot: u32, healthy: bool, now: SimTime, out: &mut Changes) {

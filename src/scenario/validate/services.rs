@@ -24,6 +24,9 @@ use crate::scenario::file::{
 /// Most deployments per service.
 const MAX_DEPLOYMENTS: usize = 100;
 
+/// The largest `target_weight` (lbsim's; the same bound as a weighted forward's weights).
+const MAX_TARGET_WEIGHT: i64 = 999;
+
 /// Valid Fargate (CPU units, memory MiB) pairs, from
 /// <https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size>:
 /// for a valid `cpu`, the (min MiB, max MiB, step MiB) of its memory sizes; `None` for
@@ -167,7 +170,21 @@ fn service(
             ),
         );
     }
+    let target_weight = match s.target_weight {
+        None => 1,
+        Some(w) if (1..=MAX_TARGET_WEIGHT).contains(&w) => w as u32,
+        Some(w) => {
+            ctx.bad(
+                format!("{p}.target_weight"),
+                format!(
+                    "{w}: allowed 1–{MAX_TARGET_WEIGHT} (an lbsim setting: the routing weight of the service's targets, read by weighted_round_robin and weighted_random)"
+                ),
+            );
+            1
+        }
+    };
     ServiceSpec {
+        target_weight,
         name: s.name.clone(),
         target_group: tg,
         desired_count: s.desired_count,

@@ -6,7 +6,8 @@ use super::{
     INITIAL_PASSES, MAX_DEREGISTRATION_DELAY, MAX_HEALTH_CHECK_PATH, MAX_PROPAGATION_LAG,
     MAX_TARGET_GROUPS, SLOW_START, TargetGroupIndex, secs,
 };
-use crate::model::{Algorithm, HealthCheckSpec, TargetGroupSpec};
+use crate::engine::SimDuration;
+use crate::model::{Algorithm, AnomalyMitigationSpec, HealthCheckSpec, TargetGroupSpec};
 use crate::scenario::file::{HealthCheckSection, InitialPasses, TargetGroupSection};
 
 /// Checks `[[target_groups]]`; returns their specs and their indices by name (for the
@@ -96,6 +97,8 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
             crate::model::DEFAULT_TARGET_PORT
         }
     };
+    let anomaly_mitigation = anomaly_mitigation(ctx, i, t, algorithm);
+    let response_time_decay = response_time_decay(ctx, i, t, algorithm);
     TargetGroupSpec {
         name: t.name.clone(),
         algorithm,
@@ -104,6 +107,8 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
         slow_start,
         deregistration_propagation_lag: lag.min(MAX_PROPAGATION_LAG),
         port,
+        anomaly_mitigation,
+        response_time_decay,
         stickiness: super::stickiness::resolve(
             ctx,
             &format!("target_groups.{i}.stickiness"),
@@ -136,6 +141,160 @@ fn cross_zone(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> Option<bool> {
             }
         },
     }
+}
+
+/// The range of `response_time_decay` (lbsim's).
+const RESPONSE_TIME_DECAY: (SimDuration, SimDuration) =
+    (SimDuration::from_millis(100), SimDuration::from_secs(3600));
+
+/// Checks target group `i`'s `response_time_decay`: 100 ms–1 h, only with
+/// `least_response_time`.
+fn response_time_decay(
+    ctx: &mut Ctx,
+    i: usize,
+    t: &TargetGroupSection,
+    algorithm: Algorithm,
+) -> SimDuration {
+    let Some(d) = t.response_time_decay.map(|d| d.0) else {
+        return crate::model::DEFAULT_RESPONSE_TIME_DECAY;
+    };
+    let p = format!("target_groups.{i}.response_time_decay");
+    let (lo, hi) = RESPONSE_TIME_DECAY;
+    if algorithm != Algorithm::LeastResponseTime {
+        ctx.bad(
+            p,
+            format!(
+                "only with algorithm = \"least_response_time\" (this group's is \"{}\"): remove it or change the algorithm",
+                algorithm.name()
+            ),
+        );
+    } else if d < lo || d > hi {
+        ctx.bad(
+            p,
+            format!(
+                "{}: allowed {}–{} (the decay time of the latency average; an lbsim parameter, Finagle's decayTime, default 10s)",
+                secs(d),
+                secs(lo),
+                secs(hi)
+            ),
+        );
+    } else {
+        return d;
+    }
+    crate::model::DEFAULT_RESPONSE_TIME_DECAY
+}
+
+/// Checks target group `i`'s `anomaly_mitigation` (only with `weighted_random`, as AWS:
+/// "anomaly mitigation is supported only by the weighted random routing algorithm") and its
+/// `anomaly_mitigation_parameters` (lbsim's ranges).
+fn anomaly_mitigation(
+    ctx: &mut Ctx,
+    i: usize,
+    t: &TargetGroupSection,
+    algorithm: Algorithm,
+) -> Option<AnomalyMitigationSpec> {
+    let on = t.anomaly_mitigation.unwrap_or(false);
+    let p = format!("target_groups.{i}");
+    if on && algorithm != Algorithm::WeightedRandom {
+        ctx.bad(
+            format!("{p}.anomaly_mitigation"),
+            format!(
+                "only with algorithm = \"weighted_random\" (this group's is \"{}\"; AWS load_balancing.algorithm.anomaly_mitigation exists only with weighted_random)",
+                algorithm.name()
+            ),
+        );
+        return None;
+    }
+    let Some(a) = &t.anomaly_mitigation_parameters else {
+        return on.then(AnomalyMitigationSpec::default);
+    };
+    let pp = format!("{p}.anomaly_mitigation_parameters");
+    if !on {
+        ctx.bad(
+            pp,
+            "only with anomaly_mitigation = true: set it, or remove these parameters",
+        );
+        return None;
+    }
+    let d = AnomalyMitigationSpec::default();
+    let interval = match a.interval.map(|v| v.0) {
+        None => d.interval,
+        Some(v) if v >= SimDuration::from_secs(1) && v <= SimDuration::from_secs(600) => v,
+        Some(v) => {
+            ctx.bad(
+                format!("{pp}.interval"),
+                format!("{}: allowed 1s–10m (an lbsim parameter)", secs(v)),
+            );
+            d.interval
+        }
+    };
+    let min_requests = match a.min_requests {
+        None => d.min_requests,
+        Some(n) if (1..=100_000).contains(&n) => n as u32,
+        Some(n) => {
+            ctx.bad(
+                format!("{pp}.min_requests"),
+                format!("{n}: allowed 1–100000 (an lbsim parameter)"),
+            );
+            d.min_requests
+        }
+    };
+    let mut real =
+        |field: &str, v: Option<f64>, default: f64, ok: fn(f64) -> bool, allowed: &str| match v {
+            None => default,
+            Some(x) if x.is_finite() && ok(x) => x,
+            Some(x) => {
+                ctx.bad(
+                    format!("{pp}.{field}"),
+                    format!("{x}: allowed {allowed} (an lbsim parameter)"),
+                );
+                default
+            }
+        };
+    let margin = real(
+        "margin",
+        a.margin,
+        d.margin,
+        |x| (0.0..=1.0).contains(&x),
+        "0–1",
+    );
+    let factor = real(
+        "factor",
+        a.factor,
+        d.factor,
+        |x| (1.0..=1000.0).contains(&x),
+        "1–1000",
+    );
+    let cut = real(
+        "cut",
+        a.cut,
+        d.cut,
+        |x| x > 0.0 && x < 1.0,
+        "above 0 and below 1",
+    );
+    let floor = real(
+        "floor",
+        a.floor,
+        d.floor,
+        |x| (0.001..=1.0).contains(&x),
+        "0.001–1",
+    );
+    let restore = real(
+        "restore",
+        a.restore,
+        d.restore,
+        |x| x > 1.0 && x <= 100.0,
+        "above 1, at most 100",
+    );
+    Some(AnomalyMitigationSpec {
+        interval,
+        min_requests,
+        margin,
+        factor,
+        cut,
+        floor,
+        restore,
+    })
 }
 
 /// Checks target group `i`'s `slow_start`: 0 (off), or 30–900 whole seconds with an

@@ -6,6 +6,12 @@
 //! Random choices use the node's stream for the target group,
 //! `target_group/<name>/routing`.
 //!
+//! AWS's algorithms: `round_robin`, `least_outstanding_requests`, `weighted_random` (with
+//! optional anomaly mitigation, `super::anomaly`). lbsim's extensions: `random`,
+//! `power_of_two_choices`, `weighted_round_robin` (NGINX's smooth weighted round robin) and
+//! `least_response_time` (Finagle's peak EWMA, as NGINX Plus `least_time`); each file cites
+//! its source.
+//!
 //! A policy sees what AWS's algorithms see: the **routable** targets only (healthy ones, or
 //! every unhealthy one when the group fails open; never `initial`, `draining` or `unused`
 //! ones), each target's weight, this node's count of its outstanding requests, the time,
@@ -16,19 +22,24 @@
 //! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html#modify-routing-algorithm>).
 
 mod least_outstanding_requests;
+mod least_response_time;
 mod power_of_two_choices;
 mod random;
 mod round_robin;
 mod weighted_random;
+mod weighted_round_robin;
 
 pub use least_outstanding_requests::LeastOutstandingRequests;
+pub use least_response_time::LeastResponseTime;
 pub use power_of_two_choices::PowerOfTwoChoices;
 pub use random::Random;
 pub use round_robin::RoundRobin;
 pub use weighted_random::WeightedRandom;
+pub use weighted_round_robin::WeightedRoundRobin;
 
 use crate::engine::{SimDuration, SimRng, SimTime};
-use crate::model::spec::Algorithm;
+use crate::model::outcome::Cause;
+use crate::model::spec::{Algorithm, TargetGroupSpec};
 
 /// What a policy may look at when it chooses.
 #[derive(Clone, Copy, Debug)]
@@ -98,6 +109,8 @@ pub struct Feedback {
     /// True for a response from the target (HTTP 200 here); false for an error such as a
     /// connection the target closed.
     pub success: bool,
+    /// How the request ended (anomaly mitigation counts 5xx and connection errors).
+    pub cause: Cause,
 }
 
 /// A routing algorithm's decision logic.
@@ -137,10 +150,15 @@ pub enum Router {
     WeightedRandom(WeightedRandom),
     /// See [`PowerOfTwoChoices`].
     PowerOfTwoChoices(PowerOfTwoChoices),
+    /// See [`WeightedRoundRobin`].
+    WeightedRoundRobin(WeightedRoundRobin),
+    /// See [`LeastResponseTime`].
+    LeastResponseTime(LeastResponseTime),
 }
 
 impl Router {
-    /// The router for `algorithm`, with no routable target yet.
+    /// The router for `algorithm` with its default parameters, with no routable target
+    /// yet.
     pub fn new(algorithm: Algorithm) -> Router {
         match algorithm {
             Algorithm::RoundRobin => Router::RoundRobin(RoundRobin::default()),
@@ -150,6 +168,25 @@ impl Router {
             Algorithm::Random => Router::Random(Random),
             Algorithm::WeightedRandom => Router::WeightedRandom(WeightedRandom::default()),
             Algorithm::PowerOfTwoChoices => Router::PowerOfTwoChoices(PowerOfTwoChoices),
+            Algorithm::WeightedRoundRobin => {
+                Router::WeightedRoundRobin(WeightedRoundRobin::default())
+            }
+            Algorithm::LeastResponseTime => Router::LeastResponseTime(LeastResponseTime::default()),
+        }
+    }
+
+    /// The router of target group `t`: its algorithm with the group's parameters
+    /// (`response_time_decay`, `anomaly_mitigation`).
+    pub fn for_group(t: &TargetGroupSpec) -> Router {
+        match t.algorithm {
+            Algorithm::LeastResponseTime => {
+                Router::LeastResponseTime(LeastResponseTime::new(t.response_time_decay))
+            }
+            Algorithm::WeightedRandom => match t.anomaly_mitigation {
+                Some(a) => Router::WeightedRandom(WeightedRandom::with_mitigation(a)),
+                None => Router::WeightedRandom(WeightedRandom::default()),
+            },
+            other => Router::new(other),
         }
     }
 }
@@ -162,6 +199,8 @@ macro_rules! each {
             Router::Random($p) => $e,
             Router::WeightedRandom($p) => $e,
             Router::PowerOfTwoChoices($p) => $e,
+            Router::WeightedRoundRobin($p) => $e,
+            Router::LeastResponseTime($p) => $e,
         }
     };
 }
