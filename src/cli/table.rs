@@ -114,7 +114,12 @@ pub fn render(s: &Summary, stats: &RunStats, wall: Duration) -> String {
     // One row per outcome, named with its status code; outcomes no column saw are left
     // out (there are 18), except `ok`.
     for cause in lbsim::model::Cause::ALL {
-        let seen = |c: &Column| c.requests.by_outcome.get(cause.name()).is_some_and(|&n| n > 0);
+        let seen = |c: &Column| {
+            c.requests
+                .by_outcome
+                .get(cause.name())
+                .is_some_and(|&n| n > 0)
+        };
         if cause != lbsim::model::Cause::Ok && !cols.iter().any(seen) {
             continue;
         }

@@ -272,10 +272,23 @@ pub struct LoadBalancerSpec {
     /// zone), so a healthy run pays nothing for it. AWS default 60 s, range 1–4000 s
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>).
     pub idle_timeout: SimDuration,
+    /// Not an AWS setting: how long after a target closes an idle kept-alive connection the
+    /// load balancer still believes it open (the FIN's trip back to it). A request sent on
+    /// the connection in that window ends with a 502
+    /// ([`Cause::Elb502KeepAliveRace`](crate::model::Cause::Elb502KeepAliveRace)). Only
+    /// matters when a service sets `keep_alive_timeout` (see
+    /// [`crate::model::elb::connections`]). Default [`DEFAULT_FIN_PROPAGATION`].
+    pub fin_propagation: SimDuration,
 }
 
 /// AWS's default load balancer `idle_timeout.timeout_seconds`: 60 s.
 pub const DEFAULT_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+
+/// Default [`LoadBalancerSpec::fin_propagation`]: 1 ms, a generous one-way trip inside an
+/// AWS Region (round trips between Availability Zones are typically single-digit
+/// milliseconds or less, <https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/availability-zones.html>;
+/// within a zone they are a fraction of a millisecond).
+pub const DEFAULT_FIN_PROPAGATION: SimDuration = SimDuration::from_millis(1);
 
 impl Default for LoadBalancerSpec {
     /// `alb`, no processing time, one listener (see [`ListenerSpec::default`]), AWS's
@@ -286,6 +299,7 @@ impl Default for LoadBalancerSpec {
             processing_time: DistSpec::default(),
             listeners: vec![ListenerSpec::default()],
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            fin_propagation: DEFAULT_FIN_PROPAGATION,
         }
     }
 }
@@ -524,6 +538,13 @@ pub struct ServiceSpec {
     /// ECS `runtimePlatform`: the CPU architecture its tasks run on (what Fargate charges
     /// per vCPU-hour and GB-hour depends on it).
     pub runtime_platform: RuntimePlatformSpec,
+    /// The application's HTTP keep-alive timeout: it closes a connection from the load
+    /// balancer that has been idle this long (Node.js `server.keepAliveTimeout`, default
+    /// 5 s, <https://nodejs.org/api/http.html#serverkeepalivetimeout>). `None` (the default):
+    /// longer than any load balancer idle timeout, so the load balancer always closes first
+    /// and no keep-alive race happens. `Some(0)`: no keep-alive (a connection per request).
+    /// See [`crate::model::elb::connections`].
+    pub keep_alive_timeout: Option<SimDuration>,
 }
 
 /// ECS `runtimePlatform` of a task definition
@@ -778,6 +799,7 @@ impl Default for ServiceSpec {
             capacity_provider_strategy: Vec::new(),
             spot_interruptions: SpotInterruptionsSpec::default(),
             runtime_platform: RuntimePlatformSpec::default(),
+            keep_alive_timeout: None,
         }
     }
 }

@@ -604,6 +604,12 @@ pub struct LoadBalancerSection {
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>.
     #[serde(default = "default_idle_timeout")]
     pub idle_timeout: SignedDur,
+    /// Not an AWS setting: how long after a target closes an idle kept-alive connection the
+    /// load balancer still sends requests on it (the FIN's trip back), each ending with a
+    /// 502 (`elb_502_keepalive_race`); only with a service `keep_alive_timeout` shorter than
+    /// `idle_timeout`. 0s–1s; default "1ms".
+    #[serde(default)]
+    pub fin_propagation: Option<Dur>,
 }
 
 fn default_idle_timeout() -> SignedDur {
@@ -896,6 +902,14 @@ pub struct ServiceSection {
     /// ECS `runtimePlatform`: `{ cpu_architecture = "X86_64" | "ARM64" }`; default X86_64.
     #[serde(default)]
     pub runtime_platform: Option<RuntimePlatformSection>,
+    /// The application's HTTP keep-alive timeout: it closes a load balancer connection idle
+    /// this long (Node.js `server.keepAliveTimeout`, default "5s",
+    /// <https://nodejs.org/api/http.html#serverkeepalivetimeout>). Shorter than the load
+    /// balancer's `idle_timeout`, it causes the keep-alive race 502s
+    /// (`elb_502_keepalive_race`); "0s": no keep-alive. 0s–1d; default none (longer than
+    /// any idle timeout: no race).
+    #[serde(default)]
+    pub keep_alive_timeout: Option<Dur>,
 }
 
 /// `[services.auto_scaling]`: the service as an Application Auto Scaling scalable target

@@ -6,6 +6,7 @@ mod browser;
 mod bundled;
 mod check;
 mod cli;
+mod connections;
 mod cost;
 mod dependencies;
 mod deployments;

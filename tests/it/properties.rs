@@ -213,6 +213,7 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                         // Short (0.2–3 s, from the seed), so requests at hung or unreachable
                         // tasks end within a run.
                         idle_timeout: SimDuration::from_millis(200 + seed % 2800),
+                        ..Default::default()
                     },
                     ..Default::default()
                 };

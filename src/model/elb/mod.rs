@@ -8,6 +8,7 @@
 //! target the load balancer answers 503 itself.
 
 pub mod algorithms;
+pub mod connections;
 pub mod health;
 mod routing;
 mod target_group;
@@ -56,6 +57,9 @@ pub struct LoadBalancer {
     /// Per target group, this minute's response statistics, for the groups a CloudWatch
     /// series needs them for (empty when none does).
     responses: Vec<Option<crate::model::cloudwatch::ResponseStats>>,
+    /// Connections to targets, when a service sets a keep-alive timeout (see
+    /// [`connections`]).
+    pub(in crate::model) connections: Option<Box<connections::TargetConnections>>,
 }
 
 impl LoadBalancer {
@@ -76,6 +80,11 @@ impl LoadBalancer {
             success: cause.is_success(),
         };
         let tg = req.target_group.index();
+        if let Some(c) = &mut self.connections
+            && let Some(task) = req.task
+        {
+            c.release(req.node, task, cause, now);
+        }
         if !self.responses.is_empty() {
             self.record_response(tg, feedback.latency, cause);
         }
@@ -205,6 +214,7 @@ impl LoadBalancer {
             listener_targets,
             nodes: vec![node],
             responses: Vec::new(),
+            connections: connections::TargetConnections::build(spec, 1),
         })
     }
 
@@ -222,6 +232,11 @@ impl LoadBalancer {
     /// The nodes.
     pub fn nodes(&self) -> &[LbNode] {
         &self.nodes
+    }
+
+    /// The connections to targets, if modelled (a service sets `keep_alive_timeout`).
+    pub fn target_connections(&self) -> Option<&connections::TargetConnections> {
+        self.connections.as_deref()
     }
 }
 
@@ -284,7 +299,36 @@ impl World {
             }
             return;
         }
+        if self.lb.connections.is_some() && self.keep_alive_race(now, o, key, task) {
+            return;
+        }
         self.serve(s, o, key);
+    }
+
+    /// Request `key`, routed to `task`, takes a kept-alive connection; true if it met the
+    /// keep-alive race and ended (502).
+    #[inline(never)]
+    fn keep_alive_race<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        key: u32,
+        task: TaskId,
+    ) -> bool {
+        let service = self.tasks[task.index()].service.index();
+        let req = self.requests.get(key);
+        let Some(conns) = &mut self.lb.connections else {
+            return false;
+        };
+        if conns.acquire(req.node, task, service, now) != connections::Acquired::Race {
+            return false;
+        }
+        o.request_dispatched(now, req);
+        let req = self.requests.remove(key);
+        if self.request_over(now, o, &req, Cause::Elb502KeepAliveRace) {
+            self.complete_drain(now, o, req.target_group, req.slot);
+        }
+        true
     }
 
     /// Completes the deregistration of `tg`'s draining `slot`, whose last request has just

@@ -5,6 +5,10 @@ use super::{Ctx, IDLE_TIMEOUT, MAX_LISTENERS, PortIndex, TargetGroupIndex};
 use crate::model::{ActionSpec, ListenerSpec, LoadBalancerSpec};
 use crate::scenario::file::{ActionSection, ListenerSection, LoadBalancerSection};
 
+/// Longest `load_balancer.fin_propagation` (lbsim's bound: a second is far beyond any trip
+/// inside a Region).
+const MAX_FIN_PROPAGATION: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(1);
+
 /// Checks `[load_balancer]`; returns its spec and the listeners' indices by port (for the
 /// clients that name a port).
 pub(super) fn resolve(
@@ -40,11 +44,24 @@ pub(super) fn resolve(
         IDLE_TIMEOUT.1,
         "AWS idle_timeout.timeout_seconds",
     );
+    let fin_propagation = lb
+        .fin_propagation
+        .map_or(crate::model::DEFAULT_FIN_PROPAGATION, |d| d.0);
+    if fin_propagation > MAX_FIN_PROPAGATION {
+        ctx.bad(
+            "load_balancer.fin_propagation",
+            format!(
+                "{}: too long; allowed 0s–1s (an lbsim parameter, not an AWS setting: a one-way trip inside a Region, about 1ms)",
+                super::secs(fin_propagation)
+            ),
+        );
+    }
     let spec = LoadBalancerSpec {
         name: lb.name.clone(),
         processing_time,
         listeners,
         idle_timeout: lb.idle_timeout.magnitude,
+        fin_propagation: fin_propagation.min(MAX_FIN_PROPAGATION),
     };
     (spec, ports)
 }
