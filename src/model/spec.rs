@@ -112,6 +112,15 @@ pub struct ClientSpec {
     /// `client/<name>/response_size`), read as bytes like `request_size`. Default
     /// [`DEFAULT_RESPONSE_SIZE`].
     pub response_size: DistSpec,
+    /// Client keep-alive: `(requests, idle)`: a connection carries up to `requests`
+    /// requests and is closed after `idle` without one; `None` (the default): a new
+    /// connection per request, its TCP handshake folded into `rtt` (see
+    /// `model::clients::connections`).
+    pub keep_alive: Option<(u32, SimDuration)>,
+    /// Round trips of a TLS handshake on a new connection to an HTTPS listener: 1 (TLS 1.3,
+    /// the default) or 2 (TLS 1.2) (RFC 8446 §2,
+    /// <https://www.rfc-editor.org/rfc/rfc8446#section-2>).
+    pub tls_handshake_round_trips: u8,
 }
 
 /// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
@@ -132,6 +141,8 @@ impl Default for ClientSpec {
             listener: 0,
             request_size: DistSpec::Deterministic(SimDuration(DEFAULT_REQUEST_SIZE)),
             response_size: DistSpec::Deterministic(SimDuration(DEFAULT_RESPONSE_SIZE)),
+            keep_alive: None,
+            tls_handshake_round_trips: 1,
         }
     }
 }

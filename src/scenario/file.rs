@@ -415,6 +415,26 @@ pub struct ClientSection {
     /// bytes; default 10240.
     #[serde(default)]
     pub response_size: Option<ByteAmount>,
+    /// Client keep-alive: `{ requests = 100, idle = "30s" }`: a connection carries up to
+    /// `requests` requests (1–1000000) and is closed after `idle` (0s–1d; the load
+    /// balancer's `idle_timeout` closes it first if shorter) without one. Default none: a
+    /// new connection per request, as before.
+    #[serde(default)]
+    pub keep_alive: Option<ClientKeepAliveSection>,
+    /// Round trips of the TLS handshake a new connection to an HTTPS listener pays: 1 (TLS
+    /// 1.3) or 2 (TLS 1.2); default 1.
+    #[serde(default)]
+    pub tls_handshake_round_trips: Option<i64>,
+}
+
+/// `keep_alive = { requests = 100, idle = "30s" }` of a client.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientKeepAliveSection {
+    /// Most requests a connection carries, 1–1000000.
+    pub requests: i64,
+    /// Idle time after which the client closes a connection, 0s–1d.
+    pub idle: Dur,
 }
 
 number_or_dist!(

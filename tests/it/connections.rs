@@ -98,3 +98,76 @@ fn bad_keep_alive_settings_are_refused_with_their_field() {
         assert!(t.contains(field), "{set}: {t}");
     }
 }
+
+/// A small HTTP service for the client-side tests: 40 ms round trips, 10 requests/s.
+const CLIENT_BASE: &str = r#"
+[simulation]
+name = "client-connections"
+duration = "10m"
+seed = 7
+
+[[clients]]
+name = "web"
+arrivals = { process = "poisson", rate_rps = 10 }
+rtt = "40ms"
+
+[[load_balancer.listeners]]
+port = 443
+protocol = "HTTP"
+default_action = { type = "forward", target_group = "web" }
+
+[[target_groups]]
+name = "web"
+
+[[services]]
+name = "web"
+target_group = "web"
+desired_count = 2
+request = { cpu_time = "10ms" }
+"#;
+
+/// Mean network time per request (summary.json `latency_breakdown_ms.rtt`) with `sets`.
+fn client_rtt_ms(sets: &[&str]) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("c.toml");
+    std::fs::write(&sc, CLIENT_BASE).unwrap();
+    let out = dir.path().join("o");
+    let mut args = vec![
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    let o = crate::cli::lbsim(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    s["latency_breakdown_ms"]["rtt"].as_f64().unwrap()
+}
+
+/// HTTPS without keep-alive pays the TLS handshake on every request (one round trip with
+/// TLS 1.3, two with TLS 1.2); keep-alive pays TCP + TLS once per connection, so at 10
+/// requests/s with 100 requests per connection nearly nothing; a connection per request
+/// with keep-alive modelled pays the TCP round trip too.
+#[test]
+fn client_connections_pay_handshakes_only_when_new() {
+    let https = "load_balancer.listeners.0.protocol=HTTPS";
+    let ka = r#"clients.web.keep_alive={ requests = 100, idle = "30s" }"#;
+    assert_eq!(client_rtt_ms(&[]), 40.0);
+    assert_eq!(client_rtt_ms(&[https]), 80.0);
+    assert_eq!(
+        client_rtt_ms(&[https, "clients.web.tls_handshake_round_trips=2"]),
+        120.0
+    );
+    let reused = client_rtt_ms(&[https, ka]);
+    assert!(reused > 40.0 && reused < 42.0, "{reused}");
+    let one = r#"clients.web.keep_alive={ requests = 1, idle = "30s" }"#;
+    assert_eq!(client_rtt_ms(&[https, one]), 120.0);
+    // An idle timeout shorter than the gaps between requests: most connections are new.
+    let short = r#"clients.web.keep_alive={ requests = 100, idle = "0s" }"#;
+    assert_eq!(client_rtt_ms(&[short]), 80.0);
+}

@@ -6,6 +6,8 @@
 //! [`request`](crate::model::request)) and the key `client/<name>/rtt` of its round-trip
 //! times.
 
+pub mod connections;
+
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
 use super::dist::Sampler;
@@ -14,7 +16,7 @@ use super::observer::Observer;
 use super::request::{Request, draw};
 use super::spec::WorldSpec;
 use super::world::{Event, World};
-use crate::engine::{self, Scheduler, SimRng, SimTime};
+use crate::engine::{self, Scheduler, SimDuration, SimRng, SimTime};
 
 /// A client: its arrival process and its random streams.
 #[derive(Clone, Debug)]
@@ -39,6 +41,9 @@ pub struct Client {
     /// Bytes of a response (as a duration's nanoseconds) and key
     /// `client/<name>/response_size`.
     response_size: (Sampler, u64),
+    /// Its connections, when modelled (keep-alive, or an HTTPS listener: see
+    /// [`connections`]).
+    pub(in crate::model) connections: Option<Box<connections::ClientConnections>>,
 }
 
 impl Client {
@@ -76,6 +81,12 @@ impl Client {
                     )?,
                     engine::stream_key(seed, &format!("client/{}/response_size", c.name)),
                 ),
+                connections: connections::ClientConnections::build(
+                    c.keep_alive,
+                    spec.load_balancer.listeners[c.listener].protocol == "HTTPS",
+                    u32::from(c.tls_handshake_round_trips),
+                    spec.load_balancer.idle_timeout,
+                ),
             });
         }
         Ok(clients)
@@ -83,6 +94,19 @@ impl Client {
 }
 
 impl Client {
+    /// A request of this client ended at `now`: its connection goes idle (if modelled).
+    #[inline]
+    pub(in crate::model) fn request_ended(&mut self, now: SimTime) {
+        if let Some(c) = &mut self.connections {
+            c.release(now);
+        }
+    }
+
+    /// The client's connections, if modelled.
+    pub fn connections(&self) -> Option<&connections::ClientConnections> {
+        self.connections.as_deref()
+    }
+
     /// The bytes of the request whose seed is `seed` (a keyed draw).
     #[inline]
     pub(in crate::model) fn request_bytes(&self, seed: u64) -> u64 {
@@ -126,12 +150,17 @@ impl World {
             s.schedule_at(t, Event::Arrival(c));
         }
         let seed = client.requests_rng.next_u64();
+        let mut rtt = draw(&client.rtt, client.rtt_key, seed);
+        if let Some(conns) = &mut client.connections {
+            // A new connection's handshakes: round trips before the request is sent.
+            rtt = SimDuration(rtt.0.saturating_mul(1 + u64::from(conns.acquire(now))));
+        }
         let req = Request::new(
             self.next_serial,
             c,
             seed,
             now,
-            draw(&client.rtt, client.rtt_key, seed),
+            rtt,
             self.lb.listener_target(client.listener),
         );
         self.next_serial += 1;

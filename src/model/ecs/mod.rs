@@ -647,6 +647,7 @@ impl World {
         }
         let drained = self.lb.request_ended(&self.target_groups, now, req, cause);
         self.alb_request_ended(now, req, cause);
+        self.clients[req.client.index()].request_ended(now);
         o.request_finished(now, req, cause);
         drained
     }
@@ -761,6 +762,7 @@ impl World {
             }
             let bytes = crate::model::cost::request_bytes(&self.clients, &req, Cause::Ok);
             self.cost.alb.ended(now, bytes);
+            self.clients[req.client.index()].request_ended(now);
             o.request_finished(now, &req, Cause::Ok);
             if let Some(next) = next {
                 let r = self.requests.get_mut(next);

@@ -282,6 +282,7 @@ impl World {
         let Some(slot) = router.dispatch(now) else {
             let req = self.requests.remove(key);
             self.alb_request_ended(now, &req, Cause::Elb503NoTargets);
+            self.clients[req.client.index()].request_ended(now);
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };
