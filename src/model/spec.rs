@@ -121,6 +121,11 @@ pub struct ClientSpec {
     /// the default) or 2 (TLS 1.2) (RFC 8446 §2,
     /// <https://www.rfc-editor.org/rfc/rfc8446#section-2>).
     pub tls_handshake_round_trips: u8,
+    /// `websocket = { duration }`: every request of this client is a WebSocket upgrade that
+    /// stays open on its target for a drawn `duration` (key `client/<name>/websocket`), then
+    /// ends `websocket_closed`; `None` (the default): plain HTTP requests (see
+    /// `World::open_websocket`).
+    pub websocket: Option<DistSpec>,
 }
 
 /// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
@@ -143,6 +148,7 @@ impl Default for ClientSpec {
             response_size: DistSpec::Deterministic(SimDuration(DEFAULT_RESPONSE_SIZE)),
             keep_alive: None,
             tls_handshake_round_trips: 1,
+            websocket: None,
         }
     }
 }

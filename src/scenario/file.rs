@@ -425,6 +425,18 @@ pub struct ClientSection {
     /// 1.3) or 2 (TLS 1.2); default 1.
     #[serde(default)]
     pub tls_handshake_round_trips: Option<i64>,
+    /// `websocket = { duration = "10m" | {dist} }`: every request of this client is a
+    /// WebSocket upgrade that stays open on its target for `duration`. Default none.
+    #[serde(default)]
+    pub websocket: Option<WebsocketSection>,
+}
+
+/// `websocket = { duration = ... }` of a client.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebsocketSection {
+    /// How long a WebSocket stays open (a duration or a distribution), drawn per request.
+    pub duration: Delay,
 }
 
 /// `keep_alive = { requests = 100, idle = "30s" }` of a client.

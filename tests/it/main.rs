@@ -38,3 +38,4 @@ mod support;
 mod sweep;
 mod target_outputs;
 mod waiting;
+mod websockets;

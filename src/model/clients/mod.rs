@@ -7,6 +7,8 @@
 //! times.
 
 pub mod connections;
+mod websocket;
+pub(in crate::model) use websocket::websocket_over;
 
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
@@ -44,6 +46,9 @@ pub struct Client {
     /// Its connections, when modelled (keep-alive, or an HTTPS listener: see
     /// [`connections`]).
     pub(in crate::model) connections: Option<Box<connections::ClientConnections>>,
+    /// Its requests are WebSockets: their open duration and key `client/<name>/websocket`
+    /// (see `World::open_websocket`).
+    pub(in crate::model) websocket: Option<Box<(Sampler, u64)>>,
 }
 
 impl Client {
@@ -81,6 +86,13 @@ impl Client {
                     )?,
                     engine::stream_key(seed, &format!("client/{}/response_size", c.name)),
                 ),
+                websocket: match &c.websocket {
+                    None => None,
+                    Some(d) => Some(Box::new((
+                        Sampler::new(d, &format!("clients.{}.websocket.duration", c.name))?,
+                        engine::stream_key(seed, &format!("client/{}/websocket", c.name)),
+                    ))),
+                },
                 connections: connections::ClientConnections::build(
                     c.keep_alive,
                     spec.load_balancer.listeners[c.listener].protocol == "HTTPS",

@@ -303,6 +303,13 @@ impl World {
         if self.lb.connections.is_some() && self.keep_alive_race(now, o, key, task) {
             return;
         }
+        let req = self.requests.get(key);
+        if self.clients[req.client.index()].websocket.is_some()
+            && !self.tasks[task.index()].impaired()
+        {
+            self.open_websocket(s, o, key);
+            return;
+        }
         self.serve(s, o, key);
     }
 

@@ -80,7 +80,12 @@ fn client(
             format!("{tls}: allowed 1 (TLS 1.3) or 2 (TLS 1.2)"),
         );
     }
+    let websocket = c
+        .websocket
+        .as_ref()
+        .map(|w| ctx.required_delay(&format!("{p}.websocket.duration"), &w.duration));
     ClientSpec {
+        websocket,
         keep_alive,
         tls_handshake_round_trips: tls.clamp(1, 2) as u8,
         name: c.name.clone(),
