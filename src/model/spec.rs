@@ -130,6 +130,20 @@ pub struct ClientSpec {
     /// `client/<name>/session`); 0 (the default): requests carry no session. Closed-loop
     /// users are sessions of their own and ignore it. See [`crate::model::clients::users`].
     pub sessions: u32,
+    /// Client keep-alive: `(requests, idle)`: a connection carries up to `requests`
+    /// requests and is closed after `idle` without one; `None` (the default): a new
+    /// connection per request, its TCP handshake folded into `rtt` (see
+    /// `model::clients::connections`).
+    pub keep_alive: Option<(u32, SimDuration)>,
+    /// Round trips of a TLS handshake on a new connection to an HTTPS listener: 1 (TLS 1.3,
+    /// the default) or 2 (TLS 1.2) (RFC 8446 §2,
+    /// <https://www.rfc-editor.org/rfc/rfc8446#section-2>).
+    pub tls_handshake_round_trips: u8,
+    /// `websocket = { duration }`: every request of this client is a WebSocket upgrade that
+    /// stays open on its target for a drawn `duration` (key `client/<name>/websocket`), then
+    /// ends `websocket_closed`; `None` (the default): plain HTTP requests (see
+    /// `World::open_websocket`).
+    pub websocket: Option<DistSpec>,
 }
 
 /// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
@@ -153,6 +167,9 @@ impl Default for ClientSpec {
             requests: Vec::new(),
             source_ips: Vec::new(),
             sessions: 0,
+            keep_alive: None,
+            tls_handshake_round_trips: 1,
+            websocket: None,
         }
     }
 }
@@ -297,6 +314,13 @@ pub struct LoadBalancerSpec {
     /// zone), so a healthy run pays nothing for it. AWS default 60 s, range 1–4000 s
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>).
     pub idle_timeout: SimDuration,
+    /// Not an AWS setting: how long after a target closes an idle kept-alive connection the
+    /// load balancer still believes it open (the FIN's trip back to it). A request sent on
+    /// the connection in that window ends with a 502
+    /// ([`Cause::Elb502KeepAliveRace`](crate::model::Cause::Elb502KeepAliveRace)). Only
+    /// matters when a service sets `keep_alive_timeout` (see
+    /// [`crate::model::elb::connections`]). Default [`DEFAULT_FIN_PROPAGATION`].
+    pub fin_propagation: SimDuration,
     /// Issue 12, load balancer nodes per Availability Zone: the zones the load balancer is
     /// enabled in, as indices into the network's zones (in the order they first appear in
     /// [`WorldSpec::subnets`]). AWS runs one node per enabled zone, each with its own
@@ -348,6 +372,12 @@ impl Default for DiscoverySpec {
 /// AWS's default load balancer `idle_timeout.timeout_seconds`: 60 s.
 pub const DEFAULT_IDLE_TIMEOUT: SimDuration = SimDuration::from_secs(60);
 
+/// Default [`LoadBalancerSpec::fin_propagation`]: 1 ms, a generous one-way trip inside an
+/// AWS Region (round trips between Availability Zones are typically single-digit
+/// milliseconds or less, <https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/availability-zones.html>;
+/// within a zone they are a fraction of a millisecond).
+pub const DEFAULT_FIN_PROPAGATION: SimDuration = SimDuration::from_millis(1);
+
 impl Default for LoadBalancerSpec {
     /// `alb`, no processing time, one listener (see [`ListenerSpec::default`]), AWS's
     /// default idle timeout (60 s).
@@ -360,6 +390,7 @@ impl Default for LoadBalancerSpec {
             availability_zones: Vec::new(),
             cross_zone: true,
             discovery: None,
+            fin_propagation: DEFAULT_FIN_PROPAGATION,
         }
     }
 }
@@ -715,6 +746,13 @@ pub struct ServiceSpec {
     /// mixed fleet (two services of different task sizes in one target group) a bigger
     /// task gets a bigger share, as NGINX's `server ... weight=N` does.
     pub target_weight: u32,
+    /// The application's HTTP keep-alive timeout: it closes a connection from the load
+    /// balancer that has been idle this long (Node.js `server.keepAliveTimeout`, default
+    /// 5 s, <https://nodejs.org/api/http.html#serverkeepalivetimeout>). `None` (the default):
+    /// longer than any load balancer idle timeout, so the load balancer always closes first
+    /// and no keep-alive race happens. `Some(0)`: no keep-alive (a connection per request).
+    /// See [`crate::model::elb::connections`].
+    pub keep_alive_timeout: Option<SimDuration>,
 }
 
 /// ECS `runtimePlatform` of a task definition
@@ -970,6 +1008,7 @@ impl Default for ServiceSpec {
             spot_interruptions: SpotInterruptionsSpec::default(),
             runtime_platform: RuntimePlatformSpec::default(),
             target_weight: 1,
+            keep_alive_timeout: None,
         }
     }
 }

@@ -118,6 +118,14 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
+    /// Clients: WebSocket `serial` (store key `key`) reaches its drawn duration and closes,
+    /// if it is still open (stale otherwise: it was cut).
+    WebsocketEnd {
+        /// Key in the request store.
+        key: u32,
+        /// The request's serial.
+        serial: u64,
+    },
     /// ELB: the deregistration delay of `task`'s target expires, if it is still draining.
     DeregistrationTimeout {
         /// The task.
@@ -544,6 +552,7 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
     match event {
         Event::TaskPhaseEnd { task, phase } => w.on_task_phase_end(s, o, task, phase),
         Event::DeregistrationTimeout { task } => w.on_deregistration_timeout(s, o, task),
+        Event::WebsocketEnd { key, serial } => w.on_websocket_end(s, o, key, serial),
         Event::DeregistrationPropagated { task } => w.on_deregistration_propagated(s, o, task),
         Event::HealthProbe {
             tg,

@@ -427,6 +427,38 @@ pub struct ClientSection {
     /// none (0.0.0.0).
     #[serde(default)]
     pub source_ips: Vec<String>,
+    /// Client keep-alive: `{ requests = 100, idle = "30s" }`: a connection carries up to
+    /// `requests` requests (1–1000000) and is closed after `idle` (0s–1d; the load
+    /// balancer's `idle_timeout` closes it first if shorter) without one. Default none: a
+    /// new connection per request, as before.
+    #[serde(default)]
+    pub keep_alive: Option<ClientKeepAliveSection>,
+    /// Round trips of the TLS handshake a new connection to an HTTPS listener pays: 1 (TLS
+    /// 1.3) or 2 (TLS 1.2); default 1.
+    #[serde(default)]
+    pub tls_handshake_round_trips: Option<i64>,
+    /// `websocket = { duration = "10m" | {dist} }`: every request of this client is a
+    /// WebSocket upgrade that stays open on its target for `duration`. Default none.
+    #[serde(default)]
+    pub websocket: Option<WebsocketSection>,
+}
+
+/// `websocket = { duration = ... }` of a client.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebsocketSection {
+    /// How long a WebSocket stays open (a duration or a distribution), drawn per request.
+    pub duration: Delay,
+}
+
+/// `keep_alive = { requests = 100, idle = "30s" }` of a client.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientKeepAliveSection {
+    /// Most requests a connection carries, 1–1000000.
+    pub requests: i64,
+    /// Idle time after which the client closes a connection, 0s–1d.
+    pub idle: Dur,
 }
 
 /// `[[clients.requests]]`: one entry of a client's request mix.
@@ -688,6 +720,12 @@ pub struct LoadBalancerSection {
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>.
     #[serde(default = "default_idle_timeout")]
     pub idle_timeout: SignedDur,
+    /// Not an AWS setting: how long after a target closes an idle kept-alive connection the
+    /// load balancer still sends requests on it (the FIN's trip back), each ending with a
+    /// 502 (`elb_502_keepalive_race`); only with a service `keep_alive_timeout` shorter than
+    /// `idle_timeout`. 0s–1s; default "1ms".
+    #[serde(default)]
+    pub fin_propagation: Option<Dur>,
     /// The Availability Zones the load balancer is enabled in, one node per zone (names of
     /// zones of the `[[subnets]]`, e.g. `["us-east-1a", "us-east-1b"]`); default: one node
     /// that sees every target.
@@ -1228,6 +1266,14 @@ pub struct ServiceSection {
     /// another service's in the same target group); 1–999, default 1.
     #[serde(default)]
     pub target_weight: Option<i64>,
+    /// The application's HTTP keep-alive timeout: it closes a load balancer connection idle
+    /// this long (Node.js `server.keepAliveTimeout`, default "5s",
+    /// <https://nodejs.org/api/http.html#serverkeepalivetimeout>). Shorter than the load
+    /// balancer's `idle_timeout`, it causes the keep-alive race 502s
+    /// (`elb_502_keepalive_race`); "0s": no keep-alive. 0s–1d; default none (longer than
+    /// any idle timeout: no race).
+    #[serde(default)]
+    pub keep_alive_timeout: Option<Dur>,
 }
 
 /// `[services.auto_scaling]`: the service as an Application Auto Scaling scalable target

@@ -150,6 +150,7 @@ impl World {
         });
         let Some((task, slot)) = task else {
             self.session_ended(now, &req, Cause::ConnectionFailed);
+            self.clients[req.client.index()].request_ended(now);
             o.request_finished(now, &req, Cause::ConnectionFailed);
             return;
         };

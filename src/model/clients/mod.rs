@@ -12,6 +12,10 @@ pub mod dns;
 pub mod mix;
 pub mod users;
 
+pub mod connections;
+mod websocket;
+pub(in crate::model) use websocket::websocket_over;
+
 use super::ModelError;
 use super::arrivals::ArrivalProcess;
 use super::dist::Sampler;
@@ -22,7 +26,7 @@ use super::outcome::Cause;
 use super::request::{Request, draw};
 use super::spec::{ArrivalSpec, WorldSpec};
 use super::world::{Event, World};
-use crate::engine::{self, Scheduler, SimRng, SimTime};
+use crate::engine::{self, Scheduler, SimDuration, SimRng, SimTime};
 use users::{NO_SESSION, Users};
 
 /// A client: its arrival process and its random streams.
@@ -61,6 +65,12 @@ pub struct Client {
     /// Open loop: sessions its requests are spread over (0: none), and key
     /// `client/<name>/session` of the draw.
     sessions: (u32, u64),
+    /// Its connections, when modelled (keep-alive, or an HTTPS listener: see
+    /// [`connections`]).
+    pub(in crate::model) connections: Option<Box<connections::ClientConnections>>,
+    /// Its requests are WebSockets: their open duration and key `client/<name>/websocket`
+    /// (see `World::open_websocket`).
+    pub(in crate::model) websocket: Option<Box<(Sampler, u64)>>,
 }
 
 impl Client {
@@ -114,6 +124,19 @@ impl Client {
                     sessions,
                     engine::stream_key(seed, &format!("client/{}/session", c.name)),
                 ),
+                websocket: match &c.websocket {
+                    None => None,
+                    Some(d) => Some(Box::new((
+                        Sampler::new(d, &format!("clients.{}.websocket.duration", c.name))?,
+                        engine::stream_key(seed, &format!("client/{}/websocket", c.name)),
+                    ))),
+                },
+                connections: connections::ClientConnections::build(
+                    c.keep_alive,
+                    spec.load_balancer.listeners[c.listener].protocol == "HTTPS",
+                    u32::from(c.tls_handshake_round_trips),
+                    spec.load_balancer.idle_timeout,
+                ),
             });
             session_base = session_base.checked_add(count).ok_or_else(|| {
                 ModelError::Unsupported("more than 4e9 sessions over all clients".into())
@@ -132,6 +155,32 @@ impl Client {
     /// Sessions it has (closed loop: its users; open loop: `sessions.count`, or 0).
     pub fn session_count(&self) -> u32 {
         self.users.as_ref().map_or(self.sessions.0, |u| u.count())
+    }
+
+    /// The round-trip time of the request whose seed is `seed`, sent at `now` (a keyed
+    /// draw), times the handshakes' round trips when it needs a new connection (see
+    /// [`connections`]).
+    #[inline]
+    pub(in crate::model) fn round_trip(&mut self, seed: u64, now: SimTime) -> SimDuration {
+        let mut rtt = draw(&self.rtt, self.rtt_key, seed);
+        if let Some(conns) = &mut self.connections {
+            // A new connection's handshakes: round trips before the request is sent.
+            rtt = SimDuration(rtt.0.saturating_mul(1 + u64::from(conns.acquire(now))));
+        }
+        rtt
+    }
+
+    /// A request of this client ended at `now`: its connection goes idle (if modelled).
+    #[inline]
+    pub(in crate::model) fn request_ended(&mut self, now: SimTime) {
+        if let Some(c) = &mut self.connections {
+            c.release(now);
+        }
+    }
+
+    /// The client's connections, if modelled.
+    pub fn connections(&self) -> Option<&connections::ClientConnections> {
+        self.connections.as_deref()
     }
 
     /// The bytes of the request whose seed is `seed` (a keyed draw).
@@ -218,12 +267,13 @@ impl World {
         if tg == NO_GROUP || !client.plain {
             return self.arrive_by_rules(s, o, c, seed, listener, 0, session);
         }
+        let rtt = client.round_trip(seed, now);
         let mut req = Request::new(
             self.next_serial,
             c,
             seed,
             now,
-            draw(&client.rtt, client.rtt_key, seed),
+            rtt,
             tg,
         );
         req.listener = listener as u8;
@@ -254,6 +304,16 @@ impl World {
     ) {
         use super::elb::rules::Action;
         let now = s.now();
+        let rtt = {
+            // Connections are modelled on the client's own listener (a redirect to another
+            // listener pays no handshake: a documented simplification).
+            let cl = &mut self.clients[c.index()];
+            if listener == cl.listener {
+                cl.round_trip(seed, now)
+            } else {
+                draw(&cl.rtt, cl.rtt_key, seed)
+            }
+        };
         let client = &self.clients[c.index()];
         let entry = client.mix.entry_of(seed);
         let path = client.mix.path(entry, seed);
@@ -265,7 +325,7 @@ impl World {
             c,
             seed,
             now,
-            draw(&client.rtt, client.rtt_key, seed),
+            rtt,
             NO_GROUP,
         );
         req.listener = listener as u8;
@@ -296,6 +356,9 @@ impl World {
             None => self.lb_receive(s, o, req),
             Some((cause, redirect)) => {
                 self.alb_request_ended(now, &req, cause);
+                if listener == self.clients[c.index()].listener {
+                    self.clients[c.index()].request_ended(now);
+                }
                 let at = now + req.rtt;
                 match redirect {
                     Some(to) if hops < MAX_REDIRECTS && at <= self.end => {

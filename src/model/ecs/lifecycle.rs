@@ -463,7 +463,14 @@ impl World {
         }
         let mut drained = None;
         for key in keys {
-            let req = self.requests.remove(key);
+            let mut req = self.requests.remove(key);
+            // An open WebSocket ended by anything but its own close is cut.
+            let cause = if self.is_websocket(&req) {
+                crate::model::clients::websocket_over(&mut req, now);
+                Cause::WebsocketCut
+            } else {
+                cause
+            };
             if self.request_over(now, o, &req, cause) {
                 drained = Some((req.target_group, req.slot));
             }

@@ -652,6 +652,7 @@ impl World {
         let drained = self.lb.request_ended(&self.target_groups, now, req, cause);
         self.alb_request_ended(now, req, cause);
         self.session_ended(now, req, cause);
+        self.clients[req.client.index()].request_ended(now);
         o.request_finished(now, req, cause);
         drained
     }
@@ -780,6 +781,7 @@ impl World {
                     Cause::Ok,
                 );
             }
+            self.clients[req.client.index()].request_ended(now);
             o.request_finished(now, &req, Cause::Ok);
             if let Some(next) = next {
                 let r = self.requests.get_mut(next);

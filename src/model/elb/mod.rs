@@ -9,6 +9,7 @@
 
 pub mod algorithms;
 pub mod anomaly;
+pub mod connections;
 pub mod health;
 mod nodes;
 mod routing;
@@ -79,6 +80,9 @@ pub struct LoadBalancer {
     /// Per target group, its sessions' cookies if it is sticky; empty when no group is
     /// (or no client has sessions).
     sticky: Vec<Option<stickiness::StickyTable>>,
+    /// Connections to targets, when a service sets a keep-alive timeout (see
+    /// [`connections`]).
+    pub(in crate::model) connections: Option<Box<connections::TargetConnections>>,
 }
 
 impl LoadBalancer {
@@ -100,6 +104,11 @@ impl LoadBalancer {
             cause,
         };
         let tg = req.target_group.index();
+        if let Some(c) = &mut self.connections
+            && let Some(task) = req.task
+        {
+            c.release(req.node, task, cause, now);
+        }
         if !self.responses.is_empty() {
             self.record_response(tg, feedback.latency, cause);
         }
@@ -240,6 +249,7 @@ impl LoadBalancer {
             }
         }
         let built = nodes::build(spec);
+        let node_count = built.nodes.len();
         let direct = spec
             .load_balancer
             .discovery
@@ -261,6 +271,7 @@ impl LoadBalancer {
             zonal: built.zonal,
             direct,
             sticky: Vec::new(),
+            connections: connections::TargetConnections::build(spec, node_count),
         })
     }
 
@@ -364,6 +375,11 @@ impl LoadBalancer {
     /// The nodes.
     pub fn nodes(&self) -> &[LbNode] {
         &self.nodes
+    }
+
+    /// The connections to targets, if modelled (a service sets `keep_alive_timeout`).
+    pub fn target_connections(&self) -> Option<&connections::TargetConnections> {
+        self.connections.as_deref()
     }
 }
 
@@ -515,6 +531,7 @@ impl World {
             let req = self.requests.remove(key);
             self.alb_request_ended(now, &req, Cause::Elb503NoTargets);
             self.session_ended(now, &req, Cause::Elb503NoTargets);
+            self.clients[req.client.index()].request_ended(now);
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };
@@ -531,6 +548,16 @@ impl World {
             if drained {
                 self.complete_drain(now, o, tg, slot);
             }
+            return;
+        }
+        if self.lb.connections.is_some() && self.keep_alive_race(now, o, key, task) {
+            return;
+        }
+        let req = self.requests.get(key);
+        if self.clients[req.client.index()].websocket.is_some()
+            && !self.tasks[task.index()].impaired()
+        {
+            self.open_websocket(s, o, key);
             return;
         }
         self.serve(s, o, key);
@@ -566,6 +593,32 @@ impl World {
             table.fallbacks += 1;
         }
         router.dispatch(now)
+    }
+
+    /// Request `key`, routed to `task`, takes a kept-alive connection; true if it met the
+    /// keep-alive race and ended (502).
+    #[inline(never)]
+    fn keep_alive_race<O: Observer>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        key: u32,
+        task: TaskId,
+    ) -> bool {
+        let service = self.tasks[task.index()].service.index();
+        let req = self.requests.get(key);
+        let Some(conns) = &mut self.lb.connections else {
+            return false;
+        };
+        if conns.acquire(req.node, task, service, now) != connections::Acquired::Race {
+            return false;
+        }
+        o.request_dispatched(now, req);
+        let req = self.requests.remove(key);
+        if self.request_over(now, o, &req, Cause::Elb502KeepAliveRace) {
+            self.complete_drain(now, o, req.target_group, req.slot);
+        }
+        true
     }
 
     /// Completes the deregistration of `tg`'s draining `slot`, whose last request has just

@@ -73,9 +73,38 @@ fn client(
         }
         Some(sc) => users(ctx, &format!("{p}.sessions.count"), sc.count, "sessions"),
     };
+    let keep_alive = c.keep_alive.as_ref().map(|k| {
+        if !(1..=1_000_000).contains(&k.requests) {
+            ctx.bad(
+                format!("{p}.keep_alive.requests"),
+                format!("{}: allowed 1–1000000", k.requests),
+            );
+        }
+        if k.idle.0 > crate::engine::SimDuration::from_secs(86_400) {
+            ctx.bad(format!("{p}.keep_alive.idle"), "too long; allowed 0s–1d");
+        }
+        (
+            k.requests.clamp(1, 1_000_000) as u32,
+            k.idle.0.min(crate::engine::SimDuration::from_secs(86_400)),
+        )
+    });
+    let tls = c.tls_handshake_round_trips.unwrap_or(1);
+    if !(1..=2).contains(&tls) {
+        ctx.bad(
+            format!("{p}.tls_handshake_round_trips"),
+            format!("{tls}: allowed 1 (TLS 1.3) or 2 (TLS 1.2)"),
+        );
+    }
+    let websocket = c
+        .websocket
+        .as_ref()
+        .map(|w| ctx.required_delay(&format!("{p}.websocket.duration"), &w.duration));
     ClientSpec {
         requests,
         source_ips,
+        websocket,
+        keep_alive,
+        tls_handshake_round_trips: tls.clamp(1, 2) as u8,
         name: c.name.clone(),
         arrivals,
         sessions,

@@ -6,6 +6,10 @@ use super::{Ctx, IDLE_TIMEOUT, MAX_LISTENERS, PortIndex, TargetGroupIndex};
 use crate::model::{DiscoverySpec, ListenerSpec, LoadBalancerSpec, MAX_DNS_ANSWERS};
 use crate::scenario::file::{ListenerSection, LoadBalancerSection};
 
+/// Longest `load_balancer.fin_propagation` (lbsim's bound: a second is far beyond any trip
+/// inside a Region).
+const MAX_FIN_PROPAGATION: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(1);
+
 /// Checks `[load_balancer]`; returns its spec and the listeners' indices by port (for the
 /// clients that name a port). `zones` lists the network's Availability Zones.
 pub(super) fn resolve(
@@ -56,6 +60,18 @@ pub(super) fn resolve(
         IDLE_TIMEOUT.1,
         "AWS idle_timeout.timeout_seconds",
     );
+    let fin_propagation = lb
+        .fin_propagation
+        .map_or(crate::model::DEFAULT_FIN_PROPAGATION, |d| d.0);
+    if fin_propagation > MAX_FIN_PROPAGATION {
+        ctx.bad(
+            "load_balancer.fin_propagation",
+            format!(
+                "{}: too long; allowed 0s–1s (an lbsim parameter, not an AWS setting: a one-way trip inside a Region, about 1ms)",
+                super::secs(fin_propagation)
+            ),
+        );
+    }
     let spec = LoadBalancerSpec {
         name: lb.name.clone(),
         processing_time,
@@ -64,6 +80,7 @@ pub(super) fn resolve(
         availability_zones,
         cross_zone: lb.cross_zone.unwrap_or(true),
         discovery,
+        fin_propagation: fin_propagation.min(MAX_FIN_PROPAGATION),
     };
     (spec, ports)
 }

@@ -183,6 +183,18 @@ fn service(
             1
         }
     };
+    let keep_alive_timeout = s.keep_alive_timeout.map(|d| d.0);
+    if let Some(k) = keep_alive_timeout
+        && k > MAX_KEEP_ALIVE_TIMEOUT
+    {
+        ctx.bad(
+            format!("{p}.keep_alive_timeout"),
+            format!(
+                "{}: too long; allowed 0s–1d (the application's keep-alive timeout; Node.js's default is 5s)",
+                super::secs(k)
+            ),
+        );
+    }
     ServiceSpec {
         target_weight,
         name: s.name.clone(),
@@ -201,8 +213,13 @@ fn service(
         capacity_provider_strategy,
         spot_interruptions,
         runtime_platform,
+        keep_alive_timeout: keep_alive_timeout.map(|k| k.min(MAX_KEEP_ALIVE_TIMEOUT)),
     }
 }
+
+/// Longest service `keep_alive_timeout` (lbsim's bound: a day, far beyond the load
+/// balancer's longest idle timeout, 4000 s).
+const MAX_KEEP_ALIVE_TIMEOUT: SimDuration = SimDuration::from_secs(86_400);
 
 /// Checks the `runtime_platform` table of the service at `p`: `cpu_architecture` is
 /// `X86_64` or `ARM64`, as ECS spells them.
