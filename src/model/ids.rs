@@ -33,11 +33,19 @@ id_type!(
     /// An ECS task, numbered in launch order across all services.
     TaskId
 );
-id_type!(
-    /// A load balancer node (one per enabled Availability Zone in AWS; the model has one).
-    /// Routing state (round-robin position, outstanding counts) belongs to a node.
-    NodeId
-);
+/// A load balancer node (one per enabled Availability Zone; see `model::elb::nodes`).
+/// Routing state (round-robin position, outstanding counts) belongs to a node. A `u8`:
+/// a Region has at most a handful of zones, and it keeps a request at 152 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u8);
+
+impl NodeId {
+    /// The position of the node in its `Vec`.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 id_type!(
     /// A dependency (a database, a cache, an API the services call), in scenario order.
     DependencyId

@@ -43,5 +43,5 @@ mod sweep;
 mod target_outputs;
 mod users;
 mod waiting;
-mod zones;
 mod websockets;
+mod zones;

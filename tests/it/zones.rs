@@ -78,7 +78,7 @@ impl Observer for Spread {
     fn request_dispatched(&mut self, _now: SimTime, r: &Request) {
         *self
             .by_task
-            .entry((r.node.0, r.task.unwrap().0))
+            .entry((u32::from(r.node.0), r.task.unwrap().0))
             .or_default() += 1;
     }
     fn request_finished(&mut self, _now: SimTime, _r: &Request, cause: Cause) {

@@ -268,14 +268,7 @@ impl World {
             return self.arrive_by_rules(s, o, c, seed, listener, 0, session);
         }
         let rtt = client.round_trip(seed, now);
-        let mut req = Request::new(
-            self.next_serial,
-            c,
-            seed,
-            now,
-            rtt,
-            tg,
-        );
+        let mut req = Request::new(self.next_serial, c, seed, now, rtt, tg);
         req.listener = listener as u8;
         req.session = session;
         self.next_serial += 1;
@@ -320,14 +313,7 @@ impl World {
         let view = client.mix.view(entry, &path, client.sources.address(seed));
         let l = &self.lb.listener_rules()[listener];
         let (rule, action) = l.decide(&view);
-        let mut req = Request::new(
-            self.next_serial,
-            c,
-            seed,
-            now,
-            rtt,
-            NO_GROUP,
-        );
+        let mut req = Request::new(self.next_serial, c, seed, now, rtt, NO_GROUP);
         req.listener = listener as u8;
         req.rule = rule;
         req.session = session;

@@ -640,13 +640,8 @@ impl World {
                 }
             }
             self.deferred = true;
-            self.probe_results.push((
-                req.target_group,
-                req.slot,
-                req.node.0 as u8,
-                req.serial,
-                cause,
-            ));
+            self.probe_results
+                .push((req.target_group, req.slot, req.node.0, req.serial, cause));
             return false;
         }
         let drained = self.lb.request_ended(&self.target_groups, now, req, cause);

@@ -250,7 +250,7 @@ impl World {
             SimDuration::ZERO,
             tg,
         );
-        req.node = NodeId(u32::from(node));
+        req.node = NodeId(node);
         req.task = Some(task_id);
         req.slot = slot;
         let timeout = self.target_groups[tg.index()].health.spec.timeout;
@@ -278,7 +278,7 @@ impl World {
         let Some(req) = self.requests.live(key, serial) else {
             return;
         };
-        let (tg, slot, node) = (req.target_group, req.slot, req.node.0 as u8);
+        let (tg, slot, node) = (req.target_group, req.slot, req.node.0);
         let view =
             &mut self.target_groups[tg.index()].health.views[slot as usize][usize::from(node)];
         if view.probe != Some((key, serial)) {

@@ -72,7 +72,7 @@ pub(super) fn build(spec: &WorldSpec) -> Nodes {
         .iter()
         .enumerate()
         .map(|(n, &zone)| LbNode {
-            id: NodeId(n as u32),
+            id: NodeId(n as u8),
             zone,
             routers: spec
                 .target_groups
@@ -109,10 +109,7 @@ impl LoadBalancer {
     #[inline]
     pub(in crate::model) fn pick_node(&self, seed: u64) -> NodeId {
         let mut rng = engine::keyed(self.dns_key, seed);
-        NodeId(rand::RngExt::random_range(
-            &mut rng,
-            0..self.nodes.len() as u32,
-        ))
+        NodeId(rand::RngExt::random_range(&mut rng, 0..self.nodes.len() as u32) as u8)
     }
 
     /// Counts a request that a client sent straight to `tg`'s `slot` (direct service
@@ -244,6 +241,9 @@ mod tests {
             zonal: n.zonal,
             extra: true,
             direct: None,
+            listeners: Vec::new(),
+            sticky: Vec::new(),
+            connections: None,
         };
         let mut counts = [0u32; 3];
         for seed in 0..30_000u64 {

@@ -98,6 +98,12 @@ fn availability_zones(ctx: &mut Ctx, lb: &LoadBalancerSection, zones: &[String])
             "not with type = \"none\": there is no load balancer node",
         );
     }
+    if names.len() > 32 {
+        ctx.bad(
+            path,
+            format!("{} zones: allowed 1–32 (a load balancer node per zone; AWS Regions have at most 6)", names.len()),
+        );
+    }
     if names.is_empty() {
         ctx.bad(
             path,
