@@ -553,20 +553,6 @@ pub enum ArrivalsSection {
         #[serde(default)]
         repeat: bool,
     },
-    /// Closed loop: `users` users, each sending a request, waiting for its response
-    /// (whatever the outcome), thinking `think_time` and sending the next; a session is
-    /// `session_length` requests, after which the user starts a new one (new cookies).
-    ClosedLoop {
-        /// Number of users, 1–1000000.
-        users: i64,
-        /// Think time between a response and the next request: a duration or a
-        /// distribution table.
-        think_time: Delay,
-        /// Requests per session: a number or a distribution table of numbers; default:
-        /// one session per user for the whole run.
-        #[serde(default)]
-        session_length: Option<RequestCount>,
-    },
     /// A replayed `t_s,rps` trace.
     Trace {
         /// CSV file, relative to the scenario file's directory.
@@ -582,6 +568,20 @@ pub enum ArrivalsSection {
         /// Replay the window again when it ends; default false (rate 0 afterwards).
         #[serde(default, rename = "loop")]
         looped: bool,
+    },
+    /// Closed loop: `users` users, each sending a request, waiting for its response
+    /// (whatever the outcome), thinking `think_time` and sending the next; a session is
+    /// `session_length` requests, after which the user starts a new one (new cookies).
+    ClosedLoop {
+        /// Number of users, 1–1000000.
+        users: i64,
+        /// Think time between a response and the next request: a duration or a
+        /// distribution table.
+        think_time: Delay,
+        /// Requests per session: a number or a distribution table of numbers; default:
+        /// one session per user for the whole run.
+        #[serde(default)]
+        session_length: Option<RequestCount>,
     },
 }
 
