@@ -285,6 +285,7 @@ impl World {
     /// response). `hops` counts the redirects that led here.
     #[cold]
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)] // the handler's context plus the request's identity
     pub(in crate::model) fn arrive_by_rules<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
