@@ -65,7 +65,7 @@ impl ArrivalProcess {
 
     /// The time of the first arrival after `now`, or `None` if no arrival will ever come
     /// (a non-periodic profile whose rate stays 0 to its end).
-    #[inline]
+    #[inline(always)]
     pub fn next_after<R: Rng + ?Sized>(&mut self, now: SimTime, rng: &mut R) -> Option<SimTime> {
         match self {
             ArrivalProcess::Poisson { mean_gap_ns } => {

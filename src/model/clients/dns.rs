@@ -39,7 +39,6 @@
 use super::super::ids::{NodeId, TaskId};
 use super::super::observer::Observer;
 use super::super::outcome::Cause;
-use super::super::request::Request;
 use super::super::spec::{DiscoverySpec, HealthCheckSpec, WorldSpec};
 use super::super::world::{Event, World};
 use crate::engine::{self, Scheduler, SimDuration, SimTime};
@@ -103,9 +102,10 @@ impl World {
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
-        mut req: Request,
+        key: u32,
     ) {
         let now = s.now();
+        let req = self.requests.get(key);
         let tg = req.target_group;
         let Some(dns) = self.lb.direct.as_deref_mut() else {
             return;
@@ -149,17 +149,18 @@ impl World {
             }
         });
         let Some((task, slot)) = task else {
+            let req = self.requests.remove(key);
             self.session_ended(now, &req, Cause::ConnectionFailed);
             self.clients[req.client.index()].request_ended(now);
             o.request_finished(now, &req, Cause::ConnectionFailed);
             return;
         };
         self.lb.count_direct(tg, slot);
+        let req = self.requests.get_mut(key);
         req.node = NodeId(0);
         req.task = Some(task);
         req.slot = slot;
         req.dispatched = now;
-        let key = self.requests.insert(req);
         self.serve(s, o, key);
     }
 }

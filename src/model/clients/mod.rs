@@ -170,6 +170,18 @@ impl Client {
         rtt
     }
 
+    /// True if this client's requests take the plain path: no rules or mix to run (its
+    /// listener forwards to one group), no connections, WebSockets or sessions (see
+    /// [`World::plain`](crate::model::World)).
+    pub(in crate::model) fn plain_path(&self, lb: &crate::model::elb::LoadBalancer) -> bool {
+        self.plain
+            && lb.listener_target(self.listener) != NO_GROUP
+            && self.connections.is_none()
+            && self.websocket.is_none()
+            && self.sessions.0 == 0
+            && self.users.is_none()
+    }
+
     /// A request of this client ended at `now`: its connection goes idle (if modelled).
     #[inline]
     pub(in crate::model) fn request_ended(&mut self, now: SimTime) {
@@ -228,7 +240,7 @@ impl World {
 
     /// A request of client `c` reaches the load balancer: schedule the client's next one,
     /// draw this one's seed and round-trip time, and hand it to the load balancer.
-    pub(in crate::model) fn on_arrival<O: Observer>(
+    pub(in crate::model) fn on_arrival<O: Observer, const PLAIN: bool>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
@@ -241,13 +253,14 @@ impl World {
         {
             s.schedule_at(t, Event::Arrival(c));
         }
-        self.send(s, o, c, NO_SESSION);
+        self.send::<O, PLAIN>(s, o, c, NO_SESSION);
     }
 
     /// Sends a request of client `c` now, in session `session` (an open-loop client with
-    /// sessions draws one instead of [`NO_SESSION`]).
+    /// sessions draws one instead of [`NO_SESSION`]). `PLAIN`: the world is
+    /// [`World::plain`](crate::model::World) (no sessions, rules, mix or connections).
     #[inline]
-    fn send<O: Observer>(
+    fn send<O: Observer, const PLAIN: bool>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
@@ -259,22 +272,31 @@ impl World {
         let client = &mut self.clients[c.index()];
         let seed = client.requests_rng.next_u64();
         let mut session = session;
-        if client.sessions.0 > 0 {
+        if !PLAIN && client.sessions.0 > 0 {
             session = client.session_base + open_session(client.sessions, seed);
         }
         let listener = client.listener;
         let tg = self.lb.listener_target(listener);
-        if tg == NO_GROUP || !client.plain {
+        if !PLAIN && (tg == NO_GROUP || !client.plain) {
             return self.arrive_by_rules(s, o, c, seed, listener, 0, session);
         }
-        let rtt = client.round_trip(seed, now);
-        let mut req = Request::new(self.next_serial, c, seed, now, rtt, tg);
-        req.listener = listener as u8;
-        req.session = session;
+        let rtt = if PLAIN {
+            draw(&client.rtt, client.rtt_key, seed)
+        } else {
+            client.round_trip(seed, now)
+        };
+        let serial = self.next_serial;
         self.next_serial += 1;
+        // Built in its slot (no 152-byte copy).
+        let key = self.requests.insert_with(|| {
+            let mut req = Request::new(serial, c, seed, now, rtt, tg);
+            req.listener = listener as u8;
+            req.session = session;
+            req
+        });
         self.cost.alb.arrived(now);
-        o.request_arrived(now, &req);
-        self.lb_receive(s, o, req);
+        o.request_arrived(now, self.requests.get(key));
+        self.lb_receive::<O, PLAIN>(s, o, key);
     }
 
     /// A request of client `c` (seed `seed`) reaches listener `listener` whose rules decide
@@ -340,7 +362,10 @@ impl World {
         };
         o.request_arrived(now, &req);
         match end {
-            None => self.lb_receive(s, o, req),
+            None => {
+                let key = self.requests.insert(req);
+                self.lb_receive::<O, false>(s, o, key)
+            }
             Some((cause, redirect)) => {
                 self.alb_request_ended(now, &req, cause);
                 if listener == self.clients[c.index()].listener {
@@ -386,7 +411,7 @@ impl World {
         if users.send(user) {
             self.lb.clear_cookies(session);
         }
-        self.send(s, o, c, session);
+        self.send::<O, false>(s, o, c, session);
     }
 
     /// Request `req` ended at `now` with `cause`: its session's cookie is written (sticky

@@ -644,7 +644,9 @@ impl World {
                 .push((req.target_group, req.slot, req.node.0, req.serial, cause));
             return false;
         }
-        let drained = self.lb.request_ended(&self.target_groups, now, req, cause);
+        let drained = self
+            .lb
+            .request_ended::<false>(&self.target_groups, now, req, cause);
         self.alb_request_ended(now, req, cause);
         self.session_ended(now, req, cause);
         self.clients[req.client.index()].request_ended(now);
@@ -691,7 +693,7 @@ impl World {
 
     /// A task's earliest CPU step may be done.
     #[inline]
-    pub(in crate::model) fn on_completion<O: Observer>(
+    pub(in crate::model) fn on_completion<O: Observer, const PLAIN: bool>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
@@ -722,7 +724,7 @@ impl World {
         task.scheduled = SimTime::MAX;
         task.advance(now);
         if task.simple {
-            self.complete_simple(now, o, task_id);
+            self.complete_simple::<O, PLAIN>(now, o, task_id);
             if !self.ready.is_empty() {
                 self.run_ready(s, o);
             }
@@ -743,26 +745,34 @@ impl World {
     /// the next request waiting, which starts its CPU step at once. The same model as
     /// [`World::run_steps`] and [`World::end_at_task`], without the step dispatch.
     #[inline]
-    fn complete_simple<O: Observer>(&mut self, now: SimTime, o: &mut O, task_id: TaskId) {
+    /// `PLAIN`: the world is [`World::plain`] (no sessions, no connections).
+    fn complete_simple<O: Observer, const PLAIN: bool>(
+        &mut self,
+        now: SimTime,
+        o: &mut O,
+        task_id: TaskId,
+    ) {
         let task = &mut self.tasks[task_id.index()];
         let svc = &self.services[task.service.index()];
         let step = &svc.revisions[usize::from(task.revision)].steps[0];
         // A task is one target, so at most one deregistration can complete here.
         let mut drained = None;
         while let Some((_, key)) = task.pop_finished() {
-            let mut req = self.requests.remove(key);
+            // Read in place, then freed (no 152-byte copy out of the store).
+            let req = self.requests.get_mut(key);
             req.cpu_wall = now - req.phase_start;
             req.step = 1;
+            let req = self.requests.get(key);
             let (next, _) = task.depart(0);
             if self
                 .lb
-                .request_ended(&self.target_groups, now, &req, Cause::Ok)
+                .request_ended::<PLAIN>(&self.target_groups, now, req, Cause::Ok)
             {
                 drained = Some((req.target_group, req.slot));
             }
-            let bytes = crate::model::cost::request_bytes(&self.clients, &req, Cause::Ok);
+            let bytes = crate::model::cost::request_bytes(&self.clients, req, Cause::Ok);
             self.cost.alb.ended(now, bytes);
-            if self.sessions_on {
+            if !PLAIN && self.sessions_on {
                 crate::model::clients::session_end(
                     crate::model::clients::SessionParts {
                         lb: &mut self.lb,
@@ -772,12 +782,15 @@ impl World {
                         end: self.end,
                     },
                     now,
-                    &req,
+                    req,
                     Cause::Ok,
                 );
             }
-            self.clients[req.client.index()].request_ended(now);
-            o.request_finished(now, &req, Cause::Ok);
+            if !PLAIN {
+                self.clients[req.client.index()].request_ended(now);
+            }
+            o.request_finished(now, req, Cause::Ok);
+            self.requests.free(key);
             if let Some(next) = next {
                 let r = self.requests.get_mut(next);
                 r.admitted = now;

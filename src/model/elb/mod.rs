@@ -89,8 +89,10 @@ impl LoadBalancer {
     /// The nodes' bookkeeping when a request routed to a target ends: the node's count and
     /// the feedback to its policy. Returns true if the request was the last one in flight to
     /// a draining target of `groups` (the caller then completes the deregistration).
+    /// `PLAIN`: the load balancer is [`LoadBalancer::plain`] (its optional parts are not
+    /// looked at).
     #[inline(always)]
-    pub(in crate::model) fn request_ended(
+    pub(in crate::model) fn request_ended<const PLAIN: bool>(
         &mut self,
         groups: &[TargetGroup],
         now: SimTime,
@@ -104,12 +106,13 @@ impl LoadBalancer {
             cause,
         };
         let tg = req.target_group.index();
-        if let Some(c) = &mut self.connections
+        if !PLAIN
+            && let Some(c) = &mut self.connections
             && let Some(task) = req.task
         {
             c.release(req.node, task, cause, now);
         }
-        if !self.responses.is_empty() {
+        if !PLAIN && !self.responses.is_empty() {
             self.record_response(tg, feedback.latency, cause);
         }
         let routable = self.nodes[req.node.index()].routers[tg].ended(req.slot, &feedback);
@@ -291,6 +294,17 @@ impl LoadBalancer {
         }
     }
 
+    /// True if a request's path through the load balancer needs none of its optional
+    /// parts: one node and a load balancer (not direct discovery), no sticky group, no
+    /// kept-alive target connections, no per-group response statistics (see
+    /// [`World::plain`](crate::model::World)).
+    pub(in crate::model) fn plain(&self) -> bool {
+        !self.extra
+            && self.sticky.is_empty()
+            && self.connections.is_none()
+            && self.responses.is_empty()
+    }
+
     /// Target group `tg`'s cookies, if it is sticky and some client has sessions.
     pub fn stickiness(&self, tg: TargetGroupId) -> Option<&stickiness::StickyTable> {
         self.sticky.get(tg.index()).and_then(Option::as_ref)
@@ -456,53 +470,50 @@ fn compile_action(
 }
 
 impl World {
-    /// A request reaches the load balancer: route it after the processing time.
+    /// Request `key`, just stored, reaches the load balancer: route it after the
+    /// processing time. `PLAIN`: the world is [`World::plain`].
     #[inline]
-    pub(in crate::model) fn lb_receive<O: Observer>(
+    pub(in crate::model) fn lb_receive<O: Observer, const PLAIN: bool>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
-        req: Request,
+        key: u32,
     ) {
-        let mut req = req;
-        if self.lb.extra {
+        if !PLAIN && self.lb.extra && !self.lb_receive_extra(s, o, key) {
             // Several nodes, or no load balancer at all: out of the common path.
-            match self.lb_receive_extra(s, o, req) {
-                Some(r) => req = r,
-                None => return,
-            }
+            return;
         }
+        let req = self.requests.get(key);
         let delay = draw(&self.lb.processing, self.lb.processing_key, req.seed);
-        let serial = req.serial;
-        let key = self.requests.insert(req);
         if delay.is_zero() {
-            self.route(s, o, key);
+            self.route::<O, PLAIN>(s, o, key);
         } else {
+            let serial = req.serial;
             s.schedule_in(delay, Event::Forward { key, serial });
         }
     }
 
     /// [`World::lb_receive`] for a load balancer with several nodes (the request is given
-    /// its node, and returned) or direct service discovery (the request is handled, and
-    /// `None` returned).
+    /// its node; true) or direct service discovery (the request is handled; false).
     #[cold]
     #[inline(never)]
     fn lb_receive_extra<O: Observer>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
-        mut req: Request,
-    ) -> Option<Request> {
+        key: u32,
+    ) -> bool {
         if self.lb.direct.is_some() {
-            self.direct_receive(s, o, req);
-            return None;
+            self.direct_receive(s, o, key);
+            return false;
         }
+        let req = self.requests.get_mut(key);
         req.node = self.lb.pick_node(req.seed);
-        Some(req)
+        true
     }
 
     /// The processing time of request `serial` is over: route it, unless it has ended.
-    pub(in crate::model) fn on_forward<O: Observer>(
+    pub(in crate::model) fn on_forward<O: Observer, const PLAIN: bool>(
         &mut self,
         s: &mut Scheduler<Event>,
         o: &mut O,
@@ -510,18 +521,24 @@ impl World {
         serial: u64,
     ) {
         if self.requests.live(key, serial).is_some() {
-            self.route(s, o, key);
+            self.route::<O, PLAIN>(s, o, key);
         }
     }
 
-    /// Routes request `key` through its node's router to a task, or answers 503.
+    /// Routes request `key` through its node's router to a task, or answers 503. `PLAIN`:
+    /// the world is [`World::plain`] (no stickiness, connections or WebSockets to look at).
     #[inline]
-    fn route<O: Observer>(&mut self, s: &mut Scheduler<Event>, o: &mut O, key: u32) {
+    fn route<O: Observer, const PLAIN: bool>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+    ) {
         let now = s.now();
         let req = self.requests.get_mut(key);
         let tg = req.target_group;
         let router = &mut self.lb.nodes[req.node.index()].routers[tg.index()];
-        let chosen = if self.lb.sticky.is_empty() {
+        let chosen = if PLAIN || self.lb.sticky.is_empty() {
             router.dispatch(now)
         } else {
             let (node, session) = (req.node, req.session);
@@ -549,6 +566,9 @@ impl World {
                 self.complete_drain(now, o, tg, slot);
             }
             return;
+        }
+        if PLAIN {
+            return self.serve(s, o, key);
         }
         if self.lb.connections.is_some() && self.keep_alive_race(now, o, key, task) {
             return;

@@ -27,6 +27,9 @@ pub struct TargetGroupRouter {
     /// Routable slots in slow start, ascending by slot; pruned as their ramps end.
     ramps: Vec<Ramp>,
     policy: Router,
+    /// Whether the policy learns from responses ([`Router::learns`]): one flag on the
+    /// response path instead of a match.
+    learns: bool,
     rng: SimRng,
     /// Requests routed to a target so far (CloudWatch's `RequestCount`).
     dispatched: u64,
@@ -46,6 +49,7 @@ impl TargetGroupRouter {
 
     fn with_policy(policy: Router, rng: SimRng) -> Self {
         TargetGroupRouter {
+            learns: policy.learns(),
             routable: Vec::new(),
             pos: Vec::new(),
             outstanding: Vec::new(),
@@ -172,7 +176,7 @@ impl TargetGroupRouter {
 
     /// Chooses a routable target for one request and counts it as outstanding; `None` when
     /// no target is routable.
-    #[inline]
+    #[inline(always)]
     pub fn dispatch(&mut self, now: SimTime) -> Option<u32> {
         if self.routable.is_empty() {
             return None;
@@ -244,13 +248,15 @@ impl TargetGroupRouter {
 
     /// A request this node sent to `slot` ended. Returns true if the slot is routable (so
     /// no deregistration can be waiting for this request).
-    #[inline]
+    #[inline(always)]
     pub fn ended(&mut self, slot: u32, feedback: &Feedback) -> bool {
         let o = &mut self.outstanding[slot as usize];
         debug_assert!(*o > 0);
         *o -= 1;
         self.policy.outstanding_changed(slot, *o + 1, *o);
-        self.policy.completed(slot, feedback);
+        if self.learns {
+            self.policy.completed(slot, feedback);
+        }
         self.pos[slot as usize] != NONE
     }
 

@@ -205,8 +205,19 @@ macro_rules! each {
     };
 }
 
+impl Router {
+    /// True if the algorithm learns from responses (`completed` does something):
+    /// `least_response_time` (latency) and `weighted_random` (anomaly mitigation).
+    pub fn learns(&self) -> bool {
+        matches!(
+            self,
+            Router::LeastResponseTime(_) | Router::WeightedRandom(_)
+        )
+    }
+}
+
 impl RoutingPolicy for Router {
-    #[inline]
+    #[inline(always)]
     fn choose(&mut self, c: &Candidates<'_>, rng: &mut SimRng) -> u32 {
         each!(self, p => p.choose(c, rng))
     }
@@ -228,9 +239,15 @@ impl RoutingPolicy for Router {
         each!(self, p => p.weight_changed(slot, c))
     }
 
-    #[inline]
+    /// Only the algorithms that learn from responses are told (a match on two variants,
+    /// so the others pay one predictable branch per response).
+    #[inline(always)]
     fn completed(&mut self, slot: u32, feedback: &Feedback) {
-        each!(self, p => p.completed(slot, feedback))
+        match self {
+            Router::LeastResponseTime(p) => p.completed(slot, feedback),
+            Router::WeightedRandom(p) => p.completed(slot, feedback),
+            _ => {}
+        }
     }
 }
 
