@@ -1098,3 +1098,74 @@ mod tests {
         assert_eq!(routed, 2000 - 10 - 10);
     }
 }
+
+#[cfg(test)]
+mod plain_tests {
+    use super::World;
+
+    const BASE: &str = r#"
+[simulation]
+name = "p"
+duration = "10s"
+[[clients]]
+name = "c"
+arrivals = { process = "poisson", rate_rps = 10.0 }
+[load_balancer]
+type = "application"
+[[load_balancer.listeners]]
+port = 80
+default_action = { type = "forward", target_group = "g" }
+[[target_groups]]
+name = "g"
+[[services]]
+name = "s"
+target_group = "g"
+desired_count = 2
+request = { cpu_time = "10ms" }
+"#;
+
+    fn plain(extra: &str, replace: Option<(&str, &str)>) -> bool {
+        let mut text = format!("{BASE}{extra}");
+        if let Some((from, to)) = replace {
+            assert!(text.contains(from), "{from}");
+            text = text.replace(from, to);
+        }
+        let sc = crate::scenario::load_str(std::path::Path::new("p.toml"), &text, &[])
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        World::build(&sc.spec).unwrap().plain
+    }
+
+    /// The plain copy of the request path (no optional checks) is taken only when no
+    /// request can need an optional feature: each feature turns it off.
+    #[test]
+    fn plain_only_without_optional_features() {
+        assert!(plain("", None));
+        let client = "arrivals = { process = \"poisson\", rate_rps = 10.0 }";
+        for (what, with) in [
+            (
+                "keep-alive",
+                format!("{client}\nkeep_alive = {{ requests = 100, idle = \"30s\" }}"),
+            ),
+            (
+                "a mix",
+                format!("{client}\nrequests = [{{ weight = 1, path = \"/a\" }}]"),
+            ),
+            (
+                "websockets",
+                format!("{client}\nwebsocket = {{ duration = \"1s\" }}"),
+            ),
+            ("sessions", format!("{client}\nsessions = {{ count = 5 }}")),
+            (
+                "users",
+                "arrivals = { process = \"closed_loop\", users = 2, think_time = \"1s\" }"
+                    .to_string(),
+            ),
+        ] {
+            assert!(!plain("", Some((client, &with))), "{what}");
+        }
+        assert!(!plain(
+            "",
+            Some(("type = \"application\"", "type = \"none\""))
+        ));
+    }
+}
