@@ -58,7 +58,7 @@ pub(super) fn resolve(
             );
         }
         for (field, s) in [("blue_service", blue), ("green_service", green)] {
-            if !known {
+            if !known || (field == "green_service" && blue == green) {
                 break;
             }
             if !used_services.insert(s) {
@@ -194,7 +194,11 @@ pub(super) fn resolve(
         if at >= run {
             ctx.bad(
                 format!("{p}.at"),
-                "must be before the end of the run (simulation.duration)",
+                format!(
+                    "{}: allowed \"0s\" to before the end of the run (simulation.duration, {})",
+                    super::secs(at),
+                    super::secs(run)
+                ),
             );
         }
         let (config_name, routing) = config(ctx, &p, b.deployment_config.as_ref());
