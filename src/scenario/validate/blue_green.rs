@@ -23,12 +23,12 @@ pub const MAX_INTERVAL: SimDuration = SimDuration::from_secs(2880 * 60);
 /// One minute, in ns.
 const MINUTE_NS: u64 = 60 * NANOS_PER_SEC;
 
-/// Checks every `[[blue_green]]` and resolves it; `lb_type` is `load_balancer.type`.
+/// Checks every `[[blue_green]]` and resolves it; `lb` is `load_balancer.type` and the
+/// resolved load balancer.
 pub(super) fn resolve(
     ctx: &mut Ctx,
     sections: &[BlueGreenSection],
-    lb_type: &str,
-    lb: &LoadBalancerSpec,
+    (lb_type, lb): (&str, &LoadBalancerSpec),
     ports: &PortIndex,
     services: &mut [ServiceSpec],
     svc_index: &ServiceIndex,

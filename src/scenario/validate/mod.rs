@@ -395,8 +395,7 @@ pub fn resolve(
     let blue_green = blue_green::resolve(
         &mut ctx,
         &file.blue_green,
-        &file.load_balancer.kind,
-        &load_balancer,
+        (&file.load_balancer.kind, &load_balancer),
         &ports,
         &mut services,
         &svc_index,
