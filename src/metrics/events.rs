@@ -556,6 +556,9 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
                 detail,
             )
         }
+        LifecycleEvent::BlueGreen { deployment, change } => {
+            blue_green_row(world, usize::from(deployment), change)
+        }
     };
     Some([
         format_event_time(now),
@@ -566,6 +569,101 @@ pub fn event_row(now: SimTime, event: &LifecycleEvent, world: &World) -> Option<
         reason.to_string(),
         detail,
     ])
+}
+
+/// The columns of a blue/green deployment's row: `blue_green_started`, `traffic_shifted`
+/// (`detail` gives both weights), `task_set_terminated`, and at the end
+/// `blue_green_succeeded`, `blue_green_rolled_back` or `blue_green_failed` (CodeDeploy's
+/// words in `detail`).
+fn blue_green_row(
+    world: &World,
+    d: usize,
+    change: crate::model::ecs::blue_green::BlueGreenChange,
+) -> (&'static str, String, String, String, &'static str, String) {
+    use crate::model::ecs::blue_green::{BlueGreenChange, BlueGreenState};
+    let bg = &world.blue_green()[d];
+    let svc = |i: usize| &world.services()[i];
+    let (blue, green) = (svc(bg.spec.blue_service), svc(bg.spec.green_service));
+    let group =
+        |s: &crate::model::Service| world.target_groups()[s.target_group.index()].name.clone();
+    match change {
+        BlueGreenChange::Started => (
+            "blue_green_started",
+            green.name.clone(),
+            String::new(),
+            group(green),
+            "",
+            format!(
+                "blue/green deployment #{d} from task set (service {}) to (service {}) started, \
+                 {}; termination wait {} min.",
+                blue.name,
+                green.name,
+                bg.spec.config_name,
+                bg.spec.termination_wait.0 / 60_000_000_000
+            ),
+        ),
+        BlueGreenChange::TrafficShifted { green_percent } => (
+            "traffic_shifted",
+            green.name.clone(),
+            String::new(),
+            group(green),
+            // Green's share only falls to 0 on a rollback.
+            if green_percent == 0 { "ROLLBACK" } else { "" },
+            format!(
+                "production traffic: {} {} %, {} {} %.",
+                group(blue),
+                100 - green_percent,
+                group(green),
+                green_percent
+            ),
+        ),
+        BlueGreenChange::TaskSetTerminated { service } => {
+            let s = svc(service.index());
+            (
+                "task_set_terminated",
+                s.name.clone(),
+                String::new(),
+                group(s),
+                "",
+                format!("(service {}) task set terminated: desired count 0.", s.name),
+            )
+        }
+        BlueGreenChange::Ended => {
+            let (kind, reason, what) = match bg.state {
+                BlueGreenState::Succeeded => (
+                    "blue_green_succeeded",
+                    "SUCCEEDED",
+                    "succeeded: the original task set was terminated".to_string(),
+                ),
+                BlueGreenState::RolledBack => (
+                    "blue_green_rolled_back",
+                    "ROLLED_BACK",
+                    format!(
+                        "was rolled back: alarm {} is in ALARM",
+                        bg.alarm
+                            .map(|a| world.cloudwatch().alarms[a].name.clone())
+                            .unwrap_or_default()
+                    ),
+                ),
+                _ => (
+                    "blue_green_failed",
+                    "FAILED",
+                    format!(
+                        "failed: the replacement task set was not steady within {} min",
+                        crate::model::ecs::blue_green::READY_TIMEOUT.0 / 60_000_000_000
+                    ),
+                ),
+            };
+            (
+                kind,
+                green.name.clone(),
+                String::new(),
+                group(green),
+                reason,
+                format!("blue/green deployment #{d} {what}."),
+            )
+        }
+    }
 }
 
 /// ECS's name of `service`'s task definition revision `revision` (0-based): `name:1` for

@@ -656,6 +656,7 @@ impl Recorder {
             target_groups: groups,
             dependencies,
             deployments: deployment_summaries(world),
+            blue_green: blue_green_summaries(world),
             auto_scaling: self.scaling_summaries(world),
             cost: super::CostSummary::new(&world.cost(now), arrived),
             listeners,
@@ -706,6 +707,34 @@ impl Recorder {
             })
             .collect()
     }
+}
+
+/// Every blue/green deployment, for `summary.json`.
+fn blue_green_summaries(world: &World) -> Vec<super::summary::BlueGreenSummary> {
+    let name = |i: usize| world.services()[i].name.clone();
+    world
+        .blue_green()
+        .iter()
+        .map(|b| super::summary::BlueGreenSummary {
+            blue_service: name(b.spec.blue_service),
+            green_service: name(b.spec.green_service),
+            deployment_config: b.spec.config_name.clone(),
+            status: b.state.name().to_string(),
+            started_s: b.started.map(SimTime::as_secs_f64),
+            shift_started_s: b.shift_started.map(SimTime::as_secs_f64),
+            shifted_s: b.shifted.map(SimTime::as_secs_f64),
+            ended_s: b.ended.map(SimTime::as_secs_f64),
+            green_percent_at_end: b.green_percent,
+            shifts: b
+                .shifts
+                .iter()
+                .map(|&(t, p)| super::summary::TrafficShiftSummary {
+                    time_s: t.as_secs_f64(),
+                    green_percent: p,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Every service's deployments, for `summary.json`.
@@ -1334,6 +1363,7 @@ impl Observer for Recorder {
             | LifecycleEvent::DeploymentStarted { .. }
             | LifecycleEvent::DeploymentCompleted { .. }
             | LifecycleEvent::DeploymentFailed { .. }
+            | LifecycleEvent::BlueGreen { .. }
             | LifecycleEvent::TargetAnomaly { .. }
             | LifecycleEvent::ScalableTargetUpdated { .. } => {}
             LifecycleEvent::ScalingActivity {

@@ -58,6 +58,10 @@ pub struct Summary {
     pub dependencies: Vec<DependencySummary>,
     /// Every service's deployments, by service in scenario order, then in start order.
     pub deployments: Vec<DeploymentSummary>,
+    /// Every blue/green deployment (`[[blue_green]]`), in scenario order; absent when the
+    /// scenario has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blue_green: Vec<BlueGreenSummary>,
     /// What the run cost on AWS (whole run), US dollars: see `model::cost`.
     pub cost: CostSummary,
     /// Per service with `auto_scaling`, in scenario order: its scaling activities (whole
@@ -228,6 +232,42 @@ pub struct DeploymentSummary {
     pub failed_tasks: u32,
     /// The circuit breaker's threshold; `null` when the breaker is off.
     pub failure_threshold: Option<u32>,
+}
+
+/// One blue/green deployment (see `model::ecs::blue_green`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlueGreenSummary {
+    /// The blue (original) service.
+    pub blue_service: String,
+    /// The green (replacement) service.
+    pub green_service: String,
+    /// The deployment configuration (`CodeDeployDefault.ECSCanary10Percent5Minutes`...,
+    /// or `Custom`).
+    pub deployment_config: String,
+    /// `PENDING` (not started), `IN_PROGRESS`, `SUCCEEDED` (blue terminated),
+    /// `ROLLED_BACK` (the alarm fired) or `FAILED` (green not steady within 1 h).
+    pub status: String,
+    /// When it started, s; `null` if it had not.
+    pub started_s: Option<f64>,
+    /// When traffic started shifting (green steady), s; `null` if it did not.
+    pub shift_started_s: Option<f64>,
+    /// When every request went to green (the last step), s; `null` if never.
+    pub shifted_s: Option<f64>,
+    /// When it ended (blue terminated, rolled back or failed), s; `null` if it had not.
+    pub ended_s: Option<f64>,
+    /// Green's share of the forward at the end, %.
+    pub green_percent_at_end: u32,
+    /// Every weight change: `{ time_s, green_percent }`.
+    pub shifts: Vec<TrafficShiftSummary>,
+}
+
+/// One traffic shift of a blue/green deployment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrafficShiftSummary {
+    /// When, s.
+    pub time_s: f64,
+    /// Green's share from then on, % (blue gets the rest).
+    pub green_percent: u32,
 }
 
 /// Memory utilisation of tasks: memory in use ÷ memory reserved (task definition `memory`),

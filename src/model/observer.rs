@@ -214,6 +214,13 @@ pub enum LifecycleEvent {
         /// The failure count, at the threshold.
         failures: u32,
     },
+    /// A blue/green deployment changed (read it from [`World::blue_green`]).
+    BlueGreen {
+        /// The deployment (index in the scenario's `[[blue_green]]`).
+        deployment: u16,
+        /// What changed.
+        change: super::ecs::blue_green::BlueGreenChange,
+    },
 }
 
 /// Receives the model's observations. Every method has an empty default.

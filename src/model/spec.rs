@@ -71,6 +71,9 @@ pub struct WorldSpec {
     /// The prices the run's cost is computed with (`[pricing]`; AWS us-east-1 by default):
     /// see [`crate::model::cost`].
     pub pricing: super::cost::PricingSpec,
+    /// Blue/green deployments with CodeDeploy-style traffic shifting (`[[blue_green]]`):
+    /// see [`crate::model::ecs::blue_green`]. Default none.
+    pub blue_green: Vec<super::ecs::blue_green::BlueGreenSpec>,
 }
 
 impl Default for WorldSpec {
@@ -93,6 +96,7 @@ impl Default for WorldSpec {
             subnets: Vec::new(),
             cloudwatch_ingestion_delay: SimDuration::from_secs(60),
             pricing: super::cost::PricingSpec::default(),
+            blue_green: Vec::new(),
         }
     }
 }

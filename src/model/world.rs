@@ -219,6 +219,14 @@ pub enum Event {
         /// The target group (a `u16` keeps the event at 16 bytes).
         tg: u16,
     },
+    /// CodeDeploy: a step of blue/green deployment `deployment` (its index in the
+    /// scenario's `[[blue_green]]`): see `model::ecs::blue_green`.
+    BlueGreen {
+        /// The deployment.
+        deployment: u16,
+        /// What is due.
+        step: super::ecs::blue_green::BlueGreenStep,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -296,6 +304,8 @@ pub struct World {
     pub(in crate::model) pricing: super::cost::PricingSpec,
     /// Fargate billing and the load balancer's LCU dimensions.
     pub(in crate::model) cost: super::cost::CostMeter,
+    /// The blue/green deployments (`[[blue_green]]`), in scenario order.
+    pub(in crate::model) blue_green: Vec<super::ecs::blue_green::BlueGreen>,
 }
 
 impl World {
@@ -371,6 +381,7 @@ impl World {
             .map(|s| s.auto_scaling.clone())
             .collect();
         let scaling = super::autoscaling::build(&specs, &names, &mut cloudwatch);
+        let blue_green = super::ecs::blue_green::build(spec, &names, &mut cloudwatch);
         lb.keep_responses(&cloudwatch, target_groups.len());
         let plain = sessions == 0 && lb.plain() && clients.iter().all(|c| c.plain_path(&lb));
         Ok(World {
@@ -408,6 +419,7 @@ impl World {
             scaling,
             pricing: spec.pricing,
             cost: super::cost::CostMeter::default(),
+            blue_green,
         })
     }
 
@@ -606,6 +618,7 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
         }
         Event::UserArrival { client, user } => w.on_user_arrival(s, o, client, user),
         Event::AnomalyEvaluation { tg } => w.on_anomaly_evaluation(s, o, tg),
+        Event::BlueGreen { deployment, step } => w.on_blue_green(s, o, deployment, step),
         Event::WarmupEnd => {
             let now = s.now();
             w.account_all(now);
@@ -761,6 +774,7 @@ impl<O: Observer> Simulation<O> {
         world.schedule_scaling(&mut sched);
         world.schedule_spot_interruptions(&mut sched);
         world.schedule_anomaly_evaluations(&mut sched);
+        world.schedule_blue_green(&mut sched);
         // The initial targets' health checks start now.
         world.run_deferred(&mut sched, &mut observer);
         Ok(Simulation {

@@ -252,6 +252,70 @@ pub struct ScenarioFile {
     /// they are checked on the run's summary.
     #[serde(default, rename = "assert")]
     pub asserts: Vec<AssertSection>,
+    /// `[[blue_green]]`: blue/green deployments with CodeDeploy-style traffic shifting
+    /// between two services behind a weighted forward; default none.
+    #[serde(default)]
+    pub blue_green: Vec<BlueGreenSection>,
+}
+
+/// `[[blue_green]]`: a blue/green deployment (ECS deployment controller `CODE_DEPLOY`):
+/// production traffic shifts from the blue service's target group to the green service's
+/// by changing a weighted forward's weights (see `model::ecs::blue_green`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlueGreenSection {
+    /// The original service (its target group is in the forward with a positive weight).
+    pub blue_service: String,
+    /// The replacement service (its target group is in the forward with weight 0); its
+    /// `desired_count` tasks are launched at `at`.
+    pub green_service: String,
+    /// The production listener's port; default the first listener.
+    #[serde(default)]
+    pub listener: Option<u16>,
+    /// The priority of the listener rule whose forward is shifted; default none: the
+    /// listener's default action.
+    #[serde(default)]
+    pub rule: Option<i64>,
+    /// When the deployment starts (green's tasks are launched then); default "0s": green's
+    /// tasks are the green service's initial ones, warm.
+    #[serde(default)]
+    pub at: Option<Dur>,
+    /// A predefined CodeDeploy configuration name (default
+    /// "CodeDeployDefault.ECSAllAtOnce"), or a custom one `{ type = "canary" | "linear",
+    /// percent, interval }`.
+    #[serde(default)]
+    pub deployment_config: Option<DeploymentConfigSection>,
+    /// CodeDeploy `terminationWaitTimeInMinutes`: from the last traffic shift to the
+    /// termination of the blue task set; whole minutes, 0–2880 min; default "1h".
+    #[serde(default)]
+    pub termination_wait: Option<Dur>,
+    /// A CloudWatch alarm on the green service's metrics (as `step_scaling[].alarm`): in
+    /// `ALARM` during the deployment, it rolls back; default none.
+    #[serde(default)]
+    pub alarm: Option<AlarmSection>,
+}
+
+/// A blue/green deployment configuration: a predefined name, or a custom table.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum DeploymentConfigSection {
+    /// `"CodeDeployDefault.ECSAllAtOnce"`, `"CodeDeployDefault.ECSCanary10Percent5Minutes"`...
+    Predefined(String),
+    /// `{ type = "canary", percent = 10, interval = "5m" }`.
+    Custom(CustomDeploymentConfigSection),
+}
+
+/// A custom CodeDeploy configuration (`TimeBasedCanary` or `TimeBasedLinear`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomDeploymentConfigSection {
+    /// "canary" (`TimeBasedCanary`) or "linear" (`TimeBasedLinear`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `canaryPercentage` / `linearPercentage`: 1–99.
+    pub percent: i64,
+    /// `canaryInterval` / `linearInterval`: whole minutes, 1–2880 min (lbsim's range).
+    pub interval: Dur,
 }
 
 /// One `[[assert]]`: a bound on a flat metric of the run's summary (`latency_p99_ms`,

@@ -3,6 +3,7 @@
 mod algorithms;
 mod autoscaling;
 mod bad_inputs;
+mod bluegreen;
 mod browser;
 mod bundled;
 mod check;

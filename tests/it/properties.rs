@@ -1000,7 +1000,8 @@ impl Observer for Checker {
             | LifecycleEvent::MemoryRecovered { .. }
             | LifecycleEvent::DeploymentStarted { .. }
             | LifecycleEvent::DeploymentCompleted { .. }
-            | LifecycleEvent::DeploymentFailed { .. } => {}
+            | LifecycleEvent::DeploymentFailed { .. }
+            | LifecycleEvent::BlueGreen { .. } => {}
         }
     }
     fn call_finished(&mut self, now: SimTime, call: &CallEnd) {

@@ -105,6 +105,9 @@ impl World {
             cw.alarms[a].state = state;
         }
         o.cloudwatch_published(now, minute, self);
+        if !self.blue_green.is_empty() {
+            self.blue_green_alarms(s, o);
+        }
         for i in 0..self.scaling.len() {
             let service = ServiceId(i as u32);
             let Some(mut target) = self.scaling[i].take() else {

@@ -350,7 +350,7 @@ impl World {
     }
 
     /// Whether `id`'s target is `healthy` in its target group.
-    fn task_healthy(&self, id: TaskId) -> bool {
+    pub(in crate::model) fn task_healthy(&self, id: TaskId) -> bool {
         self.tasks[id.index()].target.is_some_and(|(tg, slot)| {
             self.target_groups[tg.index()].targets()[slot as usize].state == TargetState::Healthy
         })

@@ -620,6 +620,9 @@ impl World {
         {
             self.roll(s, o, service);
         }
+        if !self.blue_green.is_empty() {
+            self.blue_green_target_healthy(s, o, service);
+        }
     }
 
     /// Tasks of `service` launched and not yet being stopped (PROVISIONING to RUNNING,

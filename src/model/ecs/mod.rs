@@ -9,6 +9,7 @@
 //! next step at the same instant (a worker handed over, a call that failed fast) are run
 //! from a work list, never by recursion, so no input can exhaust the stack.
 
+pub mod blue_green;
 mod cpu;
 pub mod deployment;
 mod lifecycle;

@@ -12,7 +12,7 @@ use crate::model::autoscaling::{
 };
 use crate::model::cloudwatch::{Comparison, MetricName, MetricSpec, Statistic};
 use crate::scenario::file::{
-    AutoScalingSection, CloudWatchSection, MetricSection, ScheduledActionSection,
+    AlarmSection, AutoScalingSection, CloudWatchSection, MetricSection, ScheduledActionSection,
     StepScalingSection, TargetTrackingSection,
 };
 
@@ -332,14 +332,12 @@ fn custom(ctx: &mut Ctx, p: &str, m: &MetricSection) -> MetricSpec {
     metric(ctx, p, &m.metric_name, m.namespace.as_deref(), &m.statistic)
 }
 
-/// Checks a step scaling policy and its alarm.
-fn step_scaling(ctx: &mut Ctx, p: &str, t: &StepScalingSection) -> StepScalingSpec {
-    ctx.name(&format!("{p}.name"), &t.name, "policy", 255, true);
-    let a = &t.alarm;
-    let ap = format!("{p}.alarm");
+/// Checks a CloudWatch alarm (period one minute) at `ap`: its metric, comparison,
+/// threshold, evaluation periods and datapoints to alarm (CloudWatch `PutMetricAlarm`).
+pub(super) fn alarm(ctx: &mut Ctx, ap: &str, a: &AlarmSection) -> AlarmSpec {
     let metric = metric(
         ctx,
-        &ap,
+        ap,
         &a.metric_name,
         a.namespace.as_deref(),
         &a.statistic,
@@ -386,6 +384,19 @@ fn step_scaling(ctx: &mut Ctx, p: &str, t: &StepScalingSection) -> StepScalingSp
         i64::from(evaluation_periods),
         "CloudWatch DatapointsToAlarm: at most evaluation_periods",
     );
+    AlarmSpec {
+        metric,
+        threshold: a.threshold,
+        comparison,
+        evaluation_periods,
+        datapoints_to_alarm,
+    }
+}
+
+/// Checks a step scaling policy and its alarm.
+fn step_scaling(ctx: &mut Ctx, p: &str, t: &StepScalingSection) -> StepScalingSpec {
+    ctx.name(&format!("{p}.name"), &t.name, "policy", 255, true);
+    let alarm = alarm(ctx, &format!("{p}.alarm"), &t.alarm);
     let adjustment_type = match t.adjustment_type.as_str() {
         "ChangeInCapacity" => AdjustmentType::ChangeInCapacity,
         "ExactCapacity" => AdjustmentType::ExactCapacity,
@@ -514,13 +525,7 @@ fn step_scaling(ctx: &mut Ctx, p: &str, t: &StepScalingSection) -> StepScalingSp
     };
     StepScalingSpec {
         name: t.name.clone(),
-        alarm: AlarmSpec {
-            metric,
-            threshold: a.threshold,
-            comparison,
-            evaluation_periods,
-            datapoints_to_alarm,
-        },
+        alarm,
         adjustment_type,
         step_adjustments: steps,
         min_adjustment_magnitude,

@@ -17,6 +17,7 @@
 
 mod asserts;
 mod autoscaling;
+mod blue_green;
 mod clients;
 mod dependencies;
 mod dist;
@@ -373,7 +374,7 @@ pub fn resolve(
     );
     let clients = clients::resolve(&mut ctx, &file.clients, &ports, sim.duration.0);
     let (dependencies, dep_index) = dependencies::resolve(&mut ctx, &file.dependencies);
-    let (services, svc_index) = services::resolve(
+    let (mut services, svc_index) = services::resolve(
         &mut ctx,
         &file.services,
         &tg_index,
@@ -391,6 +392,15 @@ pub fn resolve(
     let subnets = network::resolve(&mut ctx, file.subnets.as_deref());
     let cloudwatch_ingestion_delay = autoscaling::cloudwatch(&mut ctx, &file.cloudwatch);
     let pricing = pricing::resolve(&mut ctx, &file.pricing);
+    let blue_green = blue_green::resolve(
+        &mut ctx,
+        &file.blue_green,
+        (&file.load_balancer.kind, &load_balancer),
+        &ports,
+        &mut services,
+        &svc_index,
+        sim.duration.0,
+    );
     if !ctx.issues.is_empty() {
         return Err(ctx.issues);
     }
@@ -409,6 +419,7 @@ pub fn resolve(
         subnets,
         cloudwatch_ingestion_delay,
         pricing,
+        blue_green,
     };
     Ok((spec, ctx.warnings))
 }
