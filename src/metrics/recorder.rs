@@ -660,8 +660,32 @@ impl Recorder {
             cost: super::CostSummary::new(&world.cost(now), arrived),
             listeners,
             rules,
+            network_load_balancer: nlb_summary(world),
         }
     }
+}
+
+/// The NLB's part of `summary.json`, if the load balancer is one.
+fn nlb_summary(world: &World) -> Option<super::summary::NlbSummary> {
+    let nlb = world.load_balancer().network()?;
+    let mut by_task = BTreeMap::new();
+    let mut counts = Vec::new();
+    for (t, n) in nlb.requests_by_task() {
+        by_task.insert(world.tasks()[t.index()].name.clone(), n);
+        counts.push(n);
+    }
+    let mean = counts.iter().sum::<u64>() as f64 / counts.len().max(1) as f64;
+    let max = counts.iter().copied().max().unwrap_or(0) as f64;
+    Some(super::summary::NlbSummary {
+        connections: nlb.connections_bound(),
+        connections_reset: nlb.connections_reset(),
+        requests_by_task: by_task,
+        max_over_mean: if mean > 0.0 {
+            round_to(max / mean, 4)
+        } else {
+            0.0
+        },
+    })
 }
 
 /// One service's scaling activities so far.

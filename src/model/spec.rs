@@ -337,6 +337,14 @@ pub struct LoadBalancerSpec {
     /// resolve the service's DNS name to task IPs and connect to them directly (see
     /// `model::discovery`). `None` (the default): an ALB.
     pub discovery: Option<DiscoverySpec>,
+    /// Issue 12, `type = "network"`: a Network Load Balancer instead of an ALB. Each client
+    /// connection is bound to one target by a hash of its 5-tuple and keeps it for its
+    /// life; a request that cannot be served ends with
+    /// [`Cause::ConnectionFailed`](crate::model::Cause::ConnectionFailed) (an NLB sends no
+    /// HTTP error). See `model::elb::network`
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/how-elastic-load-balancing-works.html>).
+    /// False (the default): an ALB.
+    pub network: bool,
 }
 
 /// Direct service discovery (Cloud Map style DNS records, one per task; no load balancer):
@@ -391,6 +399,7 @@ impl Default for LoadBalancerSpec {
             cross_zone: true,
             discovery: None,
             fin_propagation: DEFAULT_FIN_PROPAGATION,
+            network: false,
         }
     }
 }
@@ -566,6 +575,12 @@ pub struct TargetGroupSpec {
     /// The decay time τ of [`Algorithm::LeastResponseTime`]'s moving average of latency
     /// (Finagle's `decayTime`, default 10 s); unused by the other algorithms.
     pub response_time_decay: SimDuration,
+    /// NLB `deregistration_delay.connection_termination.enabled`: true closes the client
+    /// connections still bound to a target when its deregistration completes; false (the
+    /// AWS default) leaves them flowing to it while its task accepts connections
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html#deregistration-delay>).
+    /// Only with [`LoadBalancerSpec::network`].
+    pub connection_termination: bool,
 }
 
 /// The default decay time of `least_response_time`'s peak EWMA: 10 s, Finagle's default
@@ -644,6 +659,11 @@ pub struct HealthCheckSpec {
     /// practices guide says the healthy threshold; the sources conflict, so it is a
     /// parameter. Default 1.
     pub initial_passes: u32,
+    /// `HealthCheckProtocol = TCP` (the NLB default): a check passes if the task accepts
+    /// the connection (its application listens), without a request to serve, a path or a
+    /// matcher; an unreachable task fails it by timeout. False (the default): HTTP
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-health-checks.html>).
+    pub tcp: bool,
 }
 
 impl Default for HealthCheckSpec {
@@ -659,6 +679,7 @@ impl Default for HealthCheckSpec {
             unhealthy_threshold: 2,
             matcher: vec![(200, 200)],
             initial_passes: 1,
+            tcp: false,
         }
     }
 }
@@ -685,6 +706,7 @@ impl Default for TargetGroupSpec {
             stickiness: None,
             anomaly_mitigation: None,
             response_time_decay: DEFAULT_RESPONSE_TIME_DECAY,
+            connection_termination: false,
         }
     }
 }

@@ -133,7 +133,10 @@ impl Client {
                 },
                 connections: connections::ClientConnections::build(
                     c.keep_alive,
-                    spec.load_balancer.listeners[c.listener].protocol == "HTTPS",
+                    matches!(
+                        spec.load_balancer.listeners[c.listener].protocol.as_str(),
+                        "HTTPS" | "TLS"
+                    ),
                     u32::from(c.tls_handshake_round_trips),
                     spec.load_balancer.idle_timeout,
                 ),

@@ -11,6 +11,7 @@ pub mod algorithms;
 pub mod anomaly;
 pub mod connections;
 pub mod health;
+pub mod network;
 mod nodes;
 mod routing;
 pub mod rules;
@@ -83,6 +84,8 @@ pub struct LoadBalancer {
     /// Connections to targets, when a service sets a keep-alive timeout (see
     /// [`connections`]).
     pub(in crate::model) connections: Option<Box<connections::TargetConnections>>,
+    /// `type = "network"`: the NLB's connection table (see [`network`]).
+    pub(in crate::model) nlb: Option<Box<network::Nlb>>,
 }
 
 impl LoadBalancer {
@@ -264,14 +267,20 @@ impl LoadBalancer {
             name,
             listener_targets,
             listeners,
-            extra: built.nodes.len() > 1 || direct.is_some(),
+            extra: built.nodes.len() > 1 || direct.is_some() || spec.load_balancer.network,
             nodes: built.nodes,
             responses: Vec::new(),
             dns_key: built.dns_key,
             zonal: built.zonal,
             direct,
             sticky: Vec::new(),
-            connections: connections::TargetConnections::build(spec, node_count),
+            // An NLB passes client connections through: no connection of its own to targets.
+            connections: if spec.load_balancer.network {
+                None
+            } else {
+                connections::TargetConnections::build(spec, node_count)
+            },
+            nlb: network::Nlb::build(spec),
         })
     }
 
@@ -375,6 +384,11 @@ impl LoadBalancer {
     /// The nodes.
     pub fn nodes(&self) -> &[LbNode] {
         &self.nodes
+    }
+
+    /// The NLB's connection table (`type = "network"`), if this is an NLB.
+    pub fn network(&self) -> Option<&network::Nlb> {
+        self.nlb.as_deref()
     }
 
     /// The connections to targets, if modelled (a service sets `keep_alive_timeout`).
@@ -497,6 +511,10 @@ impl World {
             self.direct_receive(s, o, req);
             return None;
         }
+        if self.lb.nlb.is_some() {
+            self.nlb_receive(s, o, req);
+            return None;
+        }
         req.node = self.lb.pick_node(req.seed);
         Some(req)
     }
@@ -535,7 +553,22 @@ impl World {
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };
+        self.deliver(s, o, key, slot, now);
+    }
+
+    /// Sends request `key`, routed to its target group's `slot`, to that task (refused at
+    /// once if the task does not listen).
+    #[inline]
+    pub(in crate::model) fn deliver<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+        slot: u32,
+        now: SimTime,
+    ) {
         let req = self.requests.get_mut(key);
+        let tg = req.target_group;
         let task = self.target_groups[tg.index()].task_at(slot);
         req.task = Some(task);
         req.slot = slot;
@@ -700,6 +733,13 @@ impl World {
         for &(slot, ramp) in &changes.ramps {
             for node in &mut self.lb.nodes {
                 node.routers[tg.index()].set_ramp(slot, ramp);
+            }
+        }
+        if self.lb.nlb.is_some() {
+            for c in &changes.states {
+                if c.to == TargetState::Unused {
+                    self.nlb_deregistered(tg, c.task);
+                }
             }
         }
         for c in &changes.states {
