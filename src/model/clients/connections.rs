@@ -46,6 +46,9 @@ pub struct ClientConnections {
     busy: Vec<(u32, u64)>,
     /// The id of the connection the last [`ClientConnections::acquire`] gave.
     last: u64,
+    /// With [`ClientConnections::track_closes`]: the ids of the idle connections found
+    /// closed (idle too long) since the last [`ClientConnections::take_closed`].
+    closed: Option<Vec<u64>>,
     /// Connections opened so far.
     opened: u64,
     /// Requests sent on a reused connection so far.
@@ -73,6 +76,7 @@ impl ClientConnections {
             idle: Vec::new(),
             busy: Vec::new(),
             last: 0,
+            closed: None,
             opened: 0,
             reused: 0,
         }))
@@ -94,6 +98,9 @@ impl ClientConnections {
                 return 0;
             }
             // The newest idle connection is closed: so is every older one.
+            if let Some(closed) = &mut self.closed {
+                closed.extend(self.idle.iter().map(|&(_, _, id)| id));
+            }
             self.idle.clear();
         }
         self.busy.push((1, self.opened));
@@ -137,6 +144,17 @@ impl ClientConnections {
             self.idle.push((now, uses, id));
         }
         open
+    }
+
+    /// Records the ids of the idle connections found closed, for
+    /// [`ClientConnections::take_closed`] (an NLB follows its connections).
+    pub fn track_closes(&mut self) {
+        self.closed = Some(Vec::new());
+    }
+
+    /// The ids of the idle connections found closed since the last call.
+    pub fn take_closed(&mut self) -> Vec<u64> {
+        self.closed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Forgets idle connection `id` (the load balancer closed it).

@@ -651,7 +651,11 @@ impl World {
             self.clients[req.client.index()].request_ended(now);
             cause
         };
-        let drained = self.lb.request_ended(&self.target_groups, now, req, cause);
+        let mut drained = self.lb.request_ended(&self.target_groups, now, req, cause);
+        if drained && self.lb.nlb.is_some() {
+            // Behind an NLB a draining target also waits for its connections.
+            drained = !self.nlb_holds(req.target_group, req.slot);
+        }
         self.alb_request_ended(now, req, cause);
         self.session_ended(now, req, cause);
         o.request_finished(now, req, cause);

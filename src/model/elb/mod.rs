@@ -697,14 +697,15 @@ impl World {
         }
     }
 
-    /// True if no node has a request in flight to `tg`'s `slot`.
-    fn idle(&self, tg: TargetGroupId, slot: u32) -> bool {
+    /// True if no node has a request in flight to `tg`'s `slot` (and, behind an NLB, no
+    /// kept-alive connection is bound to it).
+    pub(in crate::model) fn idle(&self, tg: TargetGroupId, slot: u32) -> bool {
         self.lb.nodes.iter().all(|n| {
             n.routers[tg.index()]
                 .outstanding()
                 .get(slot as usize)
                 .is_none_or(|&c| c == 0)
-        })
+        }) && (self.lb.nlb.is_none() || !self.nlb_holds(tg, slot))
     }
 
     /// Tells every node about routability flips, keeps tasks' registrations in step, and
@@ -808,6 +809,17 @@ impl World {
         if let Some((tg, slot)) = self.tasks[task.index()].target {
             let idle = self.idle(tg, slot);
             let mut changes = Changes::default();
+            let group = &mut self.target_groups[tg.index()];
+            if self.lb.nlb.is_some()
+                && self.tasks[task.index()].state != super::ecs::TaskState::Deactivating
+            {
+                // A deregistration alone (no ECS stop): the NLB times its delay itself.
+                let delay = group.deregistration_delay;
+                if let Some(n) = self.lb.nlb.as_deref_mut() {
+                    n.pending.push((task, delay));
+                }
+                self.deferred = true;
+            }
             let group = &mut self.target_groups[tg.index()];
             if group.deregister(slot, idle, now, &mut changes) {
                 // Routable until the lag is over, or the deregistration delay expires.

@@ -79,6 +79,11 @@ pub struct Nlb {
     resets: u64,
     /// Requests sent to each task so far, by task.
     by_task: BTreeMap<TaskId, u64>,
+    /// Open kept-alive connections per task: a draining target with any waits for them
+    /// (or its delay).
+    open: BTreeMap<TaskId, u32>,
+    /// Manual deregistrations (not an ECS stop) whose delay must be timed: task and delay.
+    pub(in crate::model) pending: Vec<(TaskId, crate::engine::SimDuration)>,
 }
 
 impl Nlb {
@@ -100,6 +105,8 @@ impl Nlb {
                 bound: 0,
                 resets: 0,
                 by_task: BTreeMap::new(),
+                open: BTreeMap::new(),
+                pending: Vec::new(),
             })
         })
     }
@@ -117,6 +124,23 @@ impl Nlb {
     /// Requests sent to each task so far (in task order): the per-connection balance.
     pub fn requests_by_task(&self) -> impl Iterator<Item = (TaskId, u64)> + '_ {
         self.by_task.iter().map(|(&t, &n)| (t, n))
+    }
+
+    /// Forgets connection `key`'s flow (it closed); returns it.
+    fn remove_flow(&mut self, key: (u32, u64)) -> Option<Flow> {
+        let f = self.flows.remove(&key)?;
+        if let Some(n) = self.open.get_mut(&f.task) {
+            *n -= 1;
+            if *n == 0 {
+                self.open.remove(&f.task);
+            }
+        }
+        Some(f)
+    }
+
+    /// True if a kept-alive connection is still bound to `task`.
+    pub(in crate::model) fn holds(&self, task: TaskId) -> bool {
+        self.open.contains_key(&task)
     }
 
     /// The flow hash of connection `conn` of `client` (a kept-alive one), or of the
@@ -158,9 +182,22 @@ impl World {
             .connections
             .as_ref()
             .and_then(|c| c.kept_alive());
-        let Some(nlb) = self.lb.nlb.as_deref_mut() else {
+        if self.lb.nlb.is_none() {
             return;
-        };
+        }
+        // The client's idle connections that it found closed (idle too long) are gone.
+        let closed = self.clients[client.index()]
+            .connections
+            .as_mut()
+            .map(|c| c.take_closed())
+            .unwrap_or_default();
+        for c in closed {
+            let nlb = self.lb.nlb.as_deref_mut().expect("an NLB");
+            if let Some(f) = nlb.remove_flow((client.0, c)) {
+                self.flow_closed(now, o, f);
+            }
+        }
+        let nlb = self.lb.nlb.as_deref_mut().expect("an NLB");
         let existing = conn.and_then(|c| nlb.flows.get(&(client.0, c)).copied());
         let flow = match existing {
             Some(f) if self.flow_usable(&f) => Some(f),
@@ -168,8 +205,9 @@ impl World {
                 // Its target went away or turned unhealthy: the connection is reset.
                 let nlb = self.lb.nlb.as_deref_mut().expect("an NLB");
                 nlb.resets += 1;
-                if let Some(c) = conn {
-                    nlb.flows.remove(&(client.0, c));
+                let gone = conn.and_then(|c| nlb.remove_flow((client.0, c)));
+                if let Some(f) = gone {
+                    self.flow_closed(now, o, f);
                 }
                 None
             }
@@ -198,6 +236,68 @@ impl World {
         self.lb.nodes[flow.node.index()].routers[tg.index()].count(flow.slot);
         let key = self.requests.insert(req);
         self.deliver(s, o, key, flow.slot, now);
+    }
+
+    /// Connection `f` closed outside a request's end: its target's deregistration completes
+    /// if it was the last thing the target was draining.
+    fn flow_closed<O: Observer>(&mut self, now: SimTime, o: &mut O, f: Flow) {
+        let group = &self.target_groups[f.tg.index()];
+        if group.targets().get(f.slot as usize).is_some_and(|t| {
+            t.task == f.task && t.state == TargetState::Draining && !t.propagating
+        }) && self.idle(f.tg, f.slot)
+        {
+            self.complete_drain(now, o, f.tg, f.slot);
+        }
+    }
+
+    /// True if a kept-alive connection is bound to `tg`'s `slot` (its draining waits).
+    pub(in crate::model) fn nlb_holds(&self, tg: TargetGroupId, slot: u32) -> bool {
+        let task = self.target_groups[tg.index()].task_at(slot);
+        self.lb.nlb.as_deref().is_some_and(|n| n.holds(task))
+    }
+
+    /// `id`'s deregistration delay expired (an ECS stop, or a deregistration alone): with
+    /// `connection_termination` (or when ECS stops the task) its requests in flight end
+    /// with `connection_failed`; its deregistration completes even if connections are still
+    /// bound to it; an ECS stop goes on.
+    pub(in crate::model) fn nlb_deregistration_timeout<O: Observer>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        id: TaskId,
+    ) {
+        let now = s.now();
+        let ecs = self.tasks[id.index()].state == crate::model::ecs::TaskState::Deactivating;
+        let Some((tg, slot)) = self.tasks[id.index()].target else {
+            if ecs {
+                self.run_deactivated(s, o);
+            }
+            return;
+        };
+        if self.target_groups[tg.index()].targets()[slot as usize].state != TargetState::Draining
+        {
+            return; // registered again meanwhile
+        }
+        let terminate = self.lb.nlb.as_deref().is_some_and(|n| n.termination[tg.index()]);
+        if ecs || terminate {
+            self.end_requests_at(now, o, id, Cause::ConnectionFailed);
+        }
+        if self.tasks[id.index()].target == Some((tg, slot))
+            && self.target_groups[tg.index()].targets()[slot as usize].state
+                == TargetState::Draining
+        {
+            self.complete_drain(now, o, tg, slot);
+        }
+        self.run_deactivated(s, o);
+    }
+
+    /// Schedules the delays of the deregistrations started without an ECS stop.
+    pub(in crate::model) fn schedule_nlb_timeouts(&mut self, s: &mut Scheduler<Event>) {
+        if let Some(n) = self.lb.nlb.as_deref_mut() {
+            for (task, delay) in n.pending.drain(..) {
+                s.schedule_in(delay, Event::DeregistrationTimeout { task });
+            }
+        }
     }
 
     /// True if connection `f` may still carry a request to its target: the slot still holds
@@ -254,6 +354,7 @@ impl World {
         nlb.bound += 1;
         if let Some(c) = conn {
             nlb.flows.insert((client.0, c), flow);
+            *nlb.open.entry(flow.task).or_default() += 1;
         }
         Some(flow)
     }
@@ -287,7 +388,7 @@ impl World {
             .is_some_and(|c| c.release_conn(now, conn, keep));
         if !open {
             let nlb = self.lb.nlb.as_deref_mut().expect("an NLB");
-            nlb.flows.remove(&(client, conn));
+            nlb.remove_flow((client, conn));
         }
         cause
     }
@@ -310,7 +411,7 @@ impl World {
             .map(|(&k, _)| k)
             .collect();
         for (client, conn) in closed {
-            nlb.flows.remove(&(client, conn));
+            nlb.remove_flow((client, conn));
             if let Some(c) = self.clients[client as usize].connections.as_mut() {
                 c.close(conn);
             }
