@@ -1101,12 +1101,14 @@ impl Observer for Recorder {
         self.seed = world.seed();
         self.warmup = SimTime::ZERO + world.warmup();
         self.end = world.end();
+        // An NLB has no algorithm: it binds connections by a flow hash.
+        let nlb = world.load_balancer().network().is_some();
         self.groups = world
             .target_groups()
             .iter()
             .map(|tg| GroupState {
                 name: tg.name.clone(),
-                algorithm: tg.algorithm.name(),
+                algorithm: if nlb { "flow_hash" } else { tg.algorithm.name() },
                 iv_arrivals: 0,
                 iv_by_cause: [0; CAUSES],
                 iv_latency: LatencyAcc::new(),

@@ -313,6 +313,8 @@ pub struct LoadBalancerSpec {
     /// applies it only to requests a target will never answer (a hung task, an unreachable
     /// zone), so a healthy run pays nothing for it. AWS default 60 s, range 1–4000 s
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>).
+    /// For an NLB ([`Self::network`]): its TCP idle timeout, default 350 s, 60–6000 s,
+    /// which caps the clients' keep-alive idle time.
     pub idle_timeout: SimDuration,
     /// Not an AWS setting: how long after a target closes an idle kept-alive connection the
     /// load balancer still believes it open (the FIN's trip back to it). A request sent on
@@ -330,7 +332,8 @@ pub struct LoadBalancerSpec {
     pub availability_zones: Vec<u32>,
     /// The load balancer level `load_balancing.cross_zone.enabled`: on for an ALB (always:
     /// AWS does not let it be turned off there; target groups can turn it off, see
-    /// [`TargetGroupSpec::cross_zone`])
+    /// [`TargetGroupSpec::cross_zone`]); off by default for an NLB ([`Self::network`],
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/network-load-balancers.html#cross-zone-load-balancing>)
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#cross-zone-load-balancing>).
     pub cross_zone: bool,
     /// Direct service discovery instead of a load balancer (`type = "none"`): clients
