@@ -1108,7 +1108,11 @@ impl Observer for Recorder {
             .iter()
             .map(|tg| GroupState {
                 name: tg.name.clone(),
-                algorithm: if nlb { "flow_hash" } else { tg.algorithm.name() },
+                algorithm: if nlb {
+                    "flow_hash"
+                } else {
+                    tg.algorithm.name()
+                },
                 iv_arrivals: 0,
                 iv_by_cause: [0; CAUSES],
                 iv_latency: LatencyAcc::new(),

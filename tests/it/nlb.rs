@@ -124,7 +124,10 @@ fn a_connection_stays_on_one_target() {
 fn balance_is_per_connection() {
     let s = run_text(&nlb(&users(2, true), 4, "", "", ""), &[]);
     let t = by_task(&s);
-    assert!(t.len() <= 2, "two connections reach at most two targets: {t:?}");
+    assert!(
+        t.len() <= 2,
+        "two connections reach at most two targets: {t:?}"
+    );
     assert_eq!(s["network_load_balancer"]["connections"], 2);
     let total: u64 = t.values().sum();
     if t.len() == 2 {
@@ -136,7 +139,9 @@ fn balance_is_per_connection() {
     let s = run_text(&nlb(&users(2, false), 4, "", "", ""), &[]);
     let t = by_task(&s);
     assert_eq!(t.len(), 4, "{t:?}");
-    let max_over_mean = s["network_load_balancer"]["max_over_mean"].as_f64().unwrap();
+    let max_over_mean = s["network_load_balancer"]["max_over_mean"]
+        .as_f64()
+        .unwrap();
     assert!(max_over_mean < 1.05, "{max_over_mean}");
 }
 
@@ -171,7 +176,10 @@ cidr = "10.0.1.0/24"
     let (n, off) = share_of_lone(&run_text(&text, &[]));
     assert_eq!(n, 3);
     assert!((0.45..0.55).contains(&off), "cross-zone off: {off}");
-    let (_, on) = share_of_lone(&run_text(&text, &["--set", "load_balancer.cross_zone=true"]));
+    let (_, on) = share_of_lone(&run_text(
+        &text,
+        &["--set", "load_balancer.cross_zone=true"],
+    ));
     assert!((0.30..0.37).contains(&on), "cross-zone on: {on}");
 }
 
@@ -197,7 +205,11 @@ at = "2m"
         &text,
         &["--set", "target_groups.0.connection_termination=true"],
     );
-    let reset = |s: &Value| s["network_load_balancer"]["connections_reset"].as_u64().unwrap();
+    let reset = |s: &Value| {
+        s["network_load_balancer"]["connections_reset"]
+            .as_u64()
+            .unwrap()
+    };
     assert!(reset(&kept) > 0);
     assert_eq!(reset(&closed), 0);
     assert!(
@@ -227,8 +239,16 @@ fn nlb_vs_alb_headline() {
         "load_balancer.listeners.0.protocol=HTTP",
     ]);
     let p = |s: &Value, k: &str| s["latency_ms"][k].as_f64().unwrap().round() as u64;
-    assert_eq!((p(&n, "p50"), p(&n, "p99")), (60, 1244), "the comment quotes 60 / 1244");
-    assert_eq!((p(&a, "p50"), p(&a, "p99")), (19, 218), "the comment quotes 19 / 218");
+    assert_eq!(
+        (p(&n, "p50"), p(&n, "p99")),
+        (60, 1244),
+        "the comment quotes 60 / 1244"
+    );
+    assert_eq!(
+        (p(&a, "p50"), p(&a, "p99")),
+        (19, 218),
+        "the comment quotes 19 / 218"
+    );
     let cpu_max = |s: &Value| s["cpu_utilization"]["max_pct"].as_f64().unwrap();
     assert!((cpu_max(&n) - 92.7).abs() < 0.05, "{}", cpu_max(&n));
     assert!((cpu_max(&a) - 64.1).abs() < 0.05, "{}", cpu_max(&a));
@@ -237,7 +257,10 @@ fn nlb_vs_alb_headline() {
     assert_eq!(nlb["max_over_mean"].as_f64(), Some(1.4617));
     assert_eq!(by_task(&n)["api-2"], 52_783);
     assert_eq!(n["requests"]["arrived"], 216_663);
-    assert!(a.get("network_load_balancer").is_none(), "ALB runs do not report it");
+    assert!(
+        a.get("network_load_balancer").is_none(),
+        "ALB runs do not report it"
+    );
     assert_eq!(a["target_groups"][0]["algorithm"], "round_robin");
 }
 
@@ -269,7 +292,11 @@ at = "60s"
             .max()
             .unwrap()
     };
-    assert_eq!(unhealthy_rows(&[]), 0, "TCP checks pass on a hung application");
+    assert_eq!(
+        unhealthy_rows(&[]),
+        0,
+        "TCP checks pass on a hung application"
+    );
     assert!(
         unhealthy_rows(&["--set", "target_groups.0.health_check.protocol=HTTP"]) > 0,
         "HTTP checks time out on it"

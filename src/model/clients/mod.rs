@@ -142,7 +142,9 @@ impl Client {
                 ),
             });
             if spec.load_balancer.network
-                && let Some(c) = clients.last_mut().and_then(|c: &mut Client| c.connections.as_mut())
+                && let Some(c) = clients
+                    .last_mut()
+                    .and_then(|c: &mut Client| c.connections.as_mut())
             {
                 // An NLB follows each connection's life (`model::elb::network`).
                 c.track_closes();

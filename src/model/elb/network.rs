@@ -242,9 +242,11 @@ impl World {
     /// if it was the last thing the target was draining.
     fn flow_closed<O: Observer>(&mut self, now: SimTime, o: &mut O, f: Flow) {
         let group = &self.target_groups[f.tg.index()];
-        if group.targets().get(f.slot as usize).is_some_and(|t| {
-            t.task == f.task && t.state == TargetState::Draining && !t.propagating
-        }) && self.idle(f.tg, f.slot)
+        if group
+            .targets()
+            .get(f.slot as usize)
+            .is_some_and(|t| t.task == f.task && t.state == TargetState::Draining && !t.propagating)
+            && self.idle(f.tg, f.slot)
         {
             self.complete_drain(now, o, f.tg, f.slot);
         }
@@ -274,11 +276,14 @@ impl World {
             }
             return;
         };
-        if self.target_groups[tg.index()].targets()[slot as usize].state != TargetState::Draining
-        {
+        if self.target_groups[tg.index()].targets()[slot as usize].state != TargetState::Draining {
             return; // registered again meanwhile
         }
-        let terminate = self.lb.nlb.as_deref().is_some_and(|n| n.termination[tg.index()]);
+        let terminate = self
+            .lb
+            .nlb
+            .as_deref()
+            .is_some_and(|n| n.termination[tg.index()]);
         if ecs || terminate {
             self.end_requests_at(now, o, id, Cause::ConnectionFailed);
         }
