@@ -661,8 +661,32 @@ impl Recorder {
             cost: super::CostSummary::new(&world.cost(now), arrived),
             listeners,
             rules,
+            network_load_balancer: nlb_summary(world),
         }
     }
+}
+
+/// The NLB's part of `summary.json`, if the load balancer is one.
+fn nlb_summary(world: &World) -> Option<super::summary::NlbSummary> {
+    let nlb = world.load_balancer().network()?;
+    let mut by_task = BTreeMap::new();
+    let mut counts = Vec::new();
+    for (t, n) in nlb.requests_by_task() {
+        by_task.insert(world.tasks()[t.index()].name.clone(), n);
+        counts.push(n);
+    }
+    let mean = counts.iter().sum::<u64>() as f64 / counts.len().max(1) as f64;
+    let max = counts.iter().copied().max().unwrap_or(0) as f64;
+    Some(super::summary::NlbSummary {
+        connections: nlb.connections_bound(),
+        connections_reset: nlb.connections_reset(),
+        requests_by_task: by_task,
+        max_over_mean: if mean > 0.0 {
+            round_to(max / mean, 4)
+        } else {
+            0.0
+        },
+    })
 }
 
 /// One service's scaling activities so far.
@@ -1106,12 +1130,18 @@ impl Observer for Recorder {
         self.seed = world.seed();
         self.warmup = SimTime::ZERO + world.warmup();
         self.end = world.end();
+        // An NLB has no algorithm: it binds connections by a flow hash.
+        let nlb = world.load_balancer().network().is_some();
         self.groups = world
             .target_groups()
             .iter()
             .map(|tg| GroupState {
                 name: tg.name.clone(),
-                algorithm: tg.algorithm.name(),
+                algorithm: if nlb {
+                    "flow_hash"
+                } else {
+                    tg.algorithm.name()
+                },
                 iv_arrivals: 0,
                 iv_by_cause: [0; CAUSES],
                 iv_latency: LatencyAcc::new(),

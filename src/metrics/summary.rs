@@ -75,6 +75,25 @@ pub struct Summary {
     /// handled that ended, by exact status code.
     #[serde(default)]
     pub rules: Vec<RuleSummary>,
+    /// `type = "network"` only (absent otherwise): the NLB's connections and how its
+    /// requests spread over the tasks (see `model::elb::network`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_load_balancer: Option<NlbSummary>,
+}
+
+/// The NLB's part of `summary.json` (`type = "network"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NlbSummary {
+    /// Client connections bound to a target by the flow hash (a request without
+    /// keep-alive is a connection of its own).
+    pub connections: u64,
+    /// Connections reset because their target turned unhealthy or went away.
+    pub connections_reset: u64,
+    /// Requests sent to each task over the whole run (warm-up included), by task name
+    /// (tasks that got none are left out).
+    pub requests_by_task: BTreeMap<String, u64>,
+    /// The largest count of `requests_by_task` over their mean: 1 is an even spread.
+    pub max_over_mean: f64,
 }
 
 /// One listener's requests (whole run, warm-up included, like `requests`).

@@ -392,6 +392,11 @@ impl World {
         let (alb_hours, lcu_hours, lcu_usage) = if self.lb.direct.is_some() {
             // No load balancer (direct service discovery): no ALB-hours nor LCUs.
             (0, 0.0, LcuHour::default())
+        } else if self.lb.nlb.is_some() {
+            // An NLB: its hours (us-east-1: $0.0225, as an ALB's); its NLCUs (new flows,
+            // active flows, bytes) are not modelled.
+            let (hours, _, _) = self.cost.alb.at(t);
+            (hours, 0.0, LcuHour::default())
         } else {
             self.cost.alb.at(t)
         };

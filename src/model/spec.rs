@@ -317,6 +317,8 @@ pub struct LoadBalancerSpec {
     /// applies it only to requests a target will never answer (a hung task, an unreachable
     /// zone), so a healthy run pays nothing for it. AWS default 60 s, range 1–4000 s
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>).
+    /// For an NLB ([`Self::network`]): its TCP idle timeout, default 350 s, 60–6000 s,
+    /// which caps the clients' keep-alive idle time.
     pub idle_timeout: SimDuration,
     /// Not an AWS setting: how long after a target closes an idle kept-alive connection the
     /// load balancer still believes it open (the FIN's trip back to it). A request sent on
@@ -334,13 +336,22 @@ pub struct LoadBalancerSpec {
     pub availability_zones: Vec<u32>,
     /// The load balancer level `load_balancing.cross_zone.enabled`: on for an ALB (always:
     /// AWS does not let it be turned off there; target groups can turn it off, see
-    /// [`TargetGroupSpec::cross_zone`])
+    /// [`TargetGroupSpec::cross_zone`]); off by default for an NLB ([`Self::network`],
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/network-load-balancers.html#cross-zone-load-balancing>)
     /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#cross-zone-load-balancing>).
     pub cross_zone: bool,
     /// Direct service discovery instead of a load balancer (`type = "none"`): clients
     /// resolve the service's DNS name to task IPs and connect to them directly (see
     /// `model::discovery`). `None` (the default): an ALB.
     pub discovery: Option<DiscoverySpec>,
+    /// Issue 12, `type = "network"`: a Network Load Balancer instead of an ALB. Each client
+    /// connection is bound to one target by a hash of its 5-tuple and keeps it for its
+    /// life; a request that cannot be served ends with
+    /// [`Cause::ConnectionFailed`](crate::model::Cause::ConnectionFailed) (an NLB sends no
+    /// HTTP error). See `model::elb::network`
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/how-elastic-load-balancing-works.html>).
+    /// False (the default): an ALB.
+    pub network: bool,
 }
 
 /// Direct service discovery (Cloud Map style DNS records, one per task; no load balancer):
@@ -395,6 +406,7 @@ impl Default for LoadBalancerSpec {
             cross_zone: true,
             discovery: None,
             fin_propagation: DEFAULT_FIN_PROPAGATION,
+            network: false,
         }
     }
 }
@@ -570,6 +582,12 @@ pub struct TargetGroupSpec {
     /// The decay time τ of [`Algorithm::LeastResponseTime`]'s moving average of latency
     /// (Finagle's `decayTime`, default 10 s); unused by the other algorithms.
     pub response_time_decay: SimDuration,
+    /// NLB `deregistration_delay.connection_termination.enabled`: true closes the client
+    /// connections still bound to a target when its deregistration completes; false (the
+    /// AWS default) leaves them flowing to it while its task accepts connections
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html#deregistration-delay>).
+    /// Only with [`LoadBalancerSpec::network`].
+    pub connection_termination: bool,
 }
 
 /// The default decay time of `least_response_time`'s peak EWMA: 10 s, Finagle's default
@@ -648,6 +666,11 @@ pub struct HealthCheckSpec {
     /// practices guide says the healthy threshold; the sources conflict, so it is a
     /// parameter. Default 1.
     pub initial_passes: u32,
+    /// `HealthCheckProtocol = TCP` (the NLB default): a check passes if the task accepts
+    /// the connection (its application listens), without a request to serve, a path or a
+    /// matcher; an unreachable task fails it by timeout. False (the default): HTTP
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-health-checks.html>).
+    pub tcp: bool,
 }
 
 impl Default for HealthCheckSpec {
@@ -663,6 +686,7 @@ impl Default for HealthCheckSpec {
             unhealthy_threshold: 2,
             matcher: vec![(200, 200)],
             initial_passes: 1,
+            tcp: false,
         }
     }
 }
@@ -689,6 +713,7 @@ impl Default for TargetGroupSpec {
             stickiness: None,
             anomaly_mitigation: None,
             response_time_decay: DEFAULT_RESPONSE_TIME_DECAY,
+            connection_termination: false,
         }
     }
 }

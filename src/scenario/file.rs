@@ -768,9 +768,10 @@ pub struct LoadBalancerSection {
     /// Name; default "alb".
     #[serde(default = "default_lb_name")]
     pub name: String,
-    /// Load balancer type: "application" (an ALB, the default), or "none": no load
-    /// balancer, clients resolve the service's DNS name to task IPs (direct service
-    /// discovery, see `service_discovery`).
+    /// Load balancer type: "application" (an ALB, the default), "network" (an NLB: each
+    /// client connection is bound to one target by a flow hash, see `model::elb::network`),
+    /// or "none": no load balancer, clients resolve the service's DNS name to task IPs
+    /// (direct service discovery, see `service_discovery`).
     #[serde(rename = "type", default = "default_lb_type")]
     pub kind: String,
     /// Time from receiving a request to sending it to a target; default "0s".
@@ -782,8 +783,11 @@ pub struct LoadBalancerSection {
     /// the load balancer closes it and answers 504 (`elb_504_idle_timeout`). A whole number
     /// of seconds, 1s–4000s; default "60s" (the AWS default). Source:
     /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#connection-idle-timeout>.
-    #[serde(default = "default_idle_timeout")]
-    pub idle_timeout: SignedDur,
+    /// With `type = "network"`: the NLB's TCP idle timeout (a client connection idle this
+    /// long is closed), 60s–6000s, default "350s"
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html>).
+    #[serde(default)]
+    pub idle_timeout: Option<SignedDur>,
     /// Not an AWS setting: how long after a target closes an idle kept-alive connection the
     /// load balancer still sends requests on it (the FIN's trip back), each ending with a
     /// 502 (`elb_502_keepalive_race`); only with a service `keep_alive_timeout` shorter than
@@ -796,7 +800,8 @@ pub struct LoadBalancerSection {
     #[serde(default)]
     pub availability_zones: Option<Vec<String>>,
     /// `load_balancing.cross_zone.enabled` of the load balancer: always true for an ALB
-    /// (AWS does not let it be turned off there); default true.
+    /// (AWS does not let it be turned off there); for an NLB (`type = "network"`) true or
+    /// false, default false.
     #[serde(default)]
     pub cross_zone: Option<bool>,
     /// With `type = "none"`: the DNS records' TTL and answer size.
@@ -817,13 +822,6 @@ pub struct ServiceDiscoverySection {
     pub max_answers: Option<i64>,
 }
 
-fn default_idle_timeout() -> SignedDur {
-    SignedDur {
-        negative: false,
-        magnitude: crate::model::DEFAULT_IDLE_TIMEOUT,
-    }
-}
-
 fn default_lb_name() -> String {
     "alb".into()
 }
@@ -837,7 +835,8 @@ fn default_lb_type() -> String {
 pub struct ListenerSection {
     /// Port, 1–65535.
     pub port: u16,
-    /// "HTTP" or "HTTPS"; default "HTTP".
+    /// "HTTP" or "HTTPS" (an ALB); "TCP" or "TLS" (an NLB, `type = "network"`); default
+    /// "HTTP".
     #[serde(default = "default_protocol")]
     pub protocol: String,
     /// `{ type = "forward", target_group = "web" }`.
@@ -1044,6 +1043,13 @@ pub struct TargetGroupSection {
     /// default).
     #[serde(default)]
     pub cross_zone: Option<CrossZone>,
+    /// `deregistration_delay.connection_termination.enabled` (NLB only): true closes the
+    /// client connections still bound to a deregistered target when its deregistration
+    /// completes (at the latest when the delay expires); false (the AWS default) leaves them
+    /// open, flowing to the target while it accepts connections. Source:
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/edit-target-group-attributes.html#deregistration-delay>.
+    #[serde(default)]
+    pub connection_termination: Option<bool>,
 }
 
 /// A target group's `cross_zone`: a boolean or `"use_load_balancer_configuration"`.
@@ -1127,6 +1133,11 @@ pub struct AnomalyMitigationSection {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthCheckSection {
+    /// `HealthCheckProtocol`: "HTTP" (the ALB default: a request the task serves) or "TCP"
+    /// (the NLB default: the check passes if the task accepts the connection; no path nor
+    /// matcher); "TCP" only with `type = "network"`.
+    #[serde(default)]
+    pub protocol: Option<String>,
     /// `HealthCheckEnabled`: false turns health checks off (a target is healthy once its
     /// application listens); default true.
     #[serde(default)]

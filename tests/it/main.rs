@@ -20,6 +20,7 @@ mod fuzz_corpus;
 mod invariants;
 mod lifecycle;
 mod limits;
+mod nlb;
 mod outputs_lifecycle;
 mod plots;
 mod properties;

@@ -91,6 +91,7 @@ fn every_new_field_resolves_into_the_world_spec() {
             unhealthy_threshold: 4,
             matcher: vec![(200, 200), (300, 399)],
             initial_passes: 2,
+            tcp: false,
         }
     );
     // The inline table sets some fields; the others keep AWS's defaults, and

@@ -25,7 +25,9 @@
 //! A client in lbsim stands for many users; its connections form one pool, reused most
 //! recently used first (like a browser's or an HTTP library's pool). Which busy connection
 //! a response frees is not tracked per request (so `Request` stays the same size): the
-//! response frees the connection taken last.
+//! response frees the connection taken last. Behind an NLB (`type = "network"`), where a
+//! connection is bound to one target, each connection has an id and a request frees its
+//! own ([`ClientConnections::release_conn`], see `model::elb::network`).
 
 use crate::engine::{SimDuration, SimTime};
 
@@ -37,11 +39,16 @@ pub struct ClientConnections {
     keep_alive: Option<(u32, SimDuration)>,
     /// Round trips a new connection pays before its first request.
     handshake: u32,
-    /// Idle connections: when each went idle and how many requests it has carried, oldest
-    /// first.
-    idle: Vec<(SimTime, u32)>,
-    /// Busy connections' request counts, in the order they were taken.
-    busy: Vec<u32>,
+    /// Idle connections: when each went idle, how many requests it has carried and its id,
+    /// oldest first.
+    idle: Vec<(SimTime, u32, u64)>,
+    /// Busy connections' request counts and ids, in the order they were taken.
+    busy: Vec<(u32, u64)>,
+    /// The id of the connection the last [`ClientConnections::acquire`] gave.
+    last: u64,
+    /// With [`ClientConnections::track_closes`]: the ids of the idle connections found
+    /// closed (idle too long) since the last [`ClientConnections::take_closed`].
+    closed: Option<Vec<u64>>,
     /// Connections opened so far.
     opened: u64,
     /// Requests sent on a reused connection so far.
@@ -68,6 +75,8 @@ impl ClientConnections {
             handshake: tls + u32::from(keep_alive.is_some()),
             idle: Vec::new(),
             busy: Vec::new(),
+            last: 0,
+            closed: None,
             opened: 0,
             reused: 0,
         }))
@@ -80,17 +89,22 @@ impl ClientConnections {
             self.opened += 1;
             return self.handshake;
         };
-        if let Some(&(since, uses)) = self.idle.last() {
+        if let Some(&(since, uses, id)) = self.idle.last() {
             if now - since < idle_timeout {
                 self.idle.pop();
-                self.busy.push(uses + 1);
+                self.busy.push((uses + 1, id));
+                self.last = id;
                 self.reused += 1;
                 return 0;
             }
             // The newest idle connection is closed: so is every older one.
+            if let Some(closed) = &mut self.closed {
+                closed.extend(self.idle.iter().map(|&(_, _, id)| id));
+            }
             self.idle.clear();
         }
-        self.busy.push(1);
+        self.busy.push((1, self.opened));
+        self.last = self.opened;
         self.opened += 1;
         self.handshake
     }
@@ -101,11 +115,51 @@ impl ClientConnections {
         let Some((max, _)) = self.keep_alive else {
             return;
         };
-        if let Some(uses) = self.busy.pop()
+        if let Some((uses, id)) = self.busy.pop()
             && uses < max
         {
-            self.idle.push((now, uses));
+            self.idle.push((now, uses, id));
         }
+    }
+
+    /// With keep-alive, the id of the connection the last [`ClientConnections::acquire`]
+    /// gave (ids count the connections opened, from 0); `None` without keep-alive (a new
+    /// connection per request).
+    pub fn kept_alive(&self) -> Option<u64> {
+        self.keep_alive.map(|_| self.last)
+    }
+
+    /// Connection `id`'s request ended at `now`: it goes idle unless it has carried its
+    /// `requests` or `keep` is false (it was closed or reset); true if it stays open.
+    pub fn release_conn(&mut self, now: SimTime, id: u64, keep: bool) -> bool {
+        let Some((max, _)) = self.keep_alive else {
+            return false;
+        };
+        let Some(i) = self.busy.iter().rposition(|&(_, c)| c == id) else {
+            return false;
+        };
+        let (uses, _) = self.busy.remove(i);
+        let open = keep && uses < max;
+        if open {
+            self.idle.push((now, uses, id));
+        }
+        open
+    }
+
+    /// Records the ids of the idle connections found closed, for
+    /// [`ClientConnections::take_closed`] (an NLB follows its connections).
+    pub fn track_closes(&mut self) {
+        self.closed = Some(Vec::new());
+    }
+
+    /// The ids of the idle connections found closed since the last call.
+    pub fn take_closed(&mut self) -> Vec<u64> {
+        self.closed.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Forgets idle connection `id` (the load balancer closed it).
+    pub fn close(&mut self, id: u64) {
+        self.idle.retain(|&(_, _, c)| c != id);
     }
 
     /// Connections opened so far.

@@ -133,11 +133,22 @@ impl Client {
                 },
                 connections: connections::ClientConnections::build(
                     c.keep_alive,
-                    spec.load_balancer.listeners[c.listener].protocol == "HTTPS",
+                    matches!(
+                        spec.load_balancer.listeners[c.listener].protocol.as_str(),
+                        "HTTPS" | "TLS"
+                    ),
                     u32::from(c.tls_handshake_round_trips),
                     spec.load_balancer.idle_timeout,
                 ),
             });
+            if spec.load_balancer.network
+                && let Some(c) = clients
+                    .last_mut()
+                    .and_then(|c: &mut Client| c.connections.as_mut())
+            {
+                // An NLB follows each connection's life (`model::elb::network`).
+                c.track_closes();
+            }
             session_base = session_base.checked_add(count).ok_or_else(|| {
                 ModelError::Unsupported("more than 4e9 sessions over all clients".into())
             })?;

@@ -359,6 +359,9 @@ impl World {
         o: &mut O,
         id: TaskId,
     ) {
+        if self.lb.nlb.is_some() {
+            return self.nlb_deregistration_timeout(s, o, id);
+        }
         if self.tasks[id.index()].state != TaskState::Deactivating {
             return; // drained before the delay
         }
@@ -537,6 +540,8 @@ impl World {
                 self.schedule_propagations(s);
             } else if !self.wakeups.is_empty() {
                 self.schedule_wakeups(s);
+            } else if self.lb.nlb.as_ref().is_some_and(|n| !n.pending.is_empty()) {
+                self.schedule_nlb_timeouts(s);
             } else {
                 self.deferred = false;
                 return;

@@ -645,12 +645,22 @@ impl World {
                 .push((req.target_group, req.slot, req.node.0, req.serial, cause));
             return false;
         }
-        let drained = self
+        let cause = if self.lb.nlb.is_some() {
+            // Behind an NLB: no HTTP error, and the request frees its own connection.
+            self.nlb_request_ended(now, req, cause)
+        } else {
+            self.clients[req.client.index()].request_ended(now);
+            cause
+        };
+        let mut drained = self
             .lb
             .request_ended::<false>(&self.target_groups, now, req, cause);
+        if drained && self.lb.nlb.is_some() {
+            // Behind an NLB a draining target also waits for its connections.
+            drained = !self.nlb_holds(req.target_group, req.slot);
+        }
         self.alb_request_ended(now, req, cause);
         self.session_ended(now, req, cause);
-        self.clients[req.client.index()].request_ended(now);
         o.request_finished(now, req, cause);
         drained
     }

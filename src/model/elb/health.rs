@@ -4,6 +4,12 @@
 //! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html>,
 //! `../shared/spec/aws-behaviour.md` §1).
 //!
+//! **TCP checks** (`protocol = "TCP"`, the NLB default): a check passes when the task
+//! accepts the connection (its application listens), at once and at no CPU cost; an
+//! unreachable task fails it (`Target.Timeout`, reported at the probe rather than a timeout
+//! later); a hung application still passes (its kernel accepts the connection)
+//! (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/target-group-health-checks.html>).
+//!
 //! **Probes are requests.** A probe reaches the task like a client request: it takes a
 //! worker (or waits for one), runs the service's `health_check_steps` (CPU, waits, calls: a
 //! call to a dependency makes it a *deep* check) and answers 200, or 500 if a call failed.
@@ -236,6 +242,13 @@ impl World {
                 false,
                 TargetReason::FailedHealthChecks,
             );
+            return;
+        }
+        if self.target_groups[tg.index()].health.spec.tcp {
+            // A TCP check: the connection is accepted (pass), or never answered.
+            let reachable = !self.tasks[task_id.index()].unreachable;
+            self.probes += 1;
+            self.health_result(s, o, tg, slot, node, reachable, TargetReason::Timeout);
             return;
         }
         self.probes += 1;

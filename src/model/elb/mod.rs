@@ -11,6 +11,7 @@ pub mod algorithms;
 pub mod anomaly;
 pub mod connections;
 pub mod health;
+pub mod network;
 mod nodes;
 mod routing;
 pub mod rules;
@@ -83,6 +84,8 @@ pub struct LoadBalancer {
     /// Connections to targets, when a service sets a keep-alive timeout (see
     /// [`connections`]).
     pub(in crate::model) connections: Option<Box<connections::TargetConnections>>,
+    /// `type = "network"`: the NLB's connection table (see [`network`]).
+    pub(in crate::model) nlb: Option<Box<network::Nlb>>,
 }
 
 impl LoadBalancer {
@@ -267,14 +270,20 @@ impl LoadBalancer {
             name,
             listener_targets,
             listeners,
-            extra: built.nodes.len() > 1 || direct.is_some(),
+            extra: built.nodes.len() > 1 || direct.is_some() || spec.load_balancer.network,
             nodes: built.nodes,
             responses: Vec::new(),
             dns_key: built.dns_key,
             zonal: built.zonal,
             direct,
             sticky: Vec::new(),
-            connections: connections::TargetConnections::build(spec, node_count),
+            // An NLB passes client connections through: no connection of its own to targets.
+            connections: if spec.load_balancer.network {
+                None
+            } else {
+                connections::TargetConnections::build(spec, node_count)
+            },
+            nlb: network::Nlb::build(spec),
         })
     }
 
@@ -389,6 +398,11 @@ impl LoadBalancer {
     /// The nodes.
     pub fn nodes(&self) -> &[LbNode] {
         &self.nodes
+    }
+
+    /// The NLB's connection table (`type = "network"`), if this is an NLB.
+    pub fn network(&self) -> Option<&network::Nlb> {
+        self.nlb.as_deref()
     }
 
     /// The connections to targets, if modelled (a service sets `keep_alive_timeout`).
@@ -507,6 +521,11 @@ impl World {
             self.direct_receive(s, o, key);
             return false;
         }
+        if self.lb.nlb.is_some() {
+            let req = self.requests.remove(key);
+            self.nlb_receive(s, o, req);
+            return false;
+        }
         let req = self.requests.get_mut(key);
         req.node = self.lb.pick_node(req.seed);
         true
@@ -552,7 +571,22 @@ impl World {
             o.request_finished(now, &req, Cause::Elb503NoTargets);
             return;
         };
+        self.deliver::<O, PLAIN>(s, o, key, slot, now);
+    }
+
+    /// Sends request `key`, routed to its target group's `slot`, to that task (refused at
+    /// once if the task does not listen). `PLAIN`: the world is [`World::plain`].
+    #[inline]
+    pub(in crate::model) fn deliver<O: Observer, const PLAIN: bool>(
+        &mut self,
+        s: &mut Scheduler<Event>,
+        o: &mut O,
+        key: u32,
+        slot: u32,
+        now: SimTime,
+    ) {
         let req = self.requests.get_mut(key);
+        let tg = req.target_group;
         let task = self.target_groups[tg.index()].task_at(slot);
         req.task = Some(task);
         req.slot = slot;
@@ -684,14 +718,15 @@ impl World {
         }
     }
 
-    /// True if no node has a request in flight to `tg`'s `slot`.
-    fn idle(&self, tg: TargetGroupId, slot: u32) -> bool {
+    /// True if no node has a request in flight to `tg`'s `slot` (and, behind an NLB, no
+    /// kept-alive connection is bound to it).
+    pub(in crate::model) fn idle(&self, tg: TargetGroupId, slot: u32) -> bool {
         self.lb.nodes.iter().all(|n| {
             n.routers[tg.index()]
                 .outstanding()
                 .get(slot as usize)
                 .is_none_or(|&c| c == 0)
-        })
+        }) && (self.lb.nlb.is_none() || !self.nlb_holds(tg, slot))
     }
 
     /// Tells every node about routability flips, keeps tasks' registrations in step, and
@@ -720,6 +755,13 @@ impl World {
         for &(slot, ramp) in &changes.ramps {
             for node in &mut self.lb.nodes {
                 node.routers[tg.index()].set_ramp(slot, ramp);
+            }
+        }
+        if self.lb.nlb.is_some() {
+            for c in &changes.states {
+                if c.to == TargetState::Unused {
+                    self.nlb_deregistered(tg, c.task);
+                }
             }
         }
         for c in &changes.states {
@@ -788,6 +830,17 @@ impl World {
         if let Some((tg, slot)) = self.tasks[task.index()].target {
             let idle = self.idle(tg, slot);
             let mut changes = Changes::default();
+            let group = &mut self.target_groups[tg.index()];
+            if self.lb.nlb.is_some()
+                && self.tasks[task.index()].state != super::ecs::TaskState::Deactivating
+            {
+                // A deregistration alone (no ECS stop): the NLB times its delay itself.
+                let delay = group.deregistration_delay;
+                if let Some(n) = self.lb.nlb.as_deref_mut() {
+                    n.pending.push((task, delay));
+                }
+                self.deferred = true;
+            }
             let group = &mut self.target_groups[tg.index()];
             if group.deregister(slot, idle, now, &mut changes) {
                 // Routable until the lag is over, or the deregistration delay expires.

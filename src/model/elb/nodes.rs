@@ -244,6 +244,7 @@ mod tests {
             listeners: Vec::new(),
             sticky: Vec::new(),
             connections: None,
+            nlb: None,
         };
         let mut counts = [0u32; 3];
         for seed in 0..30_000u64 {

@@ -18,15 +18,16 @@ pub(super) fn resolve(
     tg_index: &TargetGroupIndex,
     zones: &[String],
 ) -> (LoadBalancerSpec, PortIndex) {
-    if lb.kind != "application" && lb.kind != "none" {
+    if lb.kind != "application" && lb.kind != "network" && lb.kind != "none" {
         ctx.bad(
             "load_balancer.type",
             format!(
-                "\"{}\": allowed \"application\" (an ALB) or \"none\" (direct service discovery)",
+                "\"{}\": allowed \"application\" (an ALB), \"network\" (an NLB) or \"none\" (direct service discovery)",
                 lb.kind
             ),
         );
     }
+    let network = lb.kind == "network";
     let availability_zones = availability_zones(ctx, lb, zones);
     let discovery = discovery(ctx, lb);
     if lb.cross_zone == Some(false) && lb.kind == "application" {
@@ -44,7 +45,7 @@ pub(super) fn resolve(
         .listeners
         .iter()
         .enumerate()
-        .map(|(i, l)| listener(ctx, i, l, &mut ports))
+        .map(|(i, l)| listener(ctx, i, l, &mut ports, network))
         .collect();
     // Actions and rules, once every port is known (a redirect names another listener's).
     for (i, l) in listeners.iter_mut().enumerate() {
@@ -53,12 +54,29 @@ pub(super) fn resolve(
     }
     super::rules::total(ctx, &lb.listeners);
     let processing_time = ctx.delay("load_balancer.processing_time", &lb.processing_time);
+    let (idle_range, idle_default, idle_what) = if network {
+        (
+            super::nlb::IDLE_TIMEOUT,
+            super::nlb::DEFAULT_IDLE_TIMEOUT,
+            "the NLB's TCP idle timeout, AWS tcp.idle_timeout.seconds",
+        )
+    } else {
+        (
+            IDLE_TIMEOUT,
+            crate::model::DEFAULT_IDLE_TIMEOUT,
+            "AWS idle_timeout.timeout_seconds",
+        )
+    };
+    let idle_timeout = lb.idle_timeout.unwrap_or(crate::scenario::file::SignedDur {
+        negative: false,
+        magnitude: idle_default,
+    });
     ctx.signed_seconds_in(
         "load_balancer.idle_timeout",
-        lb.idle_timeout,
-        IDLE_TIMEOUT.0,
-        IDLE_TIMEOUT.1,
-        "AWS idle_timeout.timeout_seconds",
+        idle_timeout,
+        idle_range.0,
+        idle_range.1,
+        idle_what,
     );
     let fin_propagation = lb
         .fin_propagation
@@ -76,11 +94,13 @@ pub(super) fn resolve(
         name: lb.name.clone(),
         processing_time,
         listeners,
-        idle_timeout: lb.idle_timeout.magnitude,
+        idle_timeout: idle_timeout.magnitude,
         availability_zones,
-        cross_zone: lb.cross_zone.unwrap_or(true),
+        // An NLB has cross-zone load balancing off by default (aws-behaviour §3.4).
+        cross_zone: lb.cross_zone.unwrap_or(!network),
         discovery,
         fin_propagation: fin_propagation.min(MAX_FIN_PROPAGATION),
+        network,
     };
     (spec, ports)
 }
@@ -188,7 +208,13 @@ fn discovery(ctx: &mut Ctx, lb: &LoadBalancerSection) -> Option<DiscoverySpec> {
 const MAX_DNS_TTL: crate::engine::SimDuration = crate::engine::SimDuration::from_secs(86_400);
 
 /// Checks listener `i` and records its port in `ports`.
-fn listener(ctx: &mut Ctx, i: usize, l: &ListenerSection, ports: &mut PortIndex) -> ListenerSpec {
+fn listener(
+    ctx: &mut Ctx,
+    i: usize,
+    l: &ListenerSection,
+    ports: &mut PortIndex,
+    network: bool,
+) -> ListenerSpec {
     let p = format!("load_balancer.listeners.{i}");
     if l.port == 0 {
         ctx.bad(format!("{p}.port"), "0: must be 1–65535");
@@ -199,10 +225,21 @@ fn listener(ctx: &mut Ctx, i: usize, l: &ListenerSection, ports: &mut PortIndex)
             format!("port {} is used by two listeners", l.port),
         );
     }
-    if l.protocol != "HTTP" && l.protocol != "HTTPS" {
+    if network && l.protocol != "TCP" && l.protocol != "TLS" {
         ctx.bad(
             format!("{p}.protocol"),
-            format!("\"{}\": must be \"HTTP\" or \"HTTPS\"", l.protocol),
+            format!(
+                "\"{}\": an NLB (type = \"network\") listener must be \"TCP\" or \"TLS\"",
+                l.protocol
+            ),
+        );
+    } else if !network && l.protocol != "HTTP" && l.protocol != "HTTPS" {
+        ctx.bad(
+            format!("{p}.protocol"),
+            format!(
+                "\"{}\": must be \"HTTP\" or \"HTTPS\" (\"TCP\" and \"TLS\" need type = \"network\")",
+                l.protocol
+            ),
         );
     }
     ListenerSpec {

@@ -3,7 +3,8 @@
 //!
 //! One submodule per section of the scenario file, in the order [`resolve`] checks them:
 //! `simulation`, `target_groups` (first: the other sections refer to target groups by
-//! name; their health checks), `load_balancer` (and its listeners), `clients` (arrival
+//! name; their health checks), `load_balancer` (and its listeners), `nlb` (what
+//! `type = "network"` allows and forbids), `clients` (arrival
 //! processes and schedules), `dependencies` (before the services, whose request steps call
 //! them by name), `services` (Fargate task sizes, request and health check steps, memory,
 //! lifecycle phases, the health check grace period; through `spot`, the capacity provider
@@ -24,6 +25,7 @@ mod dist;
 mod faults;
 mod load_balancer;
 mod network;
+mod nlb;
 mod pricing;
 mod rules;
 mod services;
@@ -365,13 +367,14 @@ pub fn resolve(
     };
     let sim = &file.simulation;
     let name = simulation::check(&mut ctx, sim, default_name);
-    let (target_groups, tg_index) = target_groups::resolve(&mut ctx, &file.target_groups);
+    let (mut target_groups, tg_index) = target_groups::resolve(&mut ctx, &file.target_groups);
     let (load_balancer, ports) = load_balancer::resolve(
         &mut ctx,
         &file.load_balancer,
         &tg_index,
         &faults::zones(file.subnets.as_deref()),
     );
+    nlb::check(&mut ctx, file, &load_balancer, &mut target_groups);
     let clients = clients::resolve(&mut ctx, &file.clients, &ports, sim.duration.0);
     let (dependencies, dep_index) = dependencies::resolve(&mut ctx, &file.dependencies);
     let (mut services, svc_index) = services::resolve(

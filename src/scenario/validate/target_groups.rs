@@ -115,6 +115,8 @@ fn target_group(ctx: &mut Ctx, i: usize, t: &TargetGroupSection) -> TargetGroupS
             &t.stickiness,
         ),
         cross_zone: cross_zone(ctx, i, t),
+        // Set by `nlb::check` (an NLB attribute).
+        connection_termination: false,
     }
 }
 
@@ -480,6 +482,7 @@ fn health_check(ctx: &mut Ctx, p: &str, h: &HealthCheckSection) -> HealthCheckSp
         unhealthy_threshold,
         matcher,
         initial_passes,
+        tcp: false, // set by `nlb::check`
     }
 }
 
