@@ -482,9 +482,9 @@ fn bad_values_name_the_file_line_field_and_allowed_range() {
         ),
         (
             "enabled = true",
-            r#"protocol = "HTTP""#,
-            "target_groups.0.health_check.protocol",
-            "unknown field `protocol`, expected one of `enabled`, `path`, `interval`, `timeout`, `healthy_threshold`, `unhealthy_threshold`, `matcher`, `initial_passes`",
+            r#"port = "traffic-port""#,
+            "target_groups.0.health_check.port",
+            "unknown field `port`, expected one of `protocol`, `enabled`, `path`, `interval`, `timeout`, `healthy_threshold`, `unhealthy_threshold`, `matcher`, `initial_passes`",
         ),
         (
             r#"health_check_grace_period = "60s""#,
