@@ -14,8 +14,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use lbsim::metrics::{Recorder, RecorderOptions};
-use lbsim::model::Simulation;
 use serde_json::Value;
 
 use crate::support::{f, load_text};
@@ -106,22 +104,9 @@ impl Out {
 
 /// Runs scenario text `text` with `sets` overrides, writing its files under `dir`.
 fn run(text: &str, sets: &[&str], dir: &Path) -> Out {
-    let spec = load_text("bg.toml", text, sets).unwrap();
-    let rec = Recorder::new(RecorderOptions {
-        out_dir: Some(dir.to_path_buf()),
-    });
-    let mut sim = Simulation::new(&spec, rec).unwrap();
-    sim.run();
-    sim.into_observer().finish().unwrap();
-    let summary =
-        serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let mut r = csv::Reader::from_path(dir.join("events.csv")).unwrap();
-    let events = r
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let (summary, events, metrics) = crate::support::run_recorded("bg.toml", text, sets, dir);
     let mut arrivals: BTreeMap<u64, BTreeMap<String, f64>> = BTreeMap::new();
-    for row in crate::support::read_metrics_csv(&dir.join("metrics.csv")) {
+    for row in metrics {
         let t: f64 = row["time_s"].parse().unwrap();
         arrivals.entry(t as u64).or_default().insert(
             row["target_group"].clone(),

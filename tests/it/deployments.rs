@@ -11,11 +11,8 @@
 //! to a new revision starts at 300 s.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::path::Path;
 
-use lbsim::metrics::{Recorder, RecorderOptions};
-use lbsim::model::Simulation;
 use serde_json::Value;
 
 use crate::support::{f, load_text};
@@ -74,32 +71,7 @@ struct Out {
 
 /// Runs scenario text `text` with `sets` overrides, writing its files under `dir`.
 fn run(text: &str, sets: &[&str], dir: &Path) -> Out {
-    let spec = load_text("deploy.toml", text, sets).unwrap();
-    let rec = Recorder::new(RecorderOptions {
-        out_dir: Some(dir.to_path_buf()),
-    });
-    let mut sim = Simulation::new(&spec, rec).unwrap();
-    sim.run();
-    sim.into_observer().finish().unwrap();
-    let summary =
-        serde_json::from_str(&fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    let mut r = csv::Reader::from_path(dir.join("events.csv")).unwrap();
-    let events = r
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    let mut r = csv::Reader::from_path(dir.join("metrics.csv")).unwrap();
-    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    let metrics = r
-        .records()
-        .map(|row| {
-            header
-                .iter()
-                .cloned()
-                .zip(row.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect();
+    let (summary, events, metrics) = crate::support::run_recorded("deploy.toml", text, sets, dir);
     Out {
         summary,
         events,

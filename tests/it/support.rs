@@ -512,6 +512,36 @@ pub fn read_metrics_csv(path: &std::path::Path) -> Vec<std::collections::BTreeMa
         .collect()
 }
 
+/// Runs scenario text `text` (named `name`) with `sets` overrides through the recorder,
+/// writing its files under `dir`; returns `summary.json`, the rows of `events.csv` (header
+/// dropped, each split into its fields) and the rows of `metrics.csv` (column → value).
+pub fn run_recorded(
+    name: &str,
+    text: &str,
+    sets: &[&str],
+    dir: &std::path::Path,
+) -> (
+    serde_json::Value,
+    Vec<Vec<String>>,
+    Vec<std::collections::BTreeMap<String, String>>,
+) {
+    let spec = load_text(name, text, sets).unwrap();
+    let rec = lbsim::metrics::Recorder::new(lbsim::metrics::RecorderOptions {
+        out_dir: Some(dir.to_path_buf()),
+    });
+    let mut sim = lbsim::model::Simulation::new(&spec, rec).unwrap();
+    sim.run();
+    sim.into_observer().finish().unwrap();
+    let summary =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let mut r = csv::Reader::from_path(dir.join("events.csv")).unwrap();
+    let events = r
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (summary, events, read_metrics_csv(&dir.join("metrics.csv")))
+}
+
 /// A JSON number of `summary.json`, or a panic naming what was there instead.
 pub fn f(v: &serde_json::Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
