@@ -108,6 +108,12 @@ impl ClientConnections {
         }
     }
 
+    /// The client gave up on a request (its timeout): it closes the request's connection,
+    /// which carries nothing more.
+    pub fn close(&mut self) {
+        self.busy.pop();
+    }
+
     /// Connections opened so far.
     pub fn opened(&self) -> u64 {
         self.opened

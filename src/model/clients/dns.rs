@@ -160,6 +160,9 @@ impl World {
         req.slot = slot;
         req.dispatched = now;
         let key = self.requests.insert(req);
+        if self.timeouts_on {
+            self.arm_client_timeout(s, key);
+        }
         self.serve(s, o, key);
     }
 }

@@ -475,6 +475,9 @@ impl World {
         let delay = draw(&self.lb.processing, self.lb.processing_key, req.seed);
         let serial = req.serial;
         let key = self.requests.insert(req);
+        if self.timeouts_on {
+            self.arm_client_timeout(s, key);
+        }
         if delay.is_zero() {
             self.route(s, o, key);
         } else {
