@@ -359,7 +359,7 @@ impl World {
         let end = CallEnd {
             dependency: dep,
             task: req.task.unwrap_or(TaskId(u32::MAX)),
-            serial: req.serial,
+            serial: req.serial & !crate::model::request::CLIENT_GONE,
             outcome,
             queued,
             served: SimDuration::ZERO,
@@ -537,7 +537,7 @@ impl World {
         let end = CallEnd {
             dependency: dep,
             task,
-            serial: self.requests.get(key).serial,
+            serial: self.requests.get(key).serial & !crate::model::request::CLIENT_GONE,
             outcome,
             queued,
             served,

@@ -70,11 +70,11 @@ use rand::Rng;
 use super::ModelError;
 use super::dist::Sampler;
 use super::ecs::{Service, reschedule};
-use super::elb::health::is_probe;
+use super::elb::health::{PROBE_SERIAL, is_probe};
 use super::ids::{DependencyId, FaultId, ServiceId, TaskId};
 use super::observer::{LifecycleEvent, Observer, StopReason};
 use super::outcome::Cause;
-use super::request::draw;
+use super::request::{CLIENT_GONE, draw};
 use super::spec::{DistSpec, FaultKind, FaultSpec, SubnetSpec, WorldSpec};
 use super::world::{Event, World};
 use crate::engine::{self, Scheduler, SimDuration, SimTime, below, keyed};
@@ -635,6 +635,10 @@ impl World {
         // Insert before removing: the slab would hand the freed key straight back.
         let new = self.requests.insert(req);
         self.requests.remove(key);
+        if self.timeouts_on && serial & (PROBE_SERIAL | CLIENT_GONE) == 0 {
+            // Its client's timer names the old key: set it again.
+            self.arm_client_timeout(s, new);
+        }
         if deadline <= self.end {
             s.schedule_at(
                 deadline,

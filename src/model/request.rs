@@ -21,6 +21,15 @@ use crate::engine::{SimDuration, SimTime, keyed};
 /// [`Request::mix`] of a request whose client has no request mix.
 pub const NO_MIX: u16 = u16::MAX;
 
+/// A bit of [`Request::serial`] set when the request's client gave up on it (its
+/// `timeout` expired, see [`crate::model::clients::timeout`]): the request has ended for
+/// the client and its observers (460), but its target keeps working on it, and when the
+/// target is done only the target's side is accounted (the load balancer's counts, a
+/// drain), never a second end. Client serials count arrivals and never reach this bit;
+/// health checks use the top bit ([`crate::model::elb::health::PROBE_SERIAL`]). Events
+/// that refer to a request compare serials without it (see [`Requests::live`]).
+pub const CLIENT_GONE: u64 = 1 << 62;
+
 /// Where a request's current call is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CallState {
@@ -238,12 +247,13 @@ impl Requests {
     }
 
     /// The request under `key` if it is still request `serial` (an event's reference);
-    /// `None` if that request has ended.
+    /// `None` if that request has ended. The [`CLIENT_GONE`] bit is ignored on both sides:
+    /// a request whose client gave up is still the same request at its target.
     #[inline]
     pub fn live(&mut self, key: u32, serial: u64) -> Option<&mut Request> {
         self.entries
             .get_mut(key as usize)
-            .filter(|r| r.serial == serial)
+            .filter(|r| (r.serial ^ serial) & !CLIENT_GONE == 0)
     }
 
     /// Mutable access by key (see [`Requests::get`]).
@@ -297,7 +307,7 @@ impl Requests {
         let mut v: Vec<(u64, u32)> = self
             .iter()
             .filter(|(_, r)| r.task == Some(task))
-            .map(|(k, r)| (r.serial, k as u32))
+            .map(|(k, r)| (r.serial & !CLIENT_GONE, k as u32))
             .collect();
         v.sort_unstable();
         v.into_iter().map(|(_, k)| k).collect()

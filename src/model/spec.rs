@@ -148,6 +148,12 @@ pub struct ClientSpec {
     /// ends `websocket_closed`; `None` (the default): plain HTTP requests (see
     /// `World::open_websocket`).
     pub websocket: Option<DistSpec>,
+    /// `timeout`: how long the client waits for each response, from sending the request to
+    /// receiving the response, before it gives up and closes its connection: the request
+    /// ends with a 460 (`elb_460_client_closed`) while its target keeps working on it (see
+    /// [`crate::model::clients::timeout`]). `None` (the default): it waits for ever.
+    /// 1 ms–1 h in scenarios; not with `websocket`.
+    pub timeout: Option<SimDuration>,
 }
 
 /// The default request size: 1 KiB (1024 bytes), lbsim's choice for a typical API request
@@ -174,6 +180,7 @@ impl Default for ClientSpec {
             keep_alive: None,
             tls_handshake_round_trips: 1,
             websocket: None,
+            timeout: None,
         }
     }
 }

@@ -227,6 +227,15 @@ pub enum Event {
         /// What is due.
         step: super::ecs::blue_green::BlueGreenStep,
     },
+    /// Clients: the `timeout` of request `serial` (store key `key`) expires: its client
+    /// gives up on it (460), if it has not ended (stale otherwise). See
+    /// `model::clients::timeout`.
+    ClientTimeout {
+        /// Key in the request store.
+        key: u32,
+        /// The request's serial.
+        serial: u64,
+    },
     /// Run: the end of a metrics interval.
     MetricsTick,
     /// Run: the end of the warm-up.
@@ -290,6 +299,12 @@ pub struct World {
     /// `benches/callgrind.py`: the checks cost the reference model about 4 % of its
     /// instructions).
     pub(in crate::model) plain: bool,
+    /// Some client has a `timeout`: requests reaching the load balancer get a timer (see
+    /// `model::clients::timeout`).
+    pub(in crate::model) timeouts_on: bool,
+    /// Requests whose client gave up that their tasks still hold (in the store, not in
+    /// flight for the client: see `model::clients::timeout`).
+    pub(in crate::model) abandoned: usize,
     /// Closed-loop users woken during the current handler: (when, client, user), scheduled
     /// once it returns.
     pub(in crate::model) wakeups: Vec<(SimTime, ClientId, u32)>,
@@ -413,6 +428,8 @@ impl World {
             az_down: vec![0; zones.into()],
             idle_timeout: spec.load_balancer.idle_timeout,
             sessions_on: sessions > 0,
+            timeouts_on: spec.clients.iter().any(|c| c.timeout.is_some()),
+            abandoned: 0,
             wakeups: Vec::new(),
             redirects: slab::Slab::new(),
             cloudwatch,
@@ -483,9 +500,15 @@ impl World {
     pub fn tasks(&self) -> &[Task] {
         &self.tasks
     }
-    /// Client requests that have arrived and not ended (health checks are not counted).
+    /// Client requests that have arrived and not ended (health checks are not counted, nor
+    /// requests whose client gave up, see [`World::abandoned`]).
     pub fn in_flight(&self) -> usize {
-        self.requests.len() - self.probes_in_flight
+        self.requests.len() - self.probes_in_flight - self.abandoned
+    }
+    /// Requests whose client gave up (a 460) that their tasks are still working on (see
+    /// `model::clients::timeout`).
+    pub fn abandoned(&self) -> usize {
+        self.abandoned
     }
     /// Dependencies, by id.
     pub fn dependencies(&self) -> &[Dependency] {
@@ -617,6 +640,7 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
             w.arrive_by_rules(s, o, client, seed, usize::from(listener), hops, session);
         }
         Event::UserArrival { client, user } => w.on_user_arrival(s, o, client, user),
+        Event::ClientTimeout { key, serial } => w.on_client_timeout(s, o, key, serial),
         Event::AnomalyEvaluation { tg } => w.on_anomaly_evaluation(s, o, tg),
         Event::BlueGreen { deployment, step } => w.on_blue_green(s, o, deployment, step),
         Event::WarmupEnd => {
@@ -812,7 +836,10 @@ impl<O: Observer> Simulation<O> {
                 if n < BATCH_EVENTS {
                     break;
                 }
-                let in_flight = self.core.world.in_flight() as u64;
+                // The work the tasks hold, abandoned requests included: timeouts do not
+                // shed it.
+                let w = &self.core.world;
+                let in_flight = (w.in_flight() + w.abandoned()) as u64;
                 if in_flight > self.max_in_flight {
                     self.stopped = Some(self.unstable(in_flight));
                     break;
@@ -1169,6 +1196,7 @@ request = { cpu_time = "10ms" }
                 format!("{client}\nwebsocket = {{ duration = \"1s\" }}"),
             ),
             ("sessions", format!("{client}\nsessions = {{ count = 5 }}")),
+            ("a timeout", format!("{client}\ntimeout = \"2s\"")),
             (
                 "users",
                 "arrivals = { process = \"closed_loop\", users = 2, think_time = \"1s\" }"

@@ -505,6 +505,11 @@ pub struct ClientSection {
     /// WebSocket upgrade that stays open on its target for `duration`. Default none.
     #[serde(default)]
     pub websocket: Option<WebsocketSection>,
+    /// How long the client waits for each response before it gives up and closes its
+    /// connection (the request ends with a 460), 1ms–1h; default none: it waits for ever.
+    /// Not with `websocket`.
+    #[serde(default)]
+    pub timeout: Option<Dur>,
 }
 
 /// `websocket = { duration = ... }` of a client.

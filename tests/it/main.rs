@@ -43,6 +43,7 @@ mod stickiness;
 mod support;
 mod sweep;
 mod target_outputs;
+mod timeouts;
 mod users;
 mod waiting;
 mod websockets;

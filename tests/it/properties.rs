@@ -356,11 +356,16 @@ fn world() -> impl Strategy<Value = WorldSpec> {
                         default_action: ActionSpec::Forward { target_group: i },
                         ..Default::default()
                     });
+                    // A client in three gives up after 5–404 ms (from the seed): requests
+                    // end with a 460 while their targets keep working on them.
+                    let timeout = ((seed >> (8 + i)) % 3 == 0)
+                        .then(|| SimDuration::from_millis(5 + (seed >> 16) % 400));
                     spec.clients.push(ClientSpec {
                         name: format!("c{i}"),
                         arrivals: ArrivalSpec::Poisson { rate_rps: rate },
                         rtt,
                         listener: i,
+                        timeout,
                         ..Default::default()
                     });
                     spec.services.push(ServiceSpec {
@@ -538,6 +543,8 @@ struct Checker {
     zone_of: BTreeMap<TaskId, u32>,
     /// The load balancer's idle timeout.
     idle_timeout: SimDuration,
+    /// Each client's `timeout`.
+    timeouts: Vec<Option<SimDuration>>,
     /// Targets (group, task) whose drain ended (DRAINING → unused) and that were not
     /// registered again: no request may reach them.
     drained: BTreeSet<(usize, TaskId)>,
@@ -630,6 +637,7 @@ impl Observer for Checker {
         self.targets = vec![BTreeMap::new(); w.target_groups().len()];
         self.algorithms = w.target_groups().iter().map(|g| g.algorithm).collect();
         self.idle_timeout = w.idle_timeout();
+        self.timeouts = w.clients().iter().map(|c| c.timeout()).collect();
     }
     fn request_arrived(&mut self, now: SimTime, r: &Request) {
         self.clock(now);
@@ -688,6 +696,13 @@ impl Observer for Checker {
     fn request_started(&mut self, now: SimTime, r: &Request) {
         self.clock(now);
         self.started[r.serial as usize] += 1;
+        if self.ended[r.serial as usize] != 0 {
+            // Its client gave up (460): its task may work on, the observers hear no more.
+            self.violations.push(format!(
+                "at {now}: request {} started after it ended",
+                r.serial
+            ));
+        }
         // Only a serving task starts requests (a draining one finishes those it queued).
         let state = r
             .task
@@ -740,8 +755,27 @@ impl Observer for Checker {
                 "at {now}: request {i} ({cause:?}) spent {parts:?} in its steps but held a worker {held:?}"
             ));
         }
+        // A client with a timeout never waits longer; its 460 comes exactly at it (at its
+        // round trip if that is longer).
+        let timeout = self.timeouts[r.client.index()];
+        if let Some(t) = timeout
+            && r.latency_at(now) > t.max(r.rtt)
+        {
+            self.violations.push(format!(
+                "at {now}: request {i} ({cause:?}) took {:?}, its client's timeout is {t:?}",
+                r.latency_at(now)
+            ));
+        }
         let g = r.target_group.index();
         match cause {
+            Cause::Elb460ClientClosed => {
+                if timeout.is_none_or(|t| r.latency_at(now) != t.max(r.rtt)) {
+                    self.violations.push(format!(
+                        "at {now}: request {i} got a 460 after {:?}; its client's timeout is {timeout:?}",
+                        r.latency_at(now)
+                    ));
+                }
+            }
             Cause::Ok => {
                 if self.started[i] != 1 {
                     self.violations
@@ -1050,7 +1084,8 @@ impl Observer for Checker {
                 ));
             }
         }
-        // The node's outstanding count of each slot equals what its task holds.
+        // The node's outstanding count of each slot equals what its task holds (but the
+        // requests whose client gave up: the load balancer let go of them).
         let node = &w.load_balancer().nodes()[0];
         for tg in w.target_groups() {
             let out = node.router(tg.id).outstanding();
@@ -1059,7 +1094,8 @@ impl Observer for Checker {
                 let at_task = if t.state == TargetState::Unused {
                     0
                 } else {
-                    w.tasks()[t.task.index()].in_flight() as u32
+                    let task = &w.tasks()[t.task.index()];
+                    task.in_flight() as u32 - task.abandoned()
                 };
                 if node_count != at_task {
                     self.violations.push(format!(

@@ -162,6 +162,13 @@ impl ClientConnections {
         self.idle.retain(|&(_, _, c)| c != id);
     }
 
+    /// The client gave up on a request (its timeout): it closes the request's connection,
+    /// which carries nothing more (the connection taken last, as for
+    /// [`ClientConnections::release`]).
+    pub fn abandon(&mut self) {
+        self.busy.pop();
+    }
+
     /// Connections opened so far.
     pub fn opened(&self) -> u64 {
         self.opened

@@ -161,6 +161,9 @@ impl World {
         req.task = Some(task);
         req.slot = slot;
         req.dispatched = now;
+        if self.timeouts_on {
+            self.arm_client_timeout(s, key);
+        }
         self.serve(s, o, key);
     }
 }

@@ -13,6 +13,7 @@ pub mod mix;
 pub mod users;
 
 pub mod connections;
+pub mod timeout;
 mod websocket;
 pub(in crate::model) use websocket::websocket_over;
 
@@ -71,6 +72,9 @@ pub struct Client {
     /// Its requests are WebSockets: their open duration and key `client/<name>/websocket`
     /// (see `World::open_websocket`).
     pub(in crate::model) websocket: Option<Box<(Sampler, u64)>>,
+    /// Its `timeout`: how long it waits for a response before it gives up (460); `None`:
+    /// it waits for ever (see [`timeout`]).
+    pub(in crate::model) timeout: Option<SimDuration>,
 }
 
 impl Client {
@@ -89,6 +93,12 @@ impl Client {
             };
             let sessions = if users.is_some() { 0 } else { c.sessions };
             let count = users.as_ref().map_or(sessions, |u| u.count());
+            if c.timeout.is_some() && c.websocket.is_some() {
+                return Err(ModelError::Unsupported(format!(
+                    "client {}: a timeout does not apply to WebSocket clients",
+                    c.name
+                )));
+            }
             if c.listener >= listeners {
                 return Err(ModelError::UnknownReference(format!(
                     "client {} sends to listener #{}, which does not exist",
@@ -131,6 +141,7 @@ impl Client {
                         engine::stream_key(seed, &format!("client/{}/websocket", c.name)),
                     ))),
                 },
+                timeout: c.timeout,
                 connections: connections::ClientConnections::build(
                     c.keep_alive,
                     matches!(
@@ -189,6 +200,7 @@ impl Client {
             && lb.listener_target(self.listener) != NO_GROUP
             && self.connections.is_none()
             && self.websocket.is_none()
+            && self.timeout.is_none()
             && self.sessions.0 == 0
             && self.users.is_none()
     }
@@ -199,6 +211,20 @@ impl Client {
         if let Some(c) = &mut self.connections {
             c.release(now);
         }
+    }
+
+    /// The client gave up on a request (its `timeout`): it closes the request's
+    /// connection (if modelled), so its next request opens a new one.
+    #[inline]
+    pub(in crate::model) fn gave_up(&mut self) {
+        if let Some(c) = &mut self.connections {
+            c.abandon();
+        }
+    }
+
+    /// Its `timeout`, if it has one (see [`timeout`]).
+    pub fn timeout(&self) -> Option<SimDuration> {
+        self.timeout
     }
 
     /// The client's connections, if modelled.
@@ -487,7 +513,10 @@ pub(in crate::model) fn session_end(
     if req.session == NO_SESSION {
         return;
     }
-    if let Some(task) = req.task {
+    // A client that gave up got no response, hence no cookie.
+    if let Some(task) = req.task
+        && cause != Cause::Elb460ClientClosed
+    {
         p.lb.cookie_written(req.target_group, req.session, task, req.slot, now, cause);
     }
     let client = &p.clients[req.client.index()];

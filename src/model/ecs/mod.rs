@@ -25,12 +25,12 @@ pub use usage::UsageMeter;
 
 use super::ModelError;
 use super::dist::Sampler;
-use super::elb::health::is_probe;
+use super::elb::health::{PROBE_SERIAL, is_probe};
 use super::ids::{DependencyId, ServiceId, TargetGroupId, TaskId};
 use super::observer::{LifecycleEvent, Observer, StopReason};
 use super::outcome::Cause;
-use super::request::Request;
 use super::request::draw;
+use super::request::{CLIENT_GONE, Request};
 use super::spec::{DistSpec, RevisionFailure, StepSpec, TaskSpec, WorldSpec};
 use super::world::{Event, World};
 use crate::engine::{self, Scheduler, SimTime};
@@ -604,7 +604,9 @@ impl World {
         if let Some(next) = next {
             let r = self.requests.get_mut(next);
             r.admitted = now;
-            if !is_probe(r.serial) {
+            // Not for a health check, nor a request whose client gave up (it ended for
+            // the observers).
+            if r.serial & (PROBE_SERIAL | CLIENT_GONE) == 0 {
                 o.request_started(now, r);
             }
             self.ready.push_back(next);
@@ -628,22 +630,8 @@ impl World {
         req: &Request,
         cause: Cause,
     ) -> bool {
-        if is_probe(req.serial) {
-            self.probes_in_flight -= 1;
-            let mut cause = cause;
-            if let Some(t) = req.task {
-                let t = &mut self.tasks[t.index()];
-                t.probes_held = t.probes_held.saturating_sub(1);
-                let rev = &self.services[t.service.index()].revisions[usize::from(t.revision)];
-                if cause == Cause::Ok && rev.failure == RevisionFailure::FailHealthChecks {
-                    // A bad revision answers its health check with HTTP 500.
-                    cause = Cause::Target5xx;
-                }
-            }
-            self.deferred = true;
-            self.probe_results
-                .push((req.target_group, req.slot, req.node.0, req.serial, cause));
-            return false;
+        if req.serial & (PROBE_SERIAL | CLIENT_GONE) != 0 {
+            return self.probe_or_gone_over(req, cause);
         }
         let cause = if self.lb.nlb.is_some() {
             // Behind an NLB: no HTTP error, and the request frees its own connection.
@@ -663,6 +651,37 @@ impl World {
         self.session_ended(now, req, cause);
         o.request_finished(now, req, cause);
         drained
+    }
+
+    /// [`World::request_over`] for a health check, or a request whose client gave up
+    /// (see [`crate::model::clients::timeout`]): that one ended for its client and the load
+    /// balancer already, so nothing more is accounted (its task has let it go).
+    #[cold]
+    #[inline(never)]
+    fn probe_or_gone_over(&mut self, req: &Request, cause: Cause) -> bool {
+        if !is_probe(req.serial) {
+            self.abandoned -= 1;
+            if let Some(t) = req.task {
+                let t = &mut self.tasks[t.index()];
+                t.abandoned = t.abandoned.saturating_sub(1);
+            }
+            return false;
+        }
+        self.probes_in_flight -= 1;
+        let mut cause = cause;
+        if let Some(t) = req.task {
+            let t = &mut self.tasks[t.index()];
+            t.probes_held = t.probes_held.saturating_sub(1);
+            let rev = &self.services[t.service.index()].revisions[usize::from(t.revision)];
+            if cause == Cause::Ok && rev.failure == RevisionFailure::FailHealthChecks {
+                // A bad revision answers its health check with HTTP 500.
+                cause = Cause::Target5xx;
+            }
+        }
+        self.deferred = true;
+        self.probe_results
+            .push((req.target_group, req.slot, req.node.0, req.serial, cause));
+        false
     }
 
     /// Reports a task going above its memory or coming back (out of the hot path).
@@ -775,42 +794,52 @@ impl World {
             req.step = 1;
             let req = self.requests.get(key);
             let (next, _) = task.depart(0);
-            if self
-                .lb
-                .request_ended::<PLAIN>(&self.target_groups, now, req, Cause::Ok)
-            {
-                drained = Some((req.target_group, req.slot));
+            // A request whose client gave up ended for it and the load balancer already
+            // (see `model::clients::timeout`): its task just lets it go.
+            if PLAIN || req.serial & CLIENT_GONE == 0 {
+                if self
+                    .lb
+                    .request_ended::<PLAIN>(&self.target_groups, now, req, Cause::Ok)
+                {
+                    drained = Some((req.target_group, req.slot));
+                }
+                let bytes = crate::model::cost::request_bytes(&self.clients, req, Cause::Ok);
+                self.cost.alb.ended(now, bytes);
+                if !PLAIN && self.sessions_on {
+                    crate::model::clients::session_end(
+                        crate::model::clients::SessionParts {
+                            lb: &mut self.lb,
+                            clients: &self.clients,
+                            wakeups: &mut self.wakeups,
+                            deferred: &mut self.deferred,
+                            end: self.end,
+                        },
+                        now,
+                        req,
+                        Cause::Ok,
+                    );
+                }
+                if !PLAIN {
+                    self.clients[req.client.index()].request_ended(now);
+                }
+                o.request_finished(now, req, Cause::Ok);
+            } else {
+                self.abandoned -= 1;
+                task.abandoned = task.abandoned.saturating_sub(1);
             }
-            let bytes = crate::model::cost::request_bytes(&self.clients, req, Cause::Ok);
-            self.cost.alb.ended(now, bytes);
-            if !PLAIN && self.sessions_on {
-                crate::model::clients::session_end(
-                    crate::model::clients::SessionParts {
-                        lb: &mut self.lb,
-                        clients: &self.clients,
-                        wakeups: &mut self.wakeups,
-                        deferred: &mut self.deferred,
-                        end: self.end,
-                    },
-                    now,
-                    req,
-                    Cause::Ok,
-                );
-            }
-            if !PLAIN {
-                self.clients[req.client.index()].request_ended(now);
-            }
-            o.request_finished(now, req, Cause::Ok);
             self.requests.free(key);
             if let Some(next) = next {
                 let r = self.requests.get_mut(next);
                 r.admitted = now;
-                if is_probe(r.serial) {
-                    // A health check got the worker: it runs its own (empty) profile.
-                    self.ready.push_back(next);
-                    continue;
+                if r.serial & (PROBE_SERIAL | CLIENT_GONE) != 0 {
+                    if is_probe(r.serial) {
+                        // A health check got the worker: it runs its own (empty) profile.
+                        self.ready.push_back(next);
+                        continue;
+                    }
+                } else {
+                    o.request_started(now, r);
                 }
-                o.request_started(now, r);
                 r.phase_start = now;
                 r.work = draw(&step.sampler, step.key, r.seed);
                 task.start_cpu(r.serial, next, r.work);

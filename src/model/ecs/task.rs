@@ -192,6 +192,9 @@ pub struct Task {
     /// Client requests sent to it that it will never answer (it hung, or its zone is
     /// unreachable): the load balancer still waits for them, the task does not hold them.
     pub(in crate::model) unanswered: u32,
+    /// Client requests it holds whose client gave up (counted in [`Task::in_flight`]; the
+    /// load balancer no longer counts them outstanding: see `model::clients::timeout`).
+    pub(in crate::model) abandoned: u32,
     /// Requests in a CPU step.
     on_cpu: BinaryHeap<Tagged>,
     /// Requests waiting for a worker, FIFO: (serial, key).
@@ -280,6 +283,7 @@ impl Task {
             slowed_by: None,
             slow_q10: 0,
             unanswered: 0,
+            abandoned: 0,
             on_cpu: BinaryHeap::new(),
             waiting: VecDeque::new(),
             workers_busy: 0,
@@ -475,6 +479,12 @@ impl Task {
     #[inline]
     pub fn in_flight(&self) -> usize {
         (self.held - self.probes_held + self.unanswered) as usize
+    }
+
+    /// Of [`Task::in_flight`], the requests whose client gave up (a 460): the task still
+    /// works on them, the load balancer no longer counts them.
+    pub fn abandoned(&self) -> u32 {
+        self.abandoned
     }
 
     /// Workers held now.

@@ -497,6 +497,9 @@ impl World {
             // Several nodes, or no load balancer at all: out of the common path.
             return;
         }
+        if !PLAIN && self.timeouts_on {
+            self.arm_client_timeout(s, key);
+        }
         let req = self.requests.get(key);
         let delay = draw(&self.lb.processing, self.lb.processing_key, req.seed);
         if delay.is_zero() {

@@ -99,9 +99,23 @@ fn client(
         .websocket
         .as_ref()
         .map(|w| ctx.required_delay(&format!("{p}.websocket.duration"), &w.duration));
+    let timeout = c.timeout.map(|t| {
+        use crate::model::clients::timeout::{MAX_TIMEOUT, MIN_TIMEOUT};
+        if !(MIN_TIMEOUT..=MAX_TIMEOUT).contains(&t.0) {
+            ctx.bad(format!("{p}.timeout"), format!("{}: allowed 1ms–1h", t.0));
+        }
+        if websocket.is_some() {
+            ctx.bad(
+                format!("{p}.timeout"),
+                "does not apply to a WebSocket client (`websocket` is set): remove one",
+            );
+        }
+        t.0.clamp(MIN_TIMEOUT, MAX_TIMEOUT)
+    });
     ClientSpec {
         requests,
         source_ips,
+        timeout: if websocket.is_some() { None } else { timeout },
         websocket,
         keep_alive,
         tls_handshake_round_trips: tls.clamp(1, 2) as u8,

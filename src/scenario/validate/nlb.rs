@@ -145,6 +145,12 @@ pub(super) fn check(
                 "not with type = \"network\": lbsim models WebSockets through an ALB only",
             );
         }
+        if c.timeout.is_some() {
+            ctx.bad(
+                format!("clients.{i}.timeout"),
+                "not with type = \"network\": a client that gives up is an ALB's 460; lbsim models client timeouts through an ALB or direct discovery only",
+            );
+        }
     }
     for (i, s) in file.services.iter().enumerate() {
         if s.keep_alive_timeout.is_some() {
