@@ -173,8 +173,24 @@ pub struct CostSummary {
     pub alb_hours: u64,
     /// LCU-hours billed.
     pub lcu_hours: f64,
+    /// The LCU dimensions counted over the run (`lbsim::model::cost`).
+    pub lcu_usage: LcuUsageSummary,
     /// The prices used.
     pub prices: PricesSummary,
+}
+
+/// The LCU dimensions the load balancer counted over the whole run
+/// (<https://aws.amazon.com/elasticloadbalancing/pricing/>).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LcuUsageSummary {
+    /// New client connections: one per request of a client without `keep_alive`; the
+    /// connections it opened for a client with it.
+    pub new_connections: u64,
+    /// Bytes processed (requests' `request_size`, plus `response_size` when a target
+    /// answered).
+    pub processed_bytes: u64,
+    /// Rule evaluations billed: Σ over requests of max(0, rules processed − 10).
+    pub rule_evaluations: u64,
 }
 
 /// The prices a run's cost used (`[pricing]`), US dollars.
@@ -214,6 +230,11 @@ impl CostSummary {
             task_hours: r(c.task_hours),
             alb_hours: c.alb_hours,
             lcu_hours: r(c.lcu_hours),
+            lcu_usage: LcuUsageSummary {
+                new_connections: c.lcu_usage.new_connections,
+                processed_bytes: u64::try_from(c.lcu_usage.bytes).unwrap_or(u64::MAX),
+                rule_evaluations: c.lcu_usage.rule_evaluations,
+            },
             prices: PricesSummary {
                 fargate_vcpu_hour_usd: p.fargate_vcpu_hour_usd,
                 fargate_gb_hour_usd: p.fargate_gb_hour_usd,

@@ -22,15 +22,19 @@
 //! - new connections per second ÷ 25;
 //! - active connections per minute ÷ 3000;
 //! - processed bytes per hour ÷ 1 GB (2³⁰ bytes, as AWS bills a GB);
-//! - rule evaluations per second ÷ 1000, the first 10 rules of a request free: lbsim's
-//!   listeners have one default action and no rules, so this dimension is 0.
+//! - rule evaluations per second ÷ 1000, the first 10 rules processed for a request free:
+//!   a request processes its listener's rules in priority order up to the one that matches
+//!   (all of them when the default action answers), and is billed
+//!   max(0, processed − 10) evaluations.
 //!
 //! A partial last hour's dimensions are averaged over its elapsed time (new connections per
 //! second of it, bytes per hour of it) and billed as a whole LCU-hour at that rate.
 //!
-//! **Approximation** (until lbsim models keep-alive connections): each client request is
-//! one new connection, and the active connections are the client requests in flight
-//! (arrived, not ended), time-averaged over the hour. A request's processed bytes are its
+//! **Connections.** A request of a client without `keep_alive` is one new connection; a
+//! client with `keep_alive` opens a new connection only when it has no idle one to reuse
+//! (`model::clients::connections`), so its reused requests add no new connection.
+//! **Approximation**: the active connections are the client requests in flight (arrived,
+//! not ended), time-averaged over the hour (an idle kept-alive connection is not counted). A request's processed bytes are its
 //! `request_size` plus, when a target answered it (`ok` or `target_5xx`), its
 //! `response_size`, counted when it ends; an error the load balancer answers itself (a 502,
 //! 503 or 504) adds its request's bytes only. Health checks are not billed.
@@ -185,12 +189,15 @@ fn class_of(arch: CpuArchitecture, provider: CapacityProvider) -> usize {
 /// The load balancer's LCU dimensions over one clock hour (or the part of it elapsed).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LcuHour {
-    /// New connections (client requests that arrived).
+    /// New client connections (a request of a client without keep-alive is one; a client
+    /// with keep-alive counts the connections it opens).
     pub new_connections: u64,
     /// ∫ active connections (client requests in flight) dt, request·ns.
     pub active_ns: u128,
     /// Bytes processed.
     pub bytes: u128,
+    /// Rule evaluations billed: Σ over requests of max(0, rules processed − 10).
+    pub rule_evaluations: u64,
 }
 
 impl LcuHour {
@@ -205,8 +212,7 @@ impl LcuHour {
         let active = self.active_ns as f64 / elapsed.0 as f64 / LCU_ACTIVE_CONNECTIONS;
         let gb_per_hour = self.bytes as f64 / BYTES_PER_GB * (3600.0 / secs);
         let bytes = gb_per_hour / LCU_GB_PER_HOUR;
-        // One listener action, no rules: no rule evaluation is billed.
-        let rules = 0.0 / LCU_RULE_EVALUATIONS_PER_SECOND;
+        let rules = self.rule_evaluations as f64 / secs / LCU_RULE_EVALUATIONS_PER_SECOND;
         new.max(active).max(bytes).max(rules)
     }
 }
@@ -223,6 +229,9 @@ pub(in crate::model) struct AlbMeter {
     hour_start: SimTime,
     /// Client requests in flight at `hour_start`.
     in_flight_at_start: u64,
+    /// The current hour's new client connections and billed rule evaluations.
+    new_connections: u64,
+    rule_evaluations: u64,
     /// The current hour's arrivals and ends: counts and Σ of their times, ns.
     arrivals: u64,
     arrival_ns: u128,
@@ -247,9 +256,10 @@ impl AlbMeter {
             - self.arrival_ns
             - (u128::from(self.ends) * t_ns - self.end_ns);
         LcuHour {
-            new_connections: self.arrivals,
+            new_connections: self.new_connections,
             active_ns,
             bytes: self.bytes,
+            rule_evaluations: self.rule_evaluations,
         }
     }
 
@@ -267,6 +277,7 @@ impl AlbMeter {
             self.total.new_connections += hour.new_connections;
             self.total.active_ns += hour.active_ns;
             self.total.bytes += hour.bytes;
+            self.total.rule_evaluations += hour.rule_evaluations;
             self.in_flight_at_start = self.in_flight_at_start + self.arrivals - self.ends;
             self.hour_start = end;
             (
@@ -275,18 +286,29 @@ impl AlbMeter {
                 self.ends,
                 self.end_ns,
                 self.bytes,
-            ) = (0, 0, 0, 0, 0);
+                self.new_connections,
+                self.rule_evaluations,
+            ) = (0, 0, 0, 0, 0, 0, 0);
         }
     }
 
-    /// A client request reaches the load balancer at `now`: a new connection.
+    /// A client request reaches the load balancer at `now`, on a new connection if
+    /// `new_connection` (always without keep-alive), billed `rule_evaluations` rule
+    /// evaluations (rules processed beyond the first 10 free).
     #[inline]
-    pub(in crate::model) fn arrived(&mut self, now: SimTime) {
+    pub(in crate::model) fn arrived(
+        &mut self,
+        now: SimTime,
+        new_connection: bool,
+        rule_evaluations: u64,
+    ) {
         if now > self.hour_start + HOUR {
             self.close_hours(now);
         }
         self.arrivals += 1;
         self.arrival_ns += u128::from(now.0);
+        self.new_connections += u64::from(new_connection);
+        self.rule_evaluations += rule_evaluations;
     }
 
     /// A client request ends at `now`, having made the load balancer process `bytes`.
@@ -313,6 +335,7 @@ impl AlbMeter {
             new_connections: m.total.new_connections + hour.new_connections,
             active_ns: m.total.active_ns + hour.active_ns,
             bytes: m.total.bytes + hour.bytes,
+            rule_evaluations: m.total.rule_evaluations + hour.rule_evaluations,
         };
         (m.closed_hours + u64::from(partial), lcu_hours, total)
     }
@@ -574,6 +597,7 @@ mod tests {
             new_connections: 90_000,
             active_ns: 0,
             bytes: 0,
+            rule_evaluations: 0,
         };
         assert!((h.lcus(HOUR) - 1.0).abs() < 1e-12);
         // The same in half an hour: 50/s, two LCUs.
@@ -589,22 +613,33 @@ mod tests {
             new_connections: 0,
             active_ns: 6000 * u128::from(HOUR.0),
             bytes: 0,
+            rule_evaluations: 0,
         };
         assert!((h.lcus(HOUR) - 2.0).abs() < 1e-12);
+        // 14.4 M billed rule evaluations in an hour: 4000/s, four LCUs.
+        let h = LcuHour {
+            rule_evaluations: 14_400_000,
+            ..h
+        };
+        assert!((h.lcus(HOUR) - 4.0).abs() < 1e-12);
     }
 
     #[test]
     fn the_meter_closes_clock_hours() {
         let mut m = AlbMeter::default();
-        m.arrived(t(10.0));
+        m.arrived(t(10.0), true, 0);
         m.ended(t(20.0), 1000);
-        m.arrived(t(3599.0));
+        m.arrived(t(3599.0), true, 5);
+        // A request on a kept-alive connection opens none.
+        m.arrived(t(3599.5), false, 0);
+        m.ended(t(3599.6), 0);
         // Across the hour: 1 s in hour 0, 1 s in hour 1.
         m.ended(t(3601.0), 0);
         let (hours, _, total) = m.at(t(3700.0));
         assert_eq!(hours, 2);
         assert_eq!(total.new_connections, 2);
-        assert_eq!(total.active_ns, 12 * 1_000_000_000);
+        assert_eq!(total.rule_evaluations, 5);
+        assert_eq!(total.active_ns, 12 * 1_000_000_000 + 100_000_000);
         assert_eq!(total.bytes, 1000);
         assert_eq!(m.closed_hours, 1);
         assert_eq!(m.at(t(7200.0)).0, 2);

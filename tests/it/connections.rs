@@ -128,6 +128,13 @@ request = { cpu_time = "10ms" }
 
 /// Mean network time per request (summary.json `latency_breakdown_ms.rtt`) with `sets`.
 fn client_rtt_ms(sets: &[&str]) -> f64 {
+    client_summary(sets)["latency_breakdown_ms"]["rtt"]
+        .as_f64()
+        .unwrap()
+}
+
+/// summary.json of the client scenario with `sets`.
+fn client_summary(sets: &[&str]) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let sc = dir.path().join("c.toml");
     std::fs::write(&sc, CLIENT_BASE).unwrap();
@@ -144,9 +151,38 @@ fn client_rtt_ms(sets: &[&str]) -> f64 {
     }
     let o = crate::cli::lbsim(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    s["latency_breakdown_ms"]["rtt"].as_f64().unwrap()
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+/// The LCU's new-connections dimension counts connections, not requests: without
+/// keep-alive every request is a new connection; with keep-alive (100 requests per
+/// connection, reused within 30 s) about one in a hundred is, and the LCU-hours fall with
+/// it (new connections are this scenario's largest dimension).
+#[test]
+fn keep_alive_lowers_the_lcu_new_connections() {
+    let ka = r#"clients.web.keep_alive={ requests = 100, idle = "30s" }"#;
+    let without = client_summary(&[]);
+    let with = client_summary(&[ka]);
+    let arrived = without["requests"]["arrived"].as_u64().unwrap();
+    let new = |s: &Value| s["cost"]["lcu_usage"]["new_connections"].as_u64().unwrap();
+    assert_eq!(new(&without), arrived);
+    assert_eq!(with["requests"]["arrived"].as_u64(), Some(arrived));
+    let n = new(&with);
+    assert!(
+        n >= arrived / 100 && n <= arrived / 100 + 5,
+        "{n} of {arrived}"
+    );
+    let lcu = |s: &Value| s["cost"]["lcu_hours"].as_f64().unwrap();
+    assert!(
+        lcu(&with) < lcu(&without),
+        "{} {}",
+        lcu(&with),
+        lcu(&without)
+    );
+    assert_eq!(
+        without["cost"]["lcu_usage"]["rule_evaluations"].as_u64(),
+        Some(0)
+    );
 }
 
 /// HTTPS without keep-alive pays the TLS handshake on every request (one round trip with

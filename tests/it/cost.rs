@@ -331,6 +331,34 @@ fn lcus_follow_new_connections_when_requests_are_small() {
     usd("lcu_hours", s.cost.lcu_hours, 72_000.0 / 3600.0 / 25.0);
 }
 
+/// Rule evaluations: 60 rules that no request matches, so each request processes all 60
+/// and is billed 50 (the first 10 are free); at 10 requests/s that is 500 evaluations/s,
+/// 0.5 LCU an hour, more than the new connections' 0.4.
+#[test]
+fn lcus_follow_rule_evaluations_beyond_the_first_ten() {
+    let rules: String = (1..=60)
+        .map(|k| {
+            format!(
+                "\n[[load_balancer.listeners.rules]]\npriority = {k}\nconditions = {{ path_pattern = [\"/never/{k}\"] }}\naction = {{ type = \"forward\", target_group = \"tg\" }}\n"
+            )
+        })
+        .collect();
+    let text = scenario("2h", 1, 1024, 2048, "")
+        .replace(
+            "rate_rps = 10.0 }",
+            "rate_rps = 10.0 }\nrequest_size = 0\nresponse_size = 0",
+        )
+        .replace(
+            "default_action = { type = \"forward\", target_group = \"tg\" }\n",
+            &format!("default_action = {{ type = \"forward\", target_group = \"tg\" }}\n{rules}"),
+        );
+    let s = run(&load(&text));
+    assert_eq!(s.requests.arrived, 72_000);
+    assert_eq!(s.cost.lcu_usage.rule_evaluations, 72_000 * 50);
+    assert_eq!(s.cost.lcu_usage.new_connections, 72_000);
+    usd("lcu_hours", s.cost.lcu_hours, 2.0 * 500.0 / 1000.0);
+}
+
 /// Long requests: active connections (requests in flight, time-averaged) are the largest
 /// dimension; 3000 of them make an LCU.
 #[test]

@@ -183,13 +183,17 @@ impl Client {
     /// draw), times the handshakes' round trips when it needs a new connection (see
     /// [`connections`]).
     #[inline]
-    pub(in crate::model) fn round_trip(&mut self, seed: u64, now: SimTime) -> SimDuration {
+    pub(in crate::model) fn round_trip(&mut self, seed: u64, now: SimTime) -> (SimDuration, bool) {
         let mut rtt = draw(&self.rtt, self.rtt_key, seed);
+        let mut new = true;
         if let Some(conns) = &mut self.connections {
-            // A new connection's handshakes: round trips before the request is sent.
-            rtt = SimDuration(rtt.0.saturating_mul(1 + u64::from(conns.acquire(now))));
+            // A new connection's handshakes: round trips before the request is sent (none
+            // on a reused connection, and only there).
+            let handshakes = conns.acquire(now);
+            new = handshakes > 0;
+            rtt = SimDuration(rtt.0.saturating_mul(1 + u64::from(handshakes)));
         }
-        rtt
+        (rtt, new)
     }
 
     /// True if this client's requests take the plain path: no rules or mix to run (its
@@ -317,8 +321,8 @@ impl World {
         if !PLAIN && (tg == NO_GROUP || !client.plain) {
             return self.arrive_by_rules(s, o, c, seed, listener, 0, session);
         }
-        let rtt = if PLAIN {
-            draw(&client.rtt, client.rtt_key, seed)
+        let (rtt, new_connection) = if PLAIN {
+            (draw(&client.rtt, client.rtt_key, seed), true)
         } else {
             client.round_trip(seed, now)
         };
@@ -331,7 +335,7 @@ impl World {
             req.session = session;
             req
         });
-        self.cost.alb.arrived(now);
+        self.cost.alb.arrived(now, new_connection, 0);
         o.request_arrived(now, self.requests.get(key));
         self.lb_receive::<O, PLAIN>(s, o, key);
     }
@@ -357,14 +361,15 @@ impl World {
     ) {
         use super::elb::rules::Action;
         let now = s.now();
-        let rtt = {
+        let (rtt, new_connection) = {
             // Connections are modelled on the client's own listener (a redirect to another
-            // listener pays no handshake: a documented simplification).
+            // listener pays no handshake: a documented simplification; it is billed as a
+            // new connection, as it is one, to another port).
             let cl = &mut self.clients[c.index()];
             if listener == cl.listener {
                 cl.round_trip(seed, now)
             } else {
-                draw(&cl.rtt, cl.rtt_key, seed)
+                (draw(&cl.rtt, cl.rtt_key, seed), true)
             }
         };
         let client = &self.clients[c.index()];
@@ -381,7 +386,9 @@ impl World {
             req.mix = entry;
         }
         self.next_serial += 1;
-        self.cost.alb.arrived(now);
+        self.cost
+            .alb
+            .arrived(now, new_connection, l.billed_rule_evaluations(rule));
         let end = match action {
             Action::Forward(tg) => {
                 req.target_group = *tg;

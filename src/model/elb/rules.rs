@@ -393,6 +393,9 @@ pub struct Listener {
     pub default: Action,
 }
 
+/// Rules processed per request that an LCU does not bill (the first 10).
+pub const FREE_RULE_EVALUATIONS: usize = 10;
+
 impl Listener {
     /// The index of the rule that handles `r` (its position in [`Listener::rules`], or
     /// `rules.len()` for the default rule) and its action.
@@ -403,6 +406,16 @@ impl Listener {
             }
         }
         (self.rules.len() as u8, &self.default)
+    }
+
+    /// The rule evaluations an LCU bills for a request that rule `index` handled
+    /// ([`Listener::decide`]; `rules.len()`: the default action): the rules it processed,
+    /// in priority order up to the one that matched (all of them for the default), beyond
+    /// the first 10, which are free
+    /// (<https://aws.amazon.com/elasticloadbalancing/pricing/>, "Rule Evaluations").
+    pub fn billed_rule_evaluations(&self, index: u8) -> u64 {
+        let processed = (usize::from(index) + 1).min(self.rules.len());
+        processed.saturating_sub(FREE_RULE_EVALUATIONS) as u64
     }
 
     /// The action of rule `index` (`rules.len()`: the default).
@@ -601,6 +614,37 @@ mod tests {
         assert_eq!(d("/"), (2, Some(404)));
         assert_eq!(l.priority(2), None);
         assert!(l.static_forward().is_none());
+    }
+
+    /// LCU rule evaluations: the rules processed up to the match (all of them for the
+    /// default action), the first 10 free.
+    #[test]
+    fn rule_evaluations_beyond_the_first_ten_are_billed() {
+        let rule = |priority: u32| Rule {
+            priority,
+            conditions: ConditionsSpec {
+                path_pattern: s(&[&format!("/r{priority}")]),
+                ..Default::default()
+            },
+            action: Action::Forward(TargetGroupId(0)),
+        };
+        let l = Listener {
+            port: 80,
+            protocol: "HTTP".into(),
+            rules: (1..=14).map(rule).collect(),
+            default: Action::Forward(TargetGroupId(0)),
+        };
+        let billed = |p| l.billed_rule_evaluations(l.decide(&view("GET", "h", p, &[], &[])).0);
+        assert_eq!(billed("/r1"), 0);
+        assert_eq!(billed("/r10"), 0);
+        assert_eq!(billed("/r11"), 1);
+        assert_eq!(billed("/r14"), 4);
+        assert_eq!(billed("/none"), 4);
+        let few = Listener {
+            rules: (1..=3).map(rule).collect(),
+            ..l.clone()
+        };
+        assert_eq!(few.billed_rule_evaluations(3), 0);
     }
 
     #[test]
