@@ -96,3 +96,37 @@ fn bad_websocket_duration_names_the_field() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("websocket.duration"), "{err}");
 }
+
+/// A client is all WebSockets or all HTTP; two clients on one listener mix them: the HTTP
+/// client's requests are served (`ok`) by the same tasks that hold the WebSockets, and
+/// no request of either is taken for the other kind.
+#[test]
+fn a_websocket_client_and_an_http_client_share_a_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario()).unwrap().replace(
+        "[load_balancer]",
+        "[[clients]]\nname = \"api\"\narrivals = { process = \"poisson\", rate_rps = 5 }\nrtt = \"30ms\"\n\n[load_balancer]",
+    );
+    let sc = dir.path().join("mixed.toml");
+    std::fs::write(&sc, text).unwrap();
+    let out = dir.path().join("o");
+    let o = crate::cli::lbsim(&[
+        "run",
+        sc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--no-report",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let arrived = s["requests"]["arrived"].as_u64().unwrap();
+    let ws = outcome(&s, "websocket_closed") + outcome(&s, "websocket_cut");
+    let ok = outcome(&s, "ok");
+    assert!(ws > 1000, "{ws}");
+    // 5 requests/s for 30 min: about 9000 HTTP requests, all served.
+    assert!((8_500..9_500).contains(&ok), "{ok}");
+    let in_flight = s["requests"]["in_flight_at_end"].as_u64().unwrap();
+    assert_eq!(ok + ws + in_flight, arrived);
+}
