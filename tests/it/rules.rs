@@ -427,6 +427,94 @@ fn redirects_rewrite_host_path_and_query() {
     assert_eq!(group_requests(&s, "a"), n(80, None));
 }
 
+/// `rules.csv`: one row per interval per rule (the default rule last, its priority empty),
+/// whose `responses` columns sum to `summary.json`'s per-rule totals, and whose cause columns
+/// sum to the run's outcomes; a run without rules writes no `rules.csv`.
+#[test]
+fn rules_csv_series_sum_to_the_summary_rule_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = scenario(REWRITE_LISTENERS, REWRITE_MIX);
+    let (s, _, metrics) = crate::support::run_recorded("rules.toml", &text, &[], dir.path());
+    let rows = crate::support::read_metrics_csv(&dir.path().join("rules.csv"));
+    let header = csv::Reader::from_path(dir.path().join("rules.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    let want: Vec<String> = [
+        "time_s",
+        "interval_s",
+        "listener_port",
+        "priority",
+        "responses",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .chain(
+        s["requests"]["by_outcome"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|c| format!("responses_{c}")),
+    )
+    .collect();
+    let mut got: Vec<String> = header.iter().map(str::to_string).collect();
+    let mut sorted_want = want.clone();
+    got[5..].sort();
+    sorted_want[5..].sort();
+    assert_eq!(got, sorted_want);
+    // 60 s in 10 s intervals, 4 rules on port 80 and 4 on 443 (defaults included).
+    let rule_list = rule_counts(&s);
+    assert_eq!(rule_list.len(), 8);
+    assert_eq!(rows.len(), 6 * rule_list.len());
+    assert_eq!(
+        metrics.len(),
+        6 * 2,
+        "metrics.csv keeps one row per interval per target group"
+    );
+    let num =
+        |r: &std::collections::BTreeMap<String, String>, c: &str| -> u64 { r[c].parse().unwrap() };
+    for (port, priority, requests) in &rule_list {
+        let p = priority.map_or(String::new(), |p| p.to_string());
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| r["listener_port"] == port.to_string() && r["priority"] == p)
+            .collect();
+        assert_eq!(mine.len(), 6, "{port} {p}");
+        let sum: u64 = mine.iter().map(|r| num(r, "responses")).sum();
+        assert_eq!(sum, *requests, "rule {port}/{p}: rules.csv vs summary.json");
+        assert!(mine.iter().all(|r| {
+            let by_cause: u64 = r
+                .keys()
+                .filter(|k| k.starts_with("responses_"))
+                .map(|k| num(r, k))
+                .sum();
+            by_cause == num(r, "responses")
+        }));
+    }
+    assert!(
+        rule_list.iter().filter(|r| r.2 > 1000).count() >= 5,
+        "{rule_list:?}"
+    );
+    for (cause, total) in s["requests"]["by_outcome"].as_object().unwrap() {
+        let sum: u64 = rows
+            .iter()
+            .map(|r| num(r, &format!("responses_{cause}")))
+            .sum();
+        assert_eq!(sum as f64, f(total), "{cause}");
+    }
+    // No rules: no rules.csv.
+    let plain = r#"
+[[load_balancer.listeners]]
+port = 80
+default_action = { type = "forward", target_group = "a" }
+"#;
+    let dir2 = tempfile::tempdir().unwrap();
+    crate::support::run_recorded("rules.toml", &scenario(plain, ""), &[], dir2.path());
+    assert!(dir2.path().join("metrics.csv").exists());
+    assert!(!dir2.path().join("rules.csv").exists());
+}
+
 /// A redirect to a listener that redirects back is followed at most 10 times in a row.
 #[test]
 fn a_redirect_loop_stops_after_ten_hops() {
