@@ -9,7 +9,9 @@
 //! - `events.csv`: lifecycle events in ECS service-event style (columns in
 //!   [`EVENTS_HEADER`]);
 //! - `dependencies.csv`: one row per metrics interval per dependency: calls by outcome,
-//!   occupancy and latency (columns in [`dependencies_header`]).
+//!   occupancy and latency (columns in [`dependencies_header`]);
+//! - `rules.csv`, only when the run counts requests by listener rule: one row per metrics
+//!   interval per rule, requests that ended by cause (columns in [`rules_header`]).
 //!
 //! Memory is bounded whatever the run's length: per-interval and per-run HDR histograms
 //! (`hdrhistogram`, 3 significant digits) and counters, nothing per request. Files are
@@ -30,7 +32,7 @@ pub use events::{EVENTS_HEADER, event_row, format_event_time};
 pub use flat::{FlatMetric, KEY_METRICS, flat_metric, flat_metrics, metric_names};
 pub use latency::LatencyAcc;
 pub use output::{Outputs, write_json_atomic};
-pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header};
+pub use recorder::{Recorder, RecorderOptions, dependencies_header, metrics_header, rules_header};
 pub use staging::{StagedDir, StagingError};
 pub use summary::{
     CostSummary, CpuSummary, DependencySummary, LatencyBreakdown, LatencySummary, ListenerSummary,

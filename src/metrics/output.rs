@@ -28,6 +28,9 @@ pub struct Outputs {
     pub cloudwatch: PathBuf,
     /// `alarms.csv`.
     pub alarms: PathBuf,
+    /// `rules.csv`, written when the run counts requests by listener rule (see
+    /// [`rules_header`](super::rules_header)); `None` otherwise.
+    pub rules: Option<PathBuf>,
     /// `latency.csv`: the latency distribution of the run's successful responses after the
     /// warm-up, for CDF plots: `latency_ms,count,cumulative_fraction`, one row per
     /// histogram bucket holding any (3 significant digits).
@@ -42,6 +45,7 @@ pub(crate) struct OutputFiles {
     dependencies: csv::Writer<BufWriter<NamedTempFile>>,
     cloudwatch: csv::Writer<BufWriter<NamedTempFile>>,
     alarms: csv::Writer<BufWriter<NamedTempFile>>,
+    rules: Option<csv::Writer<BufWriter<NamedTempFile>>>,
 }
 
 fn temp_in(dir: &Path, name: &str) -> Result<NamedTempFile, MetricsError> {
@@ -73,6 +77,7 @@ impl OutputFiles {
         metrics_header: &[String],
         events_header: &[&str],
         dependencies_header: &[String],
+        rules_header: Option<&[String]>,
     ) -> Result<Self, MetricsError> {
         fs::create_dir_all(dir).map_err(|e| MetricsError::io(dir, e))?;
         let open = |name: &str| -> Result<_, MetricsError> {
@@ -87,7 +92,14 @@ impl OutputFiles {
             dependencies: open("dependencies.csv")?,
             cloudwatch: open("cloudwatch.csv")?,
             alarms: open("alarms.csv")?,
+            rules: match rules_header {
+                Some(_) => Some(open("rules.csv")?),
+                None => None,
+            },
         };
+        if let Some(h) = rules_header {
+            files.rule_row(h)?;
+        }
         files.cloudwatch_row(&super::cloudwatch::CLOUDWATCH_HEADER)?;
         files.alarm_row(&super::cloudwatch::ALARMS_HEADER)?;
         files.metrics_row(metrics_header)?;
@@ -126,6 +138,16 @@ impl OutputFiles {
             .map_err(|e| MetricsError::Csv(self.dir.join("alarms.csv"), e))
     }
 
+    /// Writes a `rules.csv` row (nothing when the run has no `rules.csv`).
+    pub(crate) fn rule_row<S: AsRef<[u8]>>(&mut self, row: &[S]) -> Result<(), MetricsError> {
+        match self.rules.as_mut() {
+            Some(w) => w
+                .write_record(row)
+                .map_err(|e| MetricsError::Csv(self.dir.join("rules.csv"), e)),
+            None => Ok(()),
+        }
+    }
+
     /// Writes `summary.json` and renames every file to its final name.
     pub(crate) fn commit(
         self,
@@ -140,6 +162,7 @@ impl OutputFiles {
             cloudwatch: self.dir.join("cloudwatch.csv"),
             alarms: self.dir.join("alarms.csv"),
             latency: self.dir.join("latency.csv"),
+            rules: self.rules.is_some().then(|| self.dir.join("rules.csv")),
             dir: self.dir,
         };
         let mut latency =
@@ -160,7 +183,10 @@ impl OutputFiles {
             (self.cloudwatch, &out.cloudwatch),
             (self.alarms, &out.alarms),
             (latency, &out.latency),
-        ] {
+        ]
+        .into_iter()
+        .chain(self.rules.zip(out.rules.as_ref()))
+        {
             let tmp = w
                 .into_inner()
                 .map_err(|e| MetricsError::io(path, e.into_error()))?

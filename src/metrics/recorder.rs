@@ -262,6 +262,8 @@ pub struct Recorder {
     /// Per listener, per rule (in priority order, the default rule last), requests ended by
     /// cause.
     rule_counts: Vec<Vec<[u64; CAUSES]>>,
+    /// `rule_counts` when the last `rules.csv` rows were written: a row is the difference.
+    rule_written: Vec<Vec<[u64; CAUSES]>>,
     /// `latency.csv`'s rows: the whole run's latency distribution (successful responses
     /// after the warm-up), filled when the summary is built.
     latency_cdf: Vec<(f64, u64, f64)>,
@@ -301,6 +303,7 @@ impl Recorder {
             front: FrontCounts::default(),
             rules_on: false,
             rule_counts: Vec::new(),
+            rule_written: Vec::new(),
             latency_cdf: Vec::new(),
         }
     }
@@ -447,6 +450,11 @@ impl Recorder {
             ds.iv_queued_ns = 0;
         }
         self.merge_calls = self.measuring;
+        let rule_rows = if self.rules_on && self.files.is_some() {
+            self.rule_rows(start, now, world)
+        } else {
+            Vec::new()
+        };
         if let Some(files) = self.files.as_mut() {
             let r = rows
                 .iter()
@@ -455,7 +463,8 @@ impl Recorder {
                     dep_rows
                         .iter()
                         .try_for_each(|row| files.dependency_row(row))
-                });
+                })
+                .and_then(|()| rule_rows.iter().try_for_each(|row| files.rule_row(row)));
             self.keep_io_error(r);
         }
         self.interval_start = now;
@@ -814,6 +823,37 @@ impl Recorder {
         }
     }
 
+    /// The `rules.csv` rows of the interval from `start` to `now`: per listener, per rule in
+    /// priority order (the default last), the requests that ended in the interval, by
+    /// cause (the counts since the last rows were written).
+    fn rule_rows(&mut self, start: SimTime, now: SimTime, world: &World) -> Vec<Vec<String>> {
+        let mut rows = Vec::new();
+        let (t, w) = (
+            format_secs(start),
+            format_secs(SimTime::ZERO + (now - start)),
+        );
+        for (i, l) in world.load_balancer().listener_rules().iter().enumerate() {
+            for (r, (c, prev)) in self.rule_counts[i]
+                .iter()
+                .zip(self.rule_written[i].iter_mut())
+                .enumerate()
+            {
+                let d: Vec<u64> = c.iter().zip(prev.iter()).map(|(a, b)| a - b).collect();
+                *prev = *c;
+                let mut row = vec![
+                    t.clone(),
+                    w.clone(),
+                    l.port.to_string(),
+                    l.priority(r as u8).map_or(String::new(), |p| p.to_string()),
+                    d.iter().sum::<u64>().to_string(),
+                ];
+                row.extend(Cause::ALL.iter().map(|c| d[c.index()].to_string()));
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
     /// `summary.json`'s `listeners` and `rules`: per listener and per rule (default rules
     /// included), the requests that ended, by outcome and by exact status code.
     fn rule_summaries(
@@ -1063,6 +1103,23 @@ pub fn dependencies_header() -> Vec<String> {
     h
 }
 
+/// The `rules.csv` header (written only when some listener has rules, a non-forward default
+/// action, or there are several listeners: the runs whose `summary.json` counts by rule).
+pub fn rules_header() -> Vec<String> {
+    let mut h: Vec<String> = [
+        "time_s",
+        "interval_s",
+        "listener_port",
+        "priority",
+        "responses",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.extend(Cause::ALL.iter().map(|c| format!("responses_{}", c.name())));
+    h
+}
+
 /// The `metrics.csv` header. Units are the last part of each name.
 pub fn metrics_header() -> Vec<String> {
     let mut h: Vec<String> = [
@@ -1207,12 +1264,15 @@ impl Observer for Recorder {
             .iter()
             .map(|l| vec![[0; CAUSES]; l.rules.len() + 1])
             .collect();
+        self.rule_written = self.rule_counts.clone();
         if let Some(dir) = self.options.out_dir.clone() {
+            let rules_header = self.rules_on.then(rules_header);
             match OutputFiles::create(
                 &dir,
                 &metrics_header(),
                 &EVENTS_HEADER,
                 &dependencies_header(),
+                rules_header.as_deref(),
             ) {
                 Ok(f) => self.files = Some(f),
                 Err(e) => self.io_error = Some(e),

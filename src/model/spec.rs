@@ -125,10 +125,11 @@ pub struct ClientSpec {
     /// The request mix: each request is one entry, drawn by weight (key
     /// `client/<name>/mix`). Empty: every request is `GET /` (no draw).
     pub requests: Vec<MixEntrySpec>,
-    /// Pool of source addresses: each request's is drawn uniformly from the blocks'
-    /// addresses (key `client/<name>/source_ip`). Empty: every request comes from
-    /// 0.0.0.0 (no draw).
-    pub source_ips: Vec<Ipv4Cidr>,
+    /// Pool of source addresses, IPv4 and IPv6 blocks: each request's is drawn from the
+    /// blocks' addresses, a block with probability proportional to its size (an IPv6
+    /// block's counted as at most 2^32, [`MAX_BLOCK_WEIGHT`]), then uniformly in it (key
+    /// `client/<name>/source_ip`). Empty: every request comes from 0.0.0.0 (no draw).
+    pub source_ips: Vec<IpCidr>,
     /// Open-loop clients only: the number of sessions (cookie jars) its requests are spread
     /// over, each request belonging to a session drawn uniformly (keyed draw
     /// `client/<name>/session`); 0 (the default): requests carry no session. Closed-loop
@@ -467,6 +468,10 @@ pub enum ActionSpec {
         listener: usize,
         /// 301 or 302.
         status_code: u16,
+        /// The host, path and query the client is sent to (`RedirectActionConfig` `Host`,
+        /// `Path`, `Query` with AWS's `#{...}` keywords; see
+        /// [`crate::model::elb::redirect`]); the default leaves them unchanged.
+        rewrite: RewriteSpec,
     },
     /// Answer with a fixed response.
     FixedResponse {
@@ -483,10 +488,12 @@ impl Default for ActionSpec {
 }
 
 pub use super::clients::mix::{MixEntrySpec, TEMPLATE_MAX};
+pub use super::elb::redirect::RewriteSpec;
 pub use super::elb::rules::{
     ConditionsSpec, GroupStickinessSpec, HttpHeaderCondition, QueryStringPair, RuleSpec,
     WeightedTargetGroup,
 };
+pub use super::elb::source_ip::{IpCidr, Ipv6Cidr, MAX_BLOCK_WEIGHT};
 
 /// A routing algorithm (the target group attribute `load_balancing.algorithm.type`, plus two
 /// textbook policies that AWS does not offer).

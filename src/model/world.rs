@@ -202,7 +202,8 @@ pub enum Event {
         task: TaskId,
     },
     /// Clients: a client follows a redirect: its request (the same `seed`, hence the same
-    /// mix entry, path and draws) reaches listener `listener`.
+    /// mix entry and draws; the host, path and query a redirect rewrote, if one did)
+    /// reaches listener `listener`.
     Redirected {
         /// The client.
         client: ClientId,
@@ -210,7 +211,8 @@ pub enum Event {
         listener: u8,
         /// Redirects followed in a row so far, this one included.
         hops: u8,
-        /// Key in [`World`]'s `redirects` of the request's seed and session.
+        /// Key in [`World`]'s `redirects` of the request's seed, session and rewritten host,
+        /// path and query.
         key: u32,
     },
     /// ELB: every node judges target group `tg`'s targets for anomalies (a
@@ -308,9 +310,10 @@ pub struct World {
     /// Closed-loop users woken during the current handler: (when, client, user), scheduled
     /// once it returns.
     pub(in crate::model) wakeups: Vec<(SimTime, ClientId, u32)>,
-    /// Redirects the clients have yet to follow: (request seed, session), keyed by the
+    /// Redirects the clients have yet to follow: request seed, session and rewritten host,
+    /// path and query, keyed by the
     /// [`Event::Redirected`] that follows each (a side table keeps the event at 16 bytes).
-    pub(in crate::model) redirects: slab::Slab<(u64, u32)>,
+    pub(in crate::model) redirects: slab::Slab<super::elb::redirect::PendingRedirect>,
     /// CloudWatch: the series the scalers watch, their datapoints and the alarms.
     pub(in crate::model) cloudwatch: super::cloudwatch::CloudWatch,
     /// Per service (by index), its scalable target, if it has `auto_scaling`.
@@ -636,8 +639,17 @@ fn handle_rare<O: Observer>(w: &mut World, o: &mut O, s: &mut Scheduler<Event>, 
             hops,
             key,
         } => {
-            let (seed, session) = w.redirects.remove(key as usize);
-            w.arrive_by_rules(s, o, client, seed, usize::from(listener), hops, session);
+            let p = w.redirects.remove(key as usize);
+            w.arrive_by_rules(
+                s,
+                o,
+                client,
+                p.seed,
+                usize::from(listener),
+                hops,
+                p.session,
+                p.rewritten,
+            );
         }
         Event::UserArrival { client, user } => w.on_user_arrival(s, o, client, user),
         Event::ClientTimeout { key, serial } => w.on_client_timeout(s, o, key, serial),

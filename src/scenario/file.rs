@@ -487,7 +487,8 @@ pub struct ClientSection {
     /// `[[clients.requests]]`: the request mix; default: every request is `GET /`.
     #[serde(default)]
     pub requests: Vec<MixEntrySection>,
-    /// Pool of source addresses (IPv4 CIDR blocks), drawn uniformly per request; default:
+    /// Pool of source addresses (IPv4 or IPv6 CIDR blocks), one drawn per request (a block
+    /// by its size, an IPv6 block's counted as at most 2^32, then uniformly in it); default:
     /// none (0.0.0.0).
     #[serde(default)]
     pub source_ips: Vec<String>,
@@ -879,7 +880,7 @@ pub struct ConditionsSection {
     /// HTTP methods (case-sensitive, exact).
     #[serde(default)]
     pub http_request_method: Vec<String>,
-    /// Source CIDR blocks (IPv4).
+    /// Source CIDR blocks (IPv4 `203.0.113.0/24` or IPv6 `2001:db8::/32`).
     #[serde(default)]
     pub source_ip: Vec<String>,
     /// Header conditions: `{ name = "X-Canary", values = ["1"] }` (name case-insensitive,
@@ -970,6 +971,18 @@ pub enum ActionSection {
         port: Option<u16>,
         /// 301 or 302.
         status_code: i64,
+        /// Host the client is sent to, 1–128 characters, may contain `#{host}`; default
+        /// "#{host}" (unchanged).
+        #[serde(default)]
+        host: Option<String>,
+        /// Path, 1–128 characters starting with "/", may contain `#{host}`, `#{path}` (the
+        /// original path without its leading "/") and `#{port}`; default "/#{path}".
+        #[serde(default)]
+        path: Option<String>,
+        /// Query, without the leading "?", 0–128 characters, may contain `#{protocol}`,
+        /// `#{host}`, `#{port}`, `#{path}`, `#{query}`; default "#{query}".
+        #[serde(default)]
+        query: Option<String>,
     },
     /// Answer with a fixed response.
     FixedResponse {

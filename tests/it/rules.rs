@@ -226,6 +226,51 @@ path = "/img"
     );
 }
 
+/// IPv6 `source_ip` conditions, end to end: a pool of one IPv4 and two IPv6 blocks of equal
+/// size (a third of the requests each); an IPv6 /48 rule takes its block only, an IPv4 /0
+/// takes every IPv4 request and no IPv6 one, an IPv6 /0 every other IPv6 request and no IPv4
+/// one, so the default rule gets nothing.
+#[test]
+fn ipv6_source_ip_conditions_match_their_family_only() {
+    let listeners = r#"
+[[load_balancer.listeners]]
+port = 80
+default_action = { type = "fixed_response", status_code = 404 }
+
+[[load_balancer.listeners.rules]]
+priority = 1
+conditions = { source_ip = ["2001:db8:1::/48"] }
+action = { type = "forward", target_group = "a" }
+
+[[load_balancer.listeners.rules]]
+priority = 2
+conditions = { source_ip = ["0.0.0.0/0"] }
+action = { type = "forward", target_group = "b" }
+
+[[load_balancer.listeners.rules]]
+priority = 3
+conditions = { source_ip = ["::/0"] }
+action = { type = "fixed_response", status_code = 403 }
+"#;
+    let mix = r#"source_ips = ["10.1.0.0/16", "2001:db8:1::/112", "2001:db8:2:0:0:0:7::/112"]"#;
+    let s = json(&run(&scenario(listeners, mix)));
+    let rules = rule_counts(&s);
+    let n = |p: Option<u64>| rules.iter().find(|r| r.1 == p).unwrap().2 as f64;
+    let total: f64 = rules.iter().map(|r| r.2 as f64).sum();
+    assert!(total > 10_000.0, "{total}");
+    for p in [1, 2, 3] {
+        let share = n(Some(p)) / total;
+        assert!((share - 1.0 / 3.0).abs() < 0.02, "rule {p}: {share}");
+    }
+    assert_eq!(n(None), 0.0, "every address matches a rule of its family");
+    assert_eq!(group_requests(&s, "a"), n(Some(1)));
+    assert_eq!(group_requests(&s, "b"), n(Some(2)));
+    assert_eq!(
+        f(&s["requests"]["by_outcome"]["fixed_response_4xx"]),
+        n(Some(3))
+    );
+}
+
 /// A weighted forward splits by weight; `Simulation::set_forward_weights` moves all new
 /// traffic at once.
 #[test]
@@ -289,6 +334,185 @@ default_action = { type = "forward", target_group = "a" }
         s["rules"][0]["by_status"]["302"].as_u64().unwrap() as f64,
         redirects
     );
+}
+
+/// Listeners whose redirects rewrite the path (`/old/*` to `/new/#{path}` on port 80, then
+/// on to 443) and the host and query (`/shop` to `api.#{host}` with `v=2` added), with the
+/// rules on 443 that tell the rewritten requests apart.
+const REWRITE_LISTENERS: &str = r##"
+[[load_balancer.listeners]]
+port = 80
+default_action = { type = "forward", target_group = "a" }
+
+[[load_balancer.listeners.rules]]
+priority = 1
+conditions = { path_pattern = ["/old/*"] }
+action = { type = "redirect", path = "/new/#{path}", status_code = 301 }
+
+[[load_balancer.listeners.rules]]
+priority = 2
+conditions = { path_pattern = ["/new/*"] }
+action = { type = "redirect", protocol = "HTTPS", port = 443, status_code = 302 }
+
+[[load_balancer.listeners.rules]]
+priority = 3
+conditions = { path_pattern = ["/shop"] }
+action = { type = "redirect", protocol = "HTTPS", port = 443, host = "api.#{host}", query = "#{query}&v=2", status_code = 301 }
+
+[[load_balancer.listeners]]
+port = 443
+protocol = "HTTPS"
+default_action = { type = "fixed_response", status_code = 404 }
+
+[[load_balancer.listeners.rules]]
+priority = 1
+conditions = { path_pattern = ["/new/old/*"] }
+action = { type = "forward", target_group = "b" }
+
+[[load_balancer.listeners.rules]]
+priority = 2
+conditions = { host_header = ["api.shop.example"], query_string = [{ key = "v", value = "2" }, { key = "page", value = "3" }] }
+action = { type = "fixed_response", status_code = 201 }
+
+[[load_balancer.listeners.rules]]
+priority = 3
+conditions = { host_header = ["api.shop.example"] }
+action = { type = "fixed_response", status_code = 202 }
+"##;
+
+/// The mix for [`REWRITE_LISTENERS`]: `/old/items/{id}`, `/shop` (host `shop.example`,
+/// `page=7`) and `/other`, a third each.
+const REWRITE_MIX: &str = r#"
+[[clients.requests]]
+path = "/old/items/{id}"
+[[clients.requests]]
+path = "/shop"
+host = "shop.example"
+query = { page = "7" }
+[[clients.requests]]
+path = "/other"
+"#;
+
+/// A redirect's `path`, `host` and `query` (AWS `RedirectActionConfig` with its `#{...}`
+/// keywords): the followed request matches the rules of the listener redirected to with the
+/// rewritten values. `/old/*` is redirected on its own listener to `/new/#{path}` (allowed:
+/// the path changes), which a rule sends to port 443 with no rewrite of its own (the
+/// rewritten path is kept), where `/new/old/*` is forwarded to `b`; a second kind of request
+/// is redirected to 443 with a new host and an added query parameter, which a rule there
+/// answers with 200 only if both arrived.
+#[test]
+fn redirects_rewrite_host_path_and_query() {
+    let s = json(&run(&scenario(REWRITE_LISTENERS, REWRITE_MIX)));
+    let rules = rule_counts(&s);
+    let n = |port: u64, p: Option<u64>| {
+        rules
+            .iter()
+            .find(|r| r.0 == port && r.1 == p)
+            .map_or(0.0, |r| r.2 as f64)
+    };
+    let third = n(80, Some(1)) + n(80, Some(3)) + n(80, None);
+    assert!(n(80, Some(1)) > 0.3 * third, "{rules:?}");
+    // Every /old/* redirect comes back to port 80 as /new/old/..., goes on to 443 with that
+    // path (≈ 200 rps × 20 ms still on the way at the end) and reaches the /new/old/* rule.
+    let gap = |a: f64, b: f64| a - b >= 0.0 && a - b < 20.0;
+    assert!(gap(n(80, Some(1)), n(80, Some(2))), "{rules:?}");
+    assert!(gap(n(80, Some(2)), n(443, Some(1))), "{rules:?}");
+    assert_eq!(group_requests(&s, "b"), n(443, Some(1)));
+    // The host and query rewrite: every /shop request reaches 443 as api.shop.example with
+    // v=2 added (page=7 kept, so the pair page=3 does not count): rule 2, not rule 3 or the
+    // default.
+    assert!(gap(n(80, Some(3)), n(443, Some(2))), "{rules:?}");
+    assert_eq!(n(443, Some(3)), 0.0, "{rules:?}");
+    assert_eq!(n(443, None), 0.0, "{rules:?}");
+    assert_eq!(group_requests(&s, "a"), n(80, None));
+}
+
+/// `rules.csv`: one row per interval per rule (the default rule last, its priority empty),
+/// whose `responses` columns sum to `summary.json`'s per-rule totals, and whose cause columns
+/// sum to the run's outcomes; a run without rules writes no `rules.csv`.
+#[test]
+fn rules_csv_series_sum_to_the_summary_rule_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = scenario(REWRITE_LISTENERS, REWRITE_MIX);
+    let (s, _, metrics) = crate::support::run_recorded("rules.toml", &text, &[], dir.path());
+    let rows = crate::support::read_metrics_csv(&dir.path().join("rules.csv"));
+    let header = csv::Reader::from_path(dir.path().join("rules.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone();
+    let want: Vec<String> = [
+        "time_s",
+        "interval_s",
+        "listener_port",
+        "priority",
+        "responses",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .chain(
+        s["requests"]["by_outcome"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|c| format!("responses_{c}")),
+    )
+    .collect();
+    let mut got: Vec<String> = header.iter().map(str::to_string).collect();
+    let mut sorted_want = want.clone();
+    got[5..].sort();
+    sorted_want[5..].sort();
+    assert_eq!(got, sorted_want);
+    // 60 s in 10 s intervals, 4 rules on port 80 and 4 on 443 (defaults included).
+    let rule_list = rule_counts(&s);
+    assert_eq!(rule_list.len(), 8);
+    assert_eq!(rows.len(), 6 * rule_list.len());
+    assert_eq!(
+        metrics.len(),
+        6 * 2,
+        "metrics.csv keeps one row per interval per target group"
+    );
+    let num =
+        |r: &std::collections::BTreeMap<String, String>, c: &str| -> u64 { r[c].parse().unwrap() };
+    for (port, priority, requests) in &rule_list {
+        let p = priority.map_or(String::new(), |p| p.to_string());
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| r["listener_port"] == port.to_string() && r["priority"] == p)
+            .collect();
+        assert_eq!(mine.len(), 6, "{port} {p}");
+        let sum: u64 = mine.iter().map(|r| num(r, "responses")).sum();
+        assert_eq!(sum, *requests, "rule {port}/{p}: rules.csv vs summary.json");
+        assert!(mine.iter().all(|r| {
+            let by_cause: u64 = r
+                .keys()
+                .filter(|k| k.starts_with("responses_"))
+                .map(|k| num(r, k))
+                .sum();
+            by_cause == num(r, "responses")
+        }));
+    }
+    assert!(
+        rule_list.iter().filter(|r| r.2 > 1000).count() >= 5,
+        "{rule_list:?}"
+    );
+    for (cause, total) in s["requests"]["by_outcome"].as_object().unwrap() {
+        let sum: u64 = rows
+            .iter()
+            .map(|r| num(r, &format!("responses_{cause}")))
+            .sum();
+        assert_eq!(sum as f64, f(total), "{cause}");
+    }
+    // No rules: no rules.csv.
+    let plain = r#"
+[[load_balancer.listeners]]
+port = 80
+default_action = { type = "forward", target_group = "a" }
+"#;
+    let dir2 = tempfile::tempdir().unwrap();
+    crate::support::run_recorded("rules.toml", &scenario(plain, ""), &[], dir2.path());
+    assert!(dir2.path().join("metrics.csv").exists());
+    assert!(!dir2.path().join("rules.csv").exists());
 }
 
 /// A redirect to a listener that redirects back is followed at most 10 times in a row.
@@ -423,9 +647,24 @@ fn validation_enforces_the_aws_limits() {
             "host bits",
         ),
         (
-            one(&rule(r#"{ source_ip = ["2001:db8::/32"] }"#, fwd)),
+            one(&rule(r#"{ source_ip = ["2001:db8::/129"] }"#, fwd)),
             "load_balancer.listeners.0.rules.0.conditions.source_ip.0",
-            "IPv6",
+            "an IPv6 block must be 0–128",
+        ),
+        (
+            one(&rule(r#"{ source_ip = ["10.0.0.0/33"] }"#, fwd)),
+            "load_balancer.listeners.0.rules.0.conditions.source_ip.0",
+            "an IPv4 block must be 0–32",
+        ),
+        (
+            one(&rule(r#"{ source_ip = ["2001:db8::1/64"] }"#, fwd)),
+            "load_balancer.listeners.0.rules.0.conditions.source_ip.0",
+            "host bits are set (write \"2001:db8::/64\")",
+        ),
+        (
+            one(&rule(r#"{ source_ip = ["2001:db8::g/64"] }"#, fwd)),
+            "load_balancer.listeners.0.rules.0.conditions.source_ip.0",
+            "not an IPv4 or IPv6 address",
         ),
         (
             one(&rule(
@@ -505,6 +744,57 @@ fn validation_enforces_the_aws_limits() {
             "loop",
         ),
         (
+            one(&rule(
+                "{}",
+                r#"{ type = "redirect", query = "a=1", status_code = 301 }"#,
+            )),
+            "load_balancer.listeners.0.rules.0.action",
+            "change at least one of protocol, port, host or path",
+        ),
+        (
+            one(&rule(
+                "{}",
+                r#"{ type = "redirect", path = "new/#{path}", status_code = 301 }"#,
+            )),
+            "load_balancer.listeners.0.rules.0.action.path",
+            "starts with \"/\"",
+        ),
+        (
+            one(&rule(
+                "{}",
+                r#"{ type = "redirect", path = "/#{query}", status_code = 301 }"#,
+            )),
+            "load_balancer.listeners.0.rules.0.action.path",
+            "may contain #{host}, #{path}, #{port}",
+        ),
+        (
+            one(&rule(
+                "{}",
+                r##"{ type = "redirect", host = "#{path}.example.com", status_code = 301 }"##,
+            )),
+            "load_balancer.listeners.0.rules.0.action.host",
+            "may contain #{host}",
+        ),
+        (
+            one(&rule(
+                "{}",
+                &format!(
+                    "{{ type = \"redirect\", path = \"/x\", query = \"{}\", status_code = 301 }}",
+                    "q".repeat(129)
+                ),
+            )),
+            "load_balancer.listeners.0.rules.0.action.query",
+            "0–128",
+        ),
+        (
+            one(&rule(
+                "{}",
+                r#"{ type = "redirect", host = "", status_code = 301 }"#,
+            )),
+            "load_balancer.listeners.0.rules.0.action.host",
+            "1–128",
+        ),
+        (
             r#"
 [[load_balancer.listeners]]
 port = 443
@@ -556,7 +846,12 @@ default_action = { type = "forward", target_group = "a" }
         (
             "source_ips = [\"300.0.0.0/8\"]",
             "clients.0.source_ips.0",
-            "not an IPv4 address",
+            "not an IPv4 or IPv6 address",
+        ),
+        (
+            "source_ips = [\"10.0.0.0/8\", \"fd00::/200\"]",
+            "clients.0.source_ips.1",
+            "0–128",
         ),
     ] {
         let text = scenario(&fwd_listener, mix);

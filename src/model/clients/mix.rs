@@ -12,7 +12,9 @@ use std::borrow::Cow;
 use super::super::ModelError;
 use super::super::dist::Sampler;
 use super::super::elb::rules::{DEFAULT_HOST, RequestView, render_path};
-use super::super::spec::{ClientSpec, DistSpec, Ipv4Cidr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::super::spec::{ClientSpec, DistSpec, IpCidr};
 use crate::engine::{self, keyed};
 
 /// The highest number a templated path segment (`{id}`) takes: each is drawn uniformly
@@ -73,10 +75,16 @@ pub struct Mix {
     pub user: bool,
 }
 
-/// The source address pool: blocks and their cumulative sizes.
+/// The source address pool: blocks and their cumulative weights.
+///
+/// A block is drawn with probability proportional to its weight ([`IpCidr::weight`]: its
+/// size, an IPv6 block's capped at 2^32), then an address uniformly in it. One keyed draw of
+/// a `u64` below the total picks both the block and, for an IPv4 block (or an IPv6 block of
+/// at most 2^32 addresses), the address; a larger IPv6 block draws its host bits with a
+/// second `u128` from the same keyed stream.
 #[derive(Clone, Debug, Default)]
 pub struct SourcePool {
-    blocks: Vec<(Ipv4Cidr, u64)>,
+    blocks: Vec<(IpCidr, u64)>,
     total: u64,
     key: u64,
 }
@@ -89,7 +97,7 @@ impl SourcePool {
             .source_ips
             .iter()
             .map(|b| {
-                total += b.size();
+                total += b.weight();
                 (*b, total)
             })
             .collect();
@@ -105,17 +113,31 @@ impl SourcePool {
         self.blocks.is_empty()
     }
 
-    /// The source address of the request whose seed is `seed` (0 with no pool).
-    pub fn address(&self, seed: u64) -> u32 {
+    /// The source address of the request whose seed is `seed` (0.0.0.0 with no pool).
+    pub fn address(&self, seed: u64) -> IpAddr {
         use rand::RngExt;
         if self.total == 0 {
-            return 0;
+            return IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         }
-        let x = keyed(self.key, seed).random_range(0..self.total);
+        let mut rng = keyed(self.key, seed);
+        let x = rng.random_range(0..self.total);
         let i = self.blocks.partition_point(|&(_, end)| end <= x);
         let (b, end) = self.blocks[i];
-        let start = end - b.size();
-        b.network().wrapping_add((x - start) as u32)
+        let offset = x - (end - b.weight());
+        match b {
+            IpCidr::V4(b) => {
+                IpAddr::V4(Ipv4Addr::from_bits(b.network().wrapping_add(offset as u32)))
+            }
+            IpCidr::V6(b) => {
+                // At most 2^32 addresses (a prefix of 96 or more): the weight is the size.
+                let host = if b.prefix_len >= 96 {
+                    u128::from(offset)
+                } else {
+                    rng.random::<u128>() & !b.mask()
+                };
+                IpAddr::V6(Ipv6Addr::from_bits(b.network() | host))
+            }
+        }
     }
 }
 
@@ -212,7 +234,7 @@ impl Mix {
     }
 
     /// What the rules see of entry `i` with `path` (from [`Mix::path`]) and `source_ip`.
-    pub fn view<'a>(&'a self, i: u16, path: &'a str, source_ip: u32) -> RequestView<'a> {
+    pub fn view<'a>(&'a self, i: u16, path: &'a str, source_ip: IpAddr) -> RequestView<'a> {
         let e = &self.entries[usize::from(i)];
         RequestView {
             method: &e.method,
@@ -229,7 +251,7 @@ impl Mix {
 mod tests {
     use super::*;
 
-    fn client(requests: Vec<MixEntrySpec>, ips: Vec<Ipv4Cidr>) -> ClientSpec {
+    fn client(requests: Vec<MixEntrySpec>, ips: Vec<IpCidr>) -> ClientSpec {
         ClientSpec {
             name: "c".into(),
             requests,
@@ -262,24 +284,57 @@ mod tests {
         assert!(m.templated && m.user && !m.overrides_cpu);
         let d = Mix::new(1, &client(vec![], vec![])).unwrap();
         assert_eq!(d.entry_of(5), 0);
-        assert_eq!(d.view(0, "/", 0).method, "GET");
+        assert_eq!(d.view(0, "/", Ipv4Addr::UNSPECIFIED.into()).method, "GET");
     }
 
     #[test]
     fn source_addresses_stay_in_the_pool() {
-        let b = |a, l| Ipv4Cidr::new(a, l);
-        let c = client(
-            vec![],
-            vec![
-                b(std::net::Ipv4Addr::new(10, 0, 0, 0), 30),
-                b(std::net::Ipv4Addr::new(192, 168, 1, 0), 24),
-            ],
-        );
-        let pool = SourcePool::new(1, &c);
-        for s in 0..2000u64 {
-            let ip = pool.address(s.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            assert!(c.source_ips.iter().any(|b| b.contains(ip)));
+        use crate::model::{Ipv4Cidr, Ipv6Cidr};
+        let b = |a, l| IpCidr::V4(Ipv4Cidr::new(a, l));
+        let b6 = |a: &str, l| IpCidr::V6(Ipv6Cidr::new(a.parse().unwrap(), l));
+        // Mixed families: 4 + 256 IPv4 addresses and 4 IPv6 ones, drawn by size.
+        // Two IPv6 blocks of weight 2^32: a /64 (capped) and a /96 (exact).
+        for (blocks, want) in [
+            (
+                vec![
+                    b(Ipv4Addr::new(10, 0, 0, 0), 30),
+                    b(Ipv4Addr::new(192, 168, 1, 0), 24),
+                    b6("2001:db8:2::", 126),
+                ],
+                [4.0 / 264.0, 256.0 / 264.0, 4.0 / 264.0],
+            ),
+            (
+                vec![b6("2001:db8:1::", 64), b6("2001:db8:3::", 96)],
+                [0.5, 0.5, 0.0],
+            ),
+        ] {
+            let c = client(vec![], blocks);
+            let pool = SourcePool::new(1, &c);
+            let mut n = [0u32; 3];
+            let mut low_bits = 0u128;
+            for s in 0..8000u64 {
+                let ip = pool.address(s.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let i = c.source_ips.iter().position(|b| b.contains(ip));
+                n[i.expect("in the pool")] += 1;
+                if let IpAddr::V6(a) = ip {
+                    low_bits |= a.to_bits() & u128::from(u64::MAX);
+                }
+            }
+            for (k, w) in want.iter().enumerate() {
+                let got = f64::from(n[k]) / 8000.0;
+                assert!((got - w).abs() < 0.02, "block {k}: {n:?} vs {want:?}");
+            }
+            if want[2] == 0.0 {
+                assert_eq!(
+                    low_bits,
+                    u128::from(u64::MAX),
+                    "the /64's host bits all vary"
+                );
+            }
         }
-        assert_eq!(SourcePool::new(1, &client(vec![], vec![])).address(9), 0);
+        assert_eq!(
+            SourcePool::new(1, &client(vec![], vec![])).address(9),
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        );
     }
 }

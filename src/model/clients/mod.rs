@@ -319,7 +319,7 @@ impl World {
         let listener = client.listener;
         let tg = self.lb.listener_target(listener);
         if !PLAIN && (tg == NO_GROUP || !client.plain) {
-            return self.arrive_by_rules(s, o, c, seed, listener, 0, session);
+            return self.arrive_by_rules(s, o, c, seed, listener, 0, session, None);
         }
         let (rtt, new_connection) = if PLAIN {
             (draw(&client.rtt, client.rtt_key, seed), true)
@@ -345,7 +345,8 @@ impl World {
     /// entry, path and source address, run the listener's rules, and forward it (to the
     /// group a weighted forward draws), or answer it at once (a redirect the client follows
     /// one round trip later, after at most [`MAX_REDIRECTS`] redirects in a row; a fixed
-    /// response). `hops` counts the redirects that led here.
+    /// response). `hops` counts the redirects that led here; `rewritten` is the host, path
+    /// and query a redirect on the way rewrote (see [`crate::model::elb::redirect`]).
     #[cold]
     #[inline(never)]
     #[allow(clippy::too_many_arguments)] // the handler's context plus the request's identity
@@ -358,6 +359,7 @@ impl World {
         listener: usize,
         hops: u8,
         session: u32,
+        rewritten: Option<Box<super::elb::redirect::Rewritten>>,
     ) {
         use super::elb::rules::Action;
         let now = s.now();
@@ -375,7 +377,10 @@ impl World {
         let client = &self.clients[c.index()];
         let entry = client.mix.entry_of(seed);
         let path = client.mix.path(entry, seed);
-        let view = client.mix.view(entry, &path, client.sources.address(seed));
+        let mut view = client.mix.view(entry, &path, client.sources.address(seed));
+        if let Some(r) = &rewritten {
+            view = r.view(view);
+        }
         let l = &self.lb.listener_rules()[listener];
         let (rule, action) = l.decide(&view);
         let mut req = Request::new(self.next_serial, c, seed, now, rtt, NO_GROUP);
@@ -401,7 +406,16 @@ impl World {
             Action::Redirect {
                 listener: to,
                 cause,
-            } => Some((*cause, Some(*to))),
+                rewrite,
+            } => {
+                // The followed request carries the rewritten host, path and query (or those
+                // an earlier redirect rewrote).
+                let next = match rewrite {
+                    Some(rw) => Some(Box::new(rw.apply(&view, &l.protocol, l.port))),
+                    None => rewritten.clone(),
+                };
+                Some((*cause, Some((*to, next))))
+            }
             Action::Fixed { cause, .. } => Some((*cause, None)),
         };
         o.request_arrived(now, &req);
@@ -417,10 +431,16 @@ impl World {
                 }
                 let at = now + req.rtt;
                 match redirect {
-                    Some(to) if hops < MAX_REDIRECTS && at <= self.end => {
+                    Some((to, rewritten)) if hops < MAX_REDIRECTS && at <= self.end => {
                         // The client follows it, in the same session: a closed-loop user
                         // waits for the redirected request, not for this answer.
-                        let key = self.redirects.insert((seed, session)) as u32;
+                        let key = self
+                            .redirects
+                            .insert(super::elb::redirect::PendingRedirect {
+                                seed,
+                                session,
+                                rewritten,
+                            }) as u32;
                         s.schedule_at(
                             at,
                             Event::Redirected {

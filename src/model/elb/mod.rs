@@ -13,8 +13,10 @@ pub mod connections;
 pub mod health;
 pub mod network;
 mod nodes;
+pub mod redirect;
 mod routing;
 pub mod rules;
+pub mod source_ip;
 pub mod stickiness;
 mod target_group;
 
@@ -461,6 +463,7 @@ fn compile_action(
         ActionSpec::Redirect {
             listener: to,
             status_code,
+            rewrite,
         } => {
             if *to >= spec.load_balancer.listeners.len() {
                 return Err(ModelError::UnknownReference(format!(
@@ -469,6 +472,7 @@ fn compile_action(
             }
             rules::Action::Redirect {
                 listener: *to as u8,
+                rewrite: (!rewrite.is_identity()).then(|| Box::new(rewrite.clone())),
                 cause: if *status_code == 302 {
                     Cause::Redirect302
                 } else {

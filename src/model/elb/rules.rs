@@ -16,8 +16,8 @@
 //! - `http_request_method`: case-sensitive, exact.
 //! - `query_string`: key/value pairs, case-insensitive, `*` and `?`; a pair without a key
 //!   matches any parameter with that value.
-//! - `source_ip`: IPv4 CIDR blocks, against the connection's source address (IPv6 is not
-//!   modelled).
+//! - `source_ip`: IPv4 and IPv6 CIDR blocks, against the connection's source address; an
+//!   address never matches a block of the other family (see [`super::source_ip`]).
 //!
 //! Matching is on ASCII: `?` matches one byte and case folding is ASCII's.
 //!
@@ -29,7 +29,8 @@ use std::borrow::Cow;
 
 use super::super::ids::TargetGroupId;
 use super::super::outcome::Cause;
-use super::super::spec::{ActionSpec, Ipv4Cidr};
+use super::super::spec::ActionSpec;
+use super::source_ip::IpCidr;
 use crate::engine::{SimDuration, keyed};
 
 /// Lowest and highest rule priority (AWS: 1–50000; ALB-UG `load-balancer-access-logs.html`
@@ -61,8 +62,8 @@ pub struct ConditionsSpec {
     pub host_header: Vec<String>,
     /// `http-request-method` values (case-sensitive, exact).
     pub http_request_method: Vec<String>,
-    /// `source-ip` CIDR blocks.
-    pub source_ip: Vec<Ipv4Cidr>,
+    /// `source-ip` CIDR blocks, IPv4 or IPv6.
+    pub source_ip: Vec<IpCidr>,
     /// `http-header` conditions, each ANDed with the others.
     pub http_header: Vec<HttpHeaderCondition>,
     /// `query-string` key/value pairs (one condition: any pair may match).
@@ -126,8 +127,8 @@ pub struct RequestView<'a> {
     pub query: &'a [(String, String)],
     /// Headers (name, value).
     pub headers: &'a [(String, String)],
-    /// Connection source address (IPv4 as a `u32`).
-    pub source_ip: u32,
+    /// Connection source address (IPv4 or IPv6).
+    pub source_ip: std::net::IpAddr,
 }
 
 /// True if `text` matches `pattern`, where `*` matches 0 or more characters and `?`
@@ -332,10 +333,12 @@ pub enum Action {
     Forward(TargetGroupId),
     /// Forward to one of several target groups by weight.
     Weighted(WeightedForward),
-    /// Answer with a redirect to another listener of this load balancer.
+    /// Answer with a redirect to a listener of this load balancer.
     Redirect {
         /// Index of the listener the client re-sends to.
         listener: u8,
+        /// The host, path and query it re-sends with; `None`: unchanged.
+        rewrite: Option<Box<super::redirect::RewriteSpec>>,
         /// [`Cause::Redirect301`] or [`Cause::Redirect302`].
         cause: Cause,
     },
@@ -482,7 +485,7 @@ mod tests {
             path,
             query,
             headers,
-            source_ip: std::net::Ipv4Addr::new(10, 1, 2, 3).to_bits(),
+            source_ip: std::net::Ipv4Addr::new(10, 1, 2, 3).into(),
         }
     }
 
@@ -573,13 +576,16 @@ mod tests {
                 name: "X-Canary".into(),
                 values: s(&["y*"]),
             }],
-            source_ip: vec![Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 0, 0, 0), 8)],
+            source_ip: vec![IpCidr::V4(crate::model::Ipv4Cidr::new(
+                std::net::Ipv4Addr::new(10, 0, 0, 0),
+                8,
+            ))],
             ..Default::default()
         };
         assert!(c.matches(&view("GET", "h", "/", &[], &h)));
         assert!(!c.matches(&view("GET", "h", "/", &[], &[])));
         let mut r = view("GET", "h", "/", &[], &h);
-        r.source_ip = std::net::Ipv4Addr::new(192, 168, 0, 1).to_bits();
+        r.source_ip = std::net::Ipv4Addr::new(192, 168, 0, 1).into();
         assert!(!c.matches(&r));
     }
 

@@ -5,21 +5,24 @@
 //! - rule priority 1–50000, unique per listener; at most 100 rules per load balancer
 //!   (default rules excluded);
 //! - at most one each of `host_header`, `http_request_method`, `path_pattern`,
-//!   `source_ip` (the file format's lists are one condition each); at most 3 values per
+//!   `source_ip` (IPv4 or IPv6 CIDR blocks; the file format's lists are one condition each); at most 3 values per
 //!   condition, 5 condition values and 5 wildcards per rule, 128 characters per value;
 //! - a weighted forward: 1–5 target groups, weights 0–999 not all 0, group stickiness 1 s–7
 //!   days;
-//! - a redirect: 301 or 302, to another listener of this load balancer, never HTTPS→HTTP;
+//! - a redirect: 301 or 302, to a listener of this load balancer, never HTTPS→HTTP; `host`
+//!   and `path` 1–128 characters, `query` 0–128, a path starting with `/`, each with only
+//!   the `#{...}` keywords AWS allows it; to its own listener only if it changes the host
+//!   or the path (AWS: change at least one of protocol, host, port or path);
 //! - a fixed response: a 2XX, 4XX or 5XX code, one of AWS's content types, a body of at most
 //!   1024 characters.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::{Ctx, PortIndex, TargetGroupIndex};
 use crate::engine::SimDuration;
 use crate::model::{
-    ActionSpec, ConditionsSpec, GroupStickinessSpec, HttpHeaderCondition, Ipv4Cidr, MixEntrySpec,
-    QueryStringPair, RuleSpec, WeightedTargetGroup,
+    ActionSpec, ConditionsSpec, GroupStickinessSpec, HttpHeaderCondition, IpCidr, Ipv4Cidr,
+    Ipv6Cidr, MixEntrySpec, QueryStringPair, RewriteSpec, RuleSpec, WeightedTargetGroup,
 };
 use crate::scenario::file::{
     ActionSection, ConditionsSection, ListenerSection, MixEntrySection, RuleSection,
@@ -269,32 +272,50 @@ fn value(ctx: &mut Ctx, p: &str, s: &str) {
     }
 }
 
-/// Parses `a.b.c.d/len` (prefix 0–32, no host bits set) for a `source_ip` condition or a
-/// client's `source_ips`.
+/// Parses an IPv4 block `a.b.c.d/len` (prefix 0–32) or an IPv6 block `x:x::/len` (prefix
+/// 0–128), with no host bits set, for a `source_ip` condition or a client's `source_ips`; a
+/// bare address is a `/32` (IPv4) or a `/128` (IPv6). The address is parsed by
+/// [`std::net::IpAddr`]'s parser.
 ///
 /// # Errors
-/// A message naming the value and what is allowed (IPv6 is not modelled).
-pub fn parse_block(s: &str) -> Result<Ipv4Cidr, String> {
-    let example = "write an IPv4 CIDR block like \"203.0.113.0/24\" (IPv6 is not modelled)";
-    let (addr, len) = s.trim().split_once('/').unwrap_or((s.trim(), "32"));
-    let addr: Ipv4Addr = addr
-        .trim()
+/// A message naming the value and what is allowed.
+pub fn parse_block(s: &str) -> Result<IpCidr, String> {
+    let example = "write an IPv4 or IPv6 CIDR block like \"203.0.113.0/24\" or \"2001:db8::/32\"";
+    let (addr, len) = match s.trim().split_once('/') {
+        Some((a, l)) => (a.trim(), Some(l.trim())),
+        None => (s.trim(), None),
+    };
+    let addr: IpAddr = addr
         .parse()
-        .map_err(|_| format!("\"{s}\" is not an IPv4 address: {example}"))?;
-    let len: u8 = match len.trim().parse() {
-        Ok(l) if l <= 32 => l,
+        .map_err(|_| format!("\"{s}\" is not an IPv4 or IPv6 address: {example}"))?;
+    let (family, max) = match addr {
+        IpAddr::V4(_) => ("IPv4", 32u8),
+        IpAddr::V6(_) => ("IPv6", 128u8),
+    };
+    let len: u8 = match len.map(str::parse::<u8>) {
+        None => max,
+        Some(Ok(l)) if l <= max => l,
         _ => {
             return Err(format!(
-                "\"{s}\": the prefix length must be 0–32; {example}"
+                "\"{s}\": the prefix length of an {family} block must be 0–{max}; {example}"
             ));
         }
     };
-    let b = Ipv4Cidr::new(addr, len);
-    if !b.is_network_address() {
-        return Err(format!(
-            "\"{s}\": host bits are set (write \"{}/{len}\")",
-            Ipv4Addr::from_bits(b.network())
-        ));
+    let b = match addr {
+        IpAddr::V4(a) => IpCidr::V4(Ipv4Cidr::new(a, len)),
+        IpAddr::V6(a) => IpCidr::V6(Ipv6Cidr::new(a, len)),
+    };
+    let network = match b {
+        IpCidr::V4(c) if !c.is_network_address() => {
+            Some(Ipv4Addr::from_bits(c.network()).to_string())
+        }
+        IpCidr::V6(c) if !c.is_network_address() => {
+            Some(Ipv6Addr::from_bits(c.network()).to_string())
+        }
+        _ => None,
+    };
+    if let Some(n) = network {
+        return Err(format!("\"{s}\": host bits are set (write \"{n}/{len}\")"));
     }
     Ok(b)
 }
@@ -401,7 +422,27 @@ fn action(
             protocol,
             port,
             status_code,
+            host,
+            path,
+            query,
         } => {
+            use crate::model::elb::redirect::{Component, check};
+            for (field, value, component) in [
+                ("host", host, Component::Host),
+                ("path", path, Component::Path),
+                ("query", query, Component::Query),
+            ] {
+                if let Some(v) = value
+                    && let Err(m) = check(component, v)
+                {
+                    ctx.bad(format!("{p}.{field}"), m);
+                }
+            }
+            let rewrite = RewriteSpec {
+                host: host.clone(),
+                path: path.clone(),
+                query: query.clone(),
+            };
             if *status_code != 301 && *status_code != 302 {
                 ctx.bad(
                     format!("{p}.status_code"),
@@ -442,15 +483,16 @@ fn action(
                     ),
                 );
             }
-            if to == i && ports.contains_key(&port) {
+            if to == i && ports.contains_key(&port) && !rewrite.changes_host_or_path() {
                 ctx.bad(
                     p,
-                    "the redirect points to its own listener: the client would loop; set port (and protocol) to another listener",
+                    "the redirect points to its own listener with the same host and path: the client would loop; change at least one of protocol, port, host or path (AWS rule)",
                 );
             }
             ActionSpec::Redirect {
                 listener: to,
                 status_code: u16::try_from(*status_code).unwrap_or(301),
+                rewrite,
             }
         }
         ActionSection::FixedResponse {
@@ -496,7 +538,7 @@ pub(super) fn mix(
     p: &str,
     entries: &[MixEntrySection],
     source_ips: &[String],
-) -> (Vec<MixEntrySpec>, Vec<Ipv4Cidr>) {
+) -> (Vec<MixEntrySpec>, Vec<IpCidr>) {
     if entries.len() > MAX_MIX_ENTRIES {
         ctx.bad(
             format!("{p}.requests"),
