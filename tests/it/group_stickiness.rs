@@ -93,7 +93,10 @@ fn a_session_stays_in_the_group_it_was_first_sent_to() {
     for seed in 1..=8 {
         let (a, b) = per_group(&run(&world(1, "1s", 50, 50, STICKY_1H, seed)));
         assert!(a + b > 500.0, "seed {seed}: {a} + {b} requests");
-        assert!(a == 0.0 || b == 0.0, "seed {seed}: sticky, yet a {a}, b {b}");
+        assert!(
+            a == 0.0 || b == 0.0,
+            "seed {seed}: sticky, yet a {a}, b {b}"
+        );
         first[usize::from(a == 0.0)] += 1;
         for off in ["", r#"{ enabled = false, duration = "1h" }"#] {
             let (a, b) = per_group(&run(&world(1, "1s", 50, 50, off, seed)));
@@ -140,6 +143,21 @@ fn a_cookie_older_than_its_duration_has_no_effect() {
     );
 }
 
+/// A new session starts with no cookie: one user whose sessions are 5 requests long keeps
+/// each session in one group (so at least one group's count, the one the last, possibly
+/// unfinished, session did not go to, is a multiple of 5) but its sessions are spread over
+/// both groups.
+#[test]
+fn a_new_session_starts_without_a_cookie() {
+    let text = world(1, "1s", 50, 50, STICKY_1H, 6).replace(
+        r#"think_time = "1s" }"#,
+        r#"think_time = "1s", session_length = 5 }"#,
+    );
+    let (a, b) = per_group(&run(&text));
+    assert!(a > 100.0 && b > 100.0, "a {a}, b {b}");
+    assert!(a % 5.0 == 0.0 || b % 5.0 == 0.0, "a {a}, b {b}");
+}
+
 /// Requests without a session are never sticky: next to a closed-loop user (whose session
 /// sticks to one group), an open-loop Poisson client without `sessions` still has its
 /// requests split by the weights (about 6000 to each group).
@@ -171,7 +189,10 @@ fn a_weight_of_zero_releases_the_sessions_stuck_to_the_group() {
             .replace("name = \"b\"", "name = \"green\"")
             .replace("target_group = \"a\"", "target_group = \"blue\"")
             .replace("target_group = \"b\"", "target_group = \"green\"")
-            .replace("duration = \"10m\"", "duration = \"8m\"\nmetrics_interval = \"1m\"")
+            .replace(
+                "duration = \"10m\"",
+                "duration = \"8m\"\nmetrics_interval = \"1m\"",
+            )
             + r#"
 [[blue_green]]
 blue_service = "blue"
@@ -203,7 +224,10 @@ deployment_config = { type = "linear", percent = 25, interval = "2m" }
     let plain = shares("");
     for (t, want) in [(60, 0.25), (180, 0.5), (300, 0.75), (420, 1.0)] {
         let got = plain.iter().find(|(m, _)| *m == t).unwrap().1;
-        assert!((got - want).abs() < 0.05, "no stickiness, minute {t}: {got}");
+        assert!(
+            (got - want).abs() < 0.05,
+            "no stickiness, minute {t}: {got}"
+        );
     }
     let sticky = shares(STICKY_1H);
     let start = sticky[0].1;
