@@ -458,7 +458,7 @@ pub enum ActionSpec {
     WeightedForward {
         /// The groups and their weights (0–999, not all 0).
         target_groups: Vec<WeightedTargetGroup>,
-        /// Target-group stickiness (parsed; see [`GroupStickinessSpec`]).
+        /// Target-group stickiness (`AWSALBTG`), if set: see [`GroupStickinessSpec`].
         stickiness: Option<GroupStickinessSpec>,
     },
     /// Answer with a redirect (301 or 302) to another listener of this load balancer: the

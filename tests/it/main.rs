@@ -17,6 +17,7 @@ mod discovery;
 mod distributions;
 mod faults;
 mod fuzz_corpus;
+mod group_stickiness;
 mod invariants;
 mod lifecycle;
 mod limits;

@@ -394,13 +394,18 @@ impl World {
         self.cost
             .alb
             .arrived(now, new_connection, l.billed_rule_evaluations(rule));
+        let mut sticky = super::elb::group_stickiness::NO_TABLE;
         let end = match action {
             Action::Forward(tg) => {
                 req.target_group = *tg;
                 None
             }
             Action::Weighted(w) => {
-                req.target_group = w.pick(seed);
+                sticky = w.cookie_table();
+                if sticky == super::elb::group_stickiness::NO_TABLE || session == NO_SESSION {
+                    sticky = super::elb::group_stickiness::NO_TABLE;
+                    req.target_group = w.pick(seed);
+                }
                 None
             }
             Action::Redirect {
@@ -418,6 +423,12 @@ impl World {
             }
             Action::Fixed { cause, .. } => Some((*cause, None)),
         };
+        if sticky != super::elb::group_stickiness::NO_TABLE {
+            // Target-group stickiness (`AWSALBTG`): the session's cookie, or the weights.
+            req.target_group = self
+                .lb
+                .sticky_forward(listener, rule, sticky, session, seed, now);
+        }
         o.request_arrived(now, &req);
         match end {
             None => {
@@ -478,8 +489,8 @@ impl World {
         self.send::<O, false>(s, o, c, session);
     }
 
-    /// Request `req` ended at `now` with `cause`: its session's cookie is written (sticky
-    /// target groups), and a closed-loop user thinks and is woken for its next request.
+    /// Request `req` ended at `now` with `cause`: its session's cookies are written (sticky
+    /// target groups, a sticky weighted forward's `AWSALBTG`), and a closed-loop user thinks and is woken for its next request.
     /// A predictable branch when no client has sessions.
     #[inline(always)]
     pub(in crate::model) fn session_ended(&mut self, now: SimTime, req: &Request, cause: Cause) {
@@ -541,10 +552,11 @@ pub(in crate::model) fn session_end(
         return;
     }
     // A client that gave up got no response, hence no cookie.
-    if let Some(task) = req.task
-        && cause != Cause::Elb460ClientClosed
-    {
-        p.lb.cookie_written(req.target_group, req.session, task, req.slot, now, cause);
+    if cause != Cause::Elb460ClientClosed {
+        if let Some(task) = req.task {
+            p.lb.cookie_written(req.target_group, req.session, task, req.slot, now, cause);
+        }
+        p.lb.group_cookie_written(req, now);
     }
     let client = &p.clients[req.client.index()];
     if let Some(u) = &client.users {

@@ -10,6 +10,7 @@
 pub mod algorithms;
 pub mod anomaly;
 pub mod connections;
+pub mod group_stickiness;
 pub mod health;
 pub mod network;
 mod nodes;
@@ -83,6 +84,10 @@ pub struct LoadBalancer {
     /// Per target group, its sessions' cookies if it is sticky; empty when no group is
     /// (or no client has sessions).
     sticky: Vec<Option<stickiness::StickyTable>>,
+    /// The `AWSALBTG` cookie tables of the sticky weighted forwards (indexed by
+    /// [`rules::WeightedForward::cookie_table`]); empty when none is sticky or no client has
+    /// sessions.
+    group_sticky: Vec<group_stickiness::GroupCookies>,
     /// Connections to targets, when a service sets a keep-alive timeout (see
     /// [`connections`]).
     pub(in crate::model) connections: Option<Box<connections::TargetConnections>>,
@@ -279,6 +284,7 @@ impl LoadBalancer {
             zonal: built.zonal,
             direct,
             sticky: Vec::new(),
+            group_sticky: Vec::new(),
             // An NLB passes client connections through: no connection of its own to targets.
             connections: if spec.load_balancer.network {
                 None
@@ -289,9 +295,24 @@ impl LoadBalancer {
         })
     }
 
-    /// Builds the cookie tables of the sticky target groups of `spec`, for `sessions`
-    /// sessions over all clients (none when there is no session).
+    /// Builds the cookie tables of the sticky target groups of `spec` and of the sticky
+    /// weighted forwards (listener after listener, rules in priority order, then the
+    /// default), for `sessions` sessions over all clients (none when there is no session).
     pub(in crate::model) fn build_stickiness(&mut self, spec: &WorldSpec, sessions: u32) {
+        if sessions > 0 {
+            for l in &mut self.listeners {
+                let actions = l.rules.iter_mut().map(|r| &mut r.action);
+                for a in actions.chain(std::iter::once(&mut l.default)) {
+                    if let rules::Action::Weighted(w) = a
+                        && w.stickiness.is_some()
+                    {
+                        w.set_cookie_table(self.group_sticky.len() as u32);
+                        self.group_sticky
+                            .push(group_stickiness::GroupCookies::new(sessions));
+                    }
+                }
+            }
+        }
         if sessions > 0 && spec.target_groups.iter().any(|t| t.stickiness.is_some()) {
             self.sticky = spec
                 .target_groups
@@ -321,10 +342,55 @@ impl LoadBalancer {
         self.sticky.get(tg.index()).and_then(Option::as_ref)
     }
 
+    /// The `AWSALBTG` cookies of sticky weighted forward `table`
+    /// ([`rules::WeightedForward::cookie_table`]), if some client has sessions.
+    pub fn group_stickiness(&self, table: u32) -> Option<&group_stickiness::GroupCookies> {
+        self.group_sticky.get(table as usize)
+    }
+
     /// Session `session` starts over: its cookies are gone.
     pub(in crate::model) fn clear_cookies(&mut self, session: u32) {
         for t in self.sticky.iter_mut().flatten() {
             t.clear(session);
+        }
+        for t in &mut self.group_sticky {
+            t.clear(session);
+        }
+    }
+
+    /// The target group for the request (seed `seed`) of session `session` arriving at
+    /// `now` whose listener `listener` ran rule `rule` (its action a weighted forward with
+    /// cookie table `table`): see [`group_stickiness`].
+    #[cold]
+    #[inline(never)]
+    pub(in crate::model) fn sticky_forward(
+        &mut self,
+        listener: usize,
+        rule: u8,
+        table: u32,
+        session: u32,
+        seed: u64,
+        now: SimTime,
+    ) -> TargetGroupId {
+        let rules::Action::Weighted(w) = self.listeners[listener].action(rule) else {
+            unreachable!("a cookie table belongs to a weighted forward")
+        };
+        self.group_sticky[table as usize].choose(w, session, seed, now)
+    }
+
+    /// The response to `req` (of a session) ends at `now`: if a sticky weighted forward sent
+    /// it, its `AWSALBTG` cookie names the request's group from now (see
+    /// [`group_stickiness`]). Nothing when no forward is sticky.
+    #[inline]
+    pub(in crate::model) fn group_cookie_written(&mut self, req: &Request, now: SimTime) {
+        if self.group_sticky.is_empty() {
+            return;
+        }
+        if let Some(l) = self.listeners.get(usize::from(req.listener))
+            && let rules::Action::Weighted(w) = l.action(req.rule)
+            && let Some(t) = self.group_sticky.get_mut(w.cookie_table() as usize)
+        {
+            t.responded(req.session, req.target_group, now);
         }
     }
 

@@ -243,6 +243,7 @@ mod tests {
             direct: None,
             listeners: Vec::new(),
             sticky: Vec::new(),
+            group_sticky: Vec::new(),
             connections: None,
             nlb: None,
         };

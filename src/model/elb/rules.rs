@@ -103,8 +103,9 @@ pub struct WeightedTargetGroup {
 /// Range 1 s–7 days (604800 s) per the API
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupStickinessConfig.html>).
 ///
-/// Parsed and validated; its behaviour needs client sessions (cookies), which the model
-/// does not have yet: [`WeightedForward::sticky_group`] is the hook a session model calls.
+/// Applies to requests with a session (closed-loop users, open-loop `sessions`): see
+/// [`group_stickiness`](super::group_stickiness), which keeps the cookies and asks
+/// [`WeightedForward::sticky_group`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GroupStickinessSpec {
     /// Whether stickiness is on.
@@ -250,6 +251,10 @@ pub struct WeightedForward {
     key: u64,
     /// Target-group stickiness, if enabled (see [`GroupStickinessSpec`]).
     pub stickiness: Option<SimDuration>,
+    /// Index of its cookie table in the load balancer's
+    /// ([`group_stickiness::NO_TABLE`](super::group_stickiness::NO_TABLE): none, when
+    /// stickiness is off or no client has sessions).
+    cookies: u32,
 }
 
 impl WeightedForward {
@@ -267,7 +272,20 @@ impl WeightedForward {
             total,
             key,
             stickiness,
+            cookies: super::group_stickiness::NO_TABLE,
         }
+    }
+
+    /// Index of its `AWSALBTG` cookie table in the load balancer, or
+    /// [`NO_TABLE`](super::group_stickiness::NO_TABLE).
+    #[inline]
+    pub fn cookie_table(&self) -> u32 {
+        self.cookies
+    }
+
+    /// Gives it cookie table `table` (set when the run's sessions are known).
+    pub(in crate::model) fn set_cookie_table(&mut self, table: u32) {
+        self.cookies = table;
     }
 
     /// Replaces the weights (one per group, 0–999, not all 0).
@@ -312,8 +330,9 @@ impl WeightedForward {
     /// The hook for target-group stickiness: the group a client session stuck to earlier
     /// (`AWSALBTG` cookie, `stuck`), if stickiness is on, still within its duration
     /// (`age` since the cookie was set or renewed) and the group is still in the forward
-    /// with a positive weight; `None` means pick with [`WeightedForward::pick`]. The model
-    /// has no client sessions yet, so nothing calls it: a session model does.
+    /// with a positive weight; `None` means pick with [`WeightedForward::pick`]. Called for
+    /// each request of a session by
+    /// [`GroupCookies::choose`](super::group_stickiness::GroupCookies::choose).
     pub fn sticky_group(&self, stuck: TargetGroupId, age: SimDuration) -> Option<TargetGroupId> {
         let d = self.stickiness?;
         (age < d
