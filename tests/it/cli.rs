@@ -58,6 +58,24 @@ pub fn write(dir: &tempfile::TempDir, name: &str, content: &str) -> PathBuf {
     p
 }
 
+/// Runs scenario text with `lbsim run` (quiet, no report) in a temporary directory and
+/// returns its summary.json; panics with lbsim's output if the run fails.
+pub fn run_summary_json(scenario: &str) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "s.toml", scenario);
+    let out = dir.path().join("out");
+    let o = lbsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--no-report",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
 fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }

@@ -6,7 +6,7 @@ use lbsim::engine::SimTime;
 use lbsim::model::{Cause, Observer, Request, Simulation};
 use serde_json::Value;
 
-use super::cli::{BASE, lbsim, text, write};
+use super::cli::BASE;
 use super::support::load_text;
 
 /// One task of 1 vCPU serving requests of 100 ms mean CPU at 9 requests/s (ρ = 0.9):
@@ -44,19 +44,7 @@ request = {{ cpu_time = {{ dist = "exponential", mean = "100ms" }} }}
 
 /// Runs scenario `scenario`; returns its summary.json.
 fn run(scenario: &str) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(&dir, "s.toml", scenario);
-    let out = dir.path().join("out");
-    let o = lbsim(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-        "--no-report",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+    super::cli::run_summary_json(scenario)
 }
 
 fn count(s: &Value, outcome: &str) -> u64 {

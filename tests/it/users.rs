@@ -5,7 +5,6 @@
 use lbsim::engine::SimTime;
 use lbsim::model::{Cause, Observer, Request, Simulation};
 
-use super::cli::{lbsim, text, write};
 use super::support::{Estimate, load_text};
 
 /// A closed-loop scenario: `users` users thinking `think` (exponential), `tasks` tasks of
@@ -43,20 +42,7 @@ request = {{ cpu_time = {{ dist = "exponential", mean = "{cpu}" }} }}
 
 /// (throughput, mean latency s) of a run, read from its summary.json.
 fn run_summary(scenario: &str) -> (f64, f64, serde_json::Value) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(&dir, "closed.toml", scenario);
-    let out = dir.path().join("out");
-    let o = lbsim(&[
-        "run",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--no-report",
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s = super::cli::run_summary_json(scenario);
     let x = s["throughput_rps"].as_f64().unwrap();
     let r = s["latency_ms"]["mean"].as_f64().unwrap() / 1e3;
     (x, r, s)
