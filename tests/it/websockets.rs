@@ -102,25 +102,11 @@ fn bad_websocket_duration_names_the_field() {
 /// no request of either is taken for the other kind.
 #[test]
 fn a_websocket_client_and_an_http_client_share_a_listener() {
-    let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(scenario()).unwrap().replace(
         "[load_balancer]",
         "[[clients]]\nname = \"api\"\narrivals = { process = \"poisson\", rate_rps = 5 }\nrtt = \"30ms\"\n\n[load_balancer]",
     );
-    let sc = dir.path().join("mixed.toml");
-    std::fs::write(&sc, text).unwrap();
-    let out = dir.path().join("o");
-    let o = crate::cli::lbsim(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-        "--no-report",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let s = crate::cli::run_summary_json(&text);
     let arrived = s["requests"]["arrived"].as_u64().unwrap();
     let ws = outcome(&s, "websocket_closed") + outcome(&s, "websocket_cut");
     let ok = outcome(&s, "ok");

@@ -401,9 +401,13 @@ impl World {
                 None
             }
             Action::Weighted(w) => {
-                sticky = w.cookie_table();
-                if sticky == super::elb::group_stickiness::NO_TABLE || session == NO_SESSION {
-                    sticky = super::elb::group_stickiness::NO_TABLE;
+                // A sticky forward and a session: the cookie table decides, below (it
+                // borrows the load balancer mutably); otherwise the weights.
+                if w.cookie_table() != super::elb::group_stickiness::NO_TABLE
+                    && session != NO_SESSION
+                {
+                    sticky = w.cookie_table();
+                } else {
                     req.target_group = w.pick(seed);
                 }
                 None
